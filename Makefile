@@ -1,0 +1,48 @@
+# M10: `make up` runs the whole stack, `make test` runs every test. Both install what they need.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+export PATH := $(CURDIR)/.tools/bin:$(PATH)
+# Turbo's telemetry and update checks reach for the network; keep them quiet.
+export TURBO_TELEMETRY_DISABLED := 1
+export DO_NOT_TRACK := 1
+
+.PHONY: help tools build test lint typecheck up migrate bench clean
+
+help:
+	@echo "make up       install what is missing, build, start PostgreSQL/Redis/NATS and the five services (Ctrl-C stops all)"
+	@echo "make test     install what is missing, build, lint, typecheck and run every test on throwaway servers"
+	@echo "make build    compile every package"
+	@echo "make migrate  migrate DATABASE_URL (or the make-up stack's database)"
+	@echo "make bench    run the benchmarks; JSON results in bench/results/"
+	@echo "make clean    remove build outputs, node_modules and .tools/ (keeps .m10/ data)"
+
+tools:
+	@scripts/ensure-tools.sh
+
+build: tools
+	pnpm turbo run build --output-logs=errors-only
+
+lint: build
+	pnpm turbo run lint --output-logs=errors-only
+
+typecheck: build
+	pnpm turbo run typecheck --output-logs=errors-only
+
+test: build
+	pnpm turbo run lint typecheck --output-logs=errors-only
+	pnpm turbo run test --concurrency=1 --output-logs=full
+
+up: build
+	node packages/devstack/bin/m10-devstack.js up --dir .m10
+
+migrate: build
+	@if [ -z "$${DATABASE_URL:-}" ] && [ -f .m10/stack.env ]; then source .m10/stack.env; fi; \
+	if [ -z "$${DATABASE_URL:-}" ]; then echo "make migrate: set DATABASE_URL (or run make up first)"; exit 2; fi; \
+	DATABASE_URL="$$DATABASE_URL" pnpm exec m10-migrate up
+
+bench: build
+	pnpm --filter @m10/bench bench
+
+clean:
+	rm -rf node_modules packages/*/node_modules packages/*/dist services/*/node_modules services/*/dist \
+	  migrations/node_modules migrations/dist bench/node_modules .turbo packages/*/.turbo services/*/.turbo migrations/.turbo .tools

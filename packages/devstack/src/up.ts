@@ -1,0 +1,149 @@
+// `make up`: PostgreSQL, Redis and NATS under .m10/, the schema migrated, and the five services,
+// until Ctrl-C stops everything this started.
+import { randomBytes } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { migrateUp } from "@m10/migrations";
+import { ManagedProcess } from "./managed-process.js";
+import { pickPort } from "./ports.js";
+import { startStack } from "./stack.js";
+import { waitFor } from "./wait.js";
+
+interface ServiceSpec {
+  name: string;
+  bin: string;
+  port: number;
+  urlVar: string;
+  args?: string[];
+  env?: Record<string, string>;
+}
+
+const SERVICES: ServiceSpec[] = [
+  { name: "ingest", bin: "services/ingest/bin/m10-ingest.js", port: 8000, urlVar: "INGEST_URL" },
+  { name: "metrics-collector", bin: "services/metrics-collector/bin/m10-metrics-collector.js", port: 9100, urlVar: "METRICS_COLLECTOR_URL" },
+  { name: "claim-worker", bin: "services/claim-worker/bin/m10-claim-worker.js", port: 9101, urlVar: "CLAIM_WORKER_URL" },
+  { name: "outbox-processor", bin: "services/outbox-processor/bin/m10-outbox-processor.js", port: 9102, urlVar: "OUTBOX_PROCESSOR_URL" },
+  { name: "orchestrator", bin: "services/orchestrator/bin/m10-orchestrator.js", port: 9103, urlVar: "ORCHESTRATOR_URL", args: ["--every", "5m"] },
+];
+
+export function repositoryRoot(from = process.cwd()): string {
+  for (let dir = resolve(from); dir !== dirname(dir); dir = dirname(dir)) {
+    if (existsSync(join(dir, "pnpm-workspace.yaml"))) return dir;
+  }
+  throw new Error("not inside the M10 repository (no pnpm-workspace.yaml above the current directory)");
+}
+
+/** Tokens survive restarts so a sourced stack.env keeps working. */
+function tokens(dir: string): { admin: string; machine: string } {
+  const file = join(dir, "tokens.json");
+  if (existsSync(file)) return JSON.parse(readFileSync(file, "utf8")) as { admin: string; machine: string };
+  const generated = { admin: `adm_${randomBytes(24).toString("hex")}`, machine: `mch_${randomBytes(24).toString("hex")}` };
+  writeFileSync(file, JSON.stringify(generated), { mode: 0o600 });
+  return generated;
+}
+
+async function httpOk(url: string): Promise<boolean> {
+  try {
+    const response = await fetch(url, { signal: AbortSignal.timeout(1_000) });
+    return response.ok;
+  } catch {
+    return false;
+  }
+}
+
+export async function up(dirArg: string): Promise<number> {
+  const root = repositoryRoot();
+  const dir = resolve(root, dirArg);
+  mkdirSync(join(dir, "logs"), { recursive: true });
+  const say = (message: string) => process.stderr.write(`[m10 up] ${message}\n`);
+
+  say(`starting PostgreSQL, Redis and NATS under ${dir}`);
+  const stack = await startStack({ dir, ephemeral: false, ports: { postgres: 5433, redis: 6379, nats: 4222 }, database: "m10" });
+  const processes: { spec: ServiceSpec; proc: ManagedProcess }[] = [];
+  let stopping = false;
+  const stopAll = async () => {
+    if (stopping) return;
+    stopping = true;
+    say("stopping services");
+    await Promise.all(processes.map(({ proc }) => proc.stop("SIGTERM", 30_000)));
+    say("stopping PostgreSQL, Redis and NATS");
+    await stack.stop();
+  };
+  try {
+    say("migrating");
+    const applied = await migrateUp(stack.postgres.url);
+    say(applied.length ? `applied ${applied.length} migrations` : "schema is up to date");
+
+    const { admin, machine } = tokens(dir);
+    const env: Record<string, string> = {
+      DATABASE_URL: stack.postgres.url,
+      REDIS_URL: stack.redis.url,
+      NATS_URL: stack.nats.url,
+      M10_ADMIN_TOKEN: admin,
+      M10_MACHINE_TOKEN: machine,
+    };
+    for (const spec of SERVICES) {
+      const port = await pickPort(spec.port);
+      spec.port = port;
+      env[spec.urlVar] = `http://127.0.0.1:${port}`;
+    }
+    const envFile = join(dir, "stack.env");
+    writeFileSync(envFile, Object.entries(env).map(([k, v]) => `export ${k}=${v}`).join("\n") + "\n", { mode: 0o600 });
+
+    for (const spec of SERVICES) {
+      const proc = new ManagedProcess({
+        command: process.execPath,
+        args: [join(root, spec.bin), ...(spec.args ?? [])],
+        logFile: join(dir, "logs", `${spec.name}.log`),
+        env: { ...process.env, ...env, PORT: String(spec.port), M10_HEALTH_PORT: String(spec.port), ...spec.env },
+      });
+      proc.spawn();
+      processes.push({ spec, proc });
+    }
+    for (const { spec, proc } of processes) {
+      await waitFor(`${spec.name} /health`, async () => {
+        if (!proc.running) throw new Error(`exited; see ${join(dir, "logs", `${spec.name}.log`)}`);
+        return httpOk(`http://127.0.0.1:${spec.port}/health`);
+      });
+    }
+
+    const lines = [
+      "",
+      "M10 is up.",
+      `  PostgreSQL        ${stack.postgres.url}`,
+      `  Redis             ${stack.redis.url}`,
+      `  NATS (JetStream)  ${stack.nats.url}`,
+      ...SERVICES.map((s) => `  ${s.name.padEnd(17)} http://127.0.0.1:${s.port}   (logs: ${join(dirArg, "logs", `${s.name}.log`)})`),
+      "",
+      `  admin token       ${admin}`,
+      `  machine token     ${machine}`,
+      "",
+      `  source ${join(dirArg, "stack.env")}   # DATABASE_URL, REDIS_URL, NATS_URL, *_URL, tokens`,
+      "  Ctrl-C stops everything.",
+      "",
+    ];
+    process.stdout.write(lines.join("\n"));
+  } catch (error) {
+    say(`failed: ${error instanceof Error ? error.message : String(error)}`);
+    await stopAll();
+    return 1;
+  }
+
+  return new Promise<number>((resolveExit) => {
+    const onSignal = () => {
+      void stopAll().then(() => resolveExit(0));
+    };
+    process.once("SIGINT", onSignal);
+    process.once("SIGTERM", onSignal);
+    // A service that dies is reported, not silently missing.
+    for (const { spec, proc } of processes) {
+      const timer = setInterval(() => {
+        if (!proc.running && !stopping) {
+          say(`${spec.name} exited; see ${join(dir, "logs", `${spec.name}.log`)}`);
+          clearInterval(timer);
+        }
+      }, 1_000);
+      timer.unref();
+    }
+  });
+}

@@ -1,0 +1,3 @@
+import { m10VitestConfig } from "./dist/testing/vitest-config.js";
+
+export default m10VitestConfig();

@@ -1,0 +1,37 @@
+import { hostname } from "node:os";
+import { env } from "./env.js";
+
+/** PostgreSQL connection settings every service shares. */
+export const databaseEnv = {
+  DATABASE_URL: env.requiredUrl("PostgreSQL URL, e.g. postgres://nova@localhost:5433/nova_aos"),
+  M10_DB_POOL_MAX: env.int(10, "maximum connections in this process's pool", 1),
+  M10_DB_CONNECT_TIMEOUT_MS: env.int(5_000, "give up connecting to PostgreSQL after this many ms", 1),
+  M10_DB_STATEMENT_TIMEOUT_MS: env.int(30_000, "statement_timeout for every session, ms (0 = none)"),
+};
+
+/** Redis and the evaluation stream's keys and limits (the Recovery Operations Runbook's table). */
+export const redisEnv = {
+  REDIS_URL: env.string("redis://localhost:6379/0", "Redis URL: redis://, rediss://, redis-sentinel://h1:26379,h2:26379/<master>, redis-cluster://h1:7000,h2:7001"),
+  M10_STREAM_KEY: env.string("m10:evaluate:stream", "evaluation stream key"),
+  M10_CONSUMER_GROUP: env.string("m10:evaluate:group", "consumer group of the evaluation stream"),
+  M10_DEAD_LETTER_STREAM: env.string("m10:evaluate:dead-letter", "dead-letter stream key"),
+  M10_STREAM_MAX_LEN: env.int(100_000, "approximate MAXLEN of the evaluation stream", 1),
+  M10_CLAIM_IDLE_MS: env.int(60_000, "idle time before a pending message is reclaimed (ms)", 1),
+  M10_MAX_RECLAIM_ATTEMPTS: env.int(3, "deliveries after which a message is dead-lettered", 1),
+  M10_DEAD_LETTER_MAX_LEN: env.int(10_000, "dead-letter entries kept in the stream before archive-then-trim", 1),
+};
+
+export const natsEnv = {
+  NATS_URL: env.string("nats://127.0.0.1:4222", "NATS server URL(s), comma-separated"),
+};
+
+/** Logging and the health/metrics server of a service. */
+export function serviceEnv(defaultPort: number) {
+  return {
+    LOG_LEVEL: env.logLevel(),
+    HOSTNAME: env.string(hostname(), "host name used in holder and consumer ids"),
+    M10_HEALTH_HOST: env.string("0.0.0.0", "address the health/metrics server binds"),
+    M10_HEALTH_PORT: env.int(defaultPort, "port of the health/metrics server (0 = any free port)"),
+    M10_SHUTDOWN_TIMEOUT_MS: env.int(25_000, "graceful shutdown deadline after SIGTERM (ms)", 1),
+  };
+}

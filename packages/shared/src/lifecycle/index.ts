@@ -1,0 +1,2 @@
+export { holderId } from "./holder-id.js";
+export { createShutdown, type Shutdown, type ShutdownStep } from "./shutdown.js";

@@ -1,0 +1,1 @@
+export { connectNats, ensureStream, jetstreamClient, publishWithId, type JetStreamClient, type NatsConnection, type PubAck } from "./connection.js";

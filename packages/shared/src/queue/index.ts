@@ -1,0 +1,2 @@
+// The evaluation queue (enqueue with DB fallback, consume, autoclaim, dead-letter, replay).
+export {};

