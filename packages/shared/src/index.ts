@@ -3,6 +3,7 @@ export * from "./config/index.js";
 export * from "./db/index.js";
 export * from "./redis/index.js";
 export * from "./outbox/index.js";
+export * from "./queue/index.js";
 export * from "./nats/index.js";
 export * from "./observability/index.js";
 export * from "./lifecycle/index.js";

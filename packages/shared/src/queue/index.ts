@@ -1,2 +1,2 @@
-// The evaluation queue (enqueue with DB fallback, consume, autoclaim, dead-letter, replay).
-export {};
+// The evaluation queue: enqueue with DB fallback; consuming, reclaiming and dead-lettering live beside it.
+export { enqueueEvaluations, enqueueWork, streamFields, type EnqueueDeps, type EnqueueResult, type EvaluationRequest } from "./enqueue.js";

@@ -23,6 +23,8 @@ export function createRedisClient(url: string, extra: RedisOptions = {}): RedisC
     maxRetriesPerRequest: 1,
     enableOfflineQueue: false,
     connectTimeout: 2_000,
+    // A hung Redis must not hang a request: fail the command and let the caller fall back.
+    commandTimeout: 2_000,
     retryStrategy: (attempt) => Math.min(200 * 2 ** Math.min(attempt, 5), 5_000),
     ...extra,
   };

@@ -1,0 +1,81 @@
+import type { Logger } from "pino";
+import type { Queryable } from "../db/pool.js";
+import type { RedisClient } from "../redis/client.js";
+import type { StreamKeys } from "../redis/keys.js";
+
+export interface EvaluationRequest {
+  candidateId: number;
+  idempotencyKey?: string | null;
+  priority?: number;
+  metadata?: Record<string, unknown>;
+}
+
+export type EnqueueResult =
+  | { method: "redis_stream"; messageId: string }
+  | { method: "db_fallback"; workId: number; reason: string };
+
+export interface EnqueueDeps {
+  /** Absent when the process runs without Redis: everything goes to the DB queue. */
+  redis: RedisClient | undefined;
+  db: Queryable;
+  keys: StreamKeys;
+  maxLen: number;
+  logger: Logger;
+}
+
+/** The stream entry's fields (ARCHITECTURE §4): candidate_id, priority, enqueued_at, metadata, idempotency_key. */
+export function streamFields(request: EvaluationRequest, now = new Date()): string[] {
+  return [
+    "candidate_id",
+    String(request.candidateId),
+    "priority",
+    String(request.priority ?? 0),
+    "enqueued_at",
+    now.toISOString(),
+    "metadata",
+    JSON.stringify(request.metadata ?? {}),
+    "idempotency_key",
+    request.idempotencyKey ?? "",
+  ];
+}
+
+/**
+ * Queues candidates for evaluation: XADD to the stream (MAXLEN ~), or, when Redis is absent or
+ * fails, the DB fallback queue (enqueue_work, method db_fallback). Never drops a request: if
+ * both fail the error propagates and the caller's pending_sweep promise still holds.
+ */
+export async function enqueueEvaluations(deps: EnqueueDeps, requests: EvaluationRequest[]): Promise<EnqueueResult[]> {
+  if (requests.length === 0) return [];
+  let reason = "redis_not_configured";
+  if (deps.redis) {
+    try {
+      const now = new Date();
+      const pipeline = deps.redis.pipeline();
+      for (const request of requests) {
+        pipeline.xadd(deps.keys.stream, "MAXLEN", "~", String(deps.maxLen), "*", ...streamFields(request, now));
+      }
+      const replies = (await pipeline.exec()) ?? [];
+      const failed = replies.find(([error]) => error);
+      if (!failed && replies.length === requests.length) {
+        return replies.map(([, id]) => ({ method: "redis_stream" as const, messageId: String(id) }));
+      }
+      reason = failed?.[0]?.message ?? "incomplete pipeline reply";
+    } catch (error) {
+      reason = error instanceof Error ? error.message : String(error);
+    }
+    deps.logger.warn({ reason, count: requests.length }, "queue.enqueue_fallback");
+  }
+  const workIds = await enqueueWork(deps.db, requests, "db_fallback");
+  return workIds.map((workId) => ({ method: "db_fallback" as const, workId, reason }));
+}
+
+/** enqueue_work for many candidates in one statement; returns the work ids in request order. */
+export async function enqueueWork(db: Queryable, requests: EvaluationRequest[], method: "db_fallback" | "retry" | "redis_stream"): Promise<number[]> {
+  const result = await db.query<{ id: number }>(
+    `SELECT m10_recovery.enqueue_work(r.candidate_id, r.idempotency_key, r.priority, $4) AS id
+       FROM unnest($1::int[], $2::uuid[], $3::int[]) WITH ORDINALITY AS r(candidate_id, idempotency_key, priority, ord)
+      ORDER BY r.ord`,
+    [requests.map((r) => r.candidateId), requests.map((r) => r.idempotencyKey ?? null), requests.map((r) => r.priority ?? 0), method],
+  );
+  return result.rows.map((row) => row.id);
+}
