@@ -1,0 +1,39 @@
+import { describe, expect, it } from "vitest";
+import { ConfigError, describeEnv, ingestConfigSchema, parseEnv, redisEnv } from "../src/config/index.js";
+import { z } from "zod";
+
+describe("configuration", () => {
+  it("applies the runbook's defaults when only DATABASE_URL is set", () => {
+    const config = parseEnv(z.object(redisEnv), {});
+    expect(config).toMatchObject({
+      REDIS_URL: "redis://localhost:6379/0",
+      M10_STREAM_KEY: "m10:evaluate:stream",
+      M10_CONSUMER_GROUP: "m10:evaluate:group",
+      M10_DEAD_LETTER_STREAM: "m10:evaluate:dead-letter",
+      M10_STREAM_MAX_LEN: 100000,
+      M10_CLAIM_IDLE_MS: 60000,
+      M10_MAX_RECLAIM_ATTEMPTS: 3,
+    });
+  });
+
+  it("lists every problem at once instead of failing on the first", () => {
+    try {
+      parseEnv(ingestConfigSchema, { M10_STREAM_MAX_LEN: "lots", LOG_LEVEL: "loud" });
+      expect.unreachable("parseEnv accepted a broken environment");
+    } catch (error) {
+      expect(error).toBeInstanceOf(ConfigError);
+      const issues = (error as ConfigError).issues.join("\n");
+      expect(issues).toMatch(/DATABASE_URL/);
+      expect(issues).toMatch(/M10_STREAM_MAX_LEN/);
+      expect(issues).toMatch(/LOG_LEVEL/);
+    }
+  });
+
+  it("documents every variable with a description and its default", () => {
+    const docs = describeEnv(ingestConfigSchema);
+    expect(docs.length).toBeGreaterThan(10);
+    for (const doc of docs) expect(doc.description, doc.name).not.toBe("");
+    expect(docs.find((d) => d.name === "DATABASE_URL")?.default).toBe("(required)");
+    expect(docs.find((d) => d.name === "M10_CLAIM_IDLE_MS")?.default).toBe("60000");
+  });
+});
