@@ -1,7 +1,7 @@
 # M10: `make up` runs the whole stack, `make test` runs every test. Both install what they need.
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
-export PATH := $(CURDIR)/.tools/bin:$(PATH)
+RUN := scripts/with-tools
 # Turbo's telemetry and update checks reach for the network; keep them quiet.
 export TURBO_TELEMETRY_DISABLED := 1
 export DO_NOT_TRACK := 1
@@ -20,28 +20,28 @@ tools:
 	@scripts/ensure-tools.sh
 
 build: tools
-	pnpm turbo run build --output-logs=errors-only
+	$(RUN) pnpm turbo run build --output-logs=errors-only
 
 lint: build
-	pnpm turbo run lint --output-logs=errors-only
+	$(RUN) pnpm turbo run lint --output-logs=errors-only
 
 typecheck: build
-	pnpm turbo run typecheck --output-logs=errors-only
+	$(RUN) pnpm turbo run typecheck --output-logs=errors-only
 
 test: build
-	pnpm turbo run lint typecheck --output-logs=errors-only
-	pnpm turbo run test --concurrency=1 --output-logs=full
+	$(RUN) pnpm turbo run lint typecheck --output-logs=errors-only
+	$(RUN) pnpm turbo run test --concurrency=1 --output-logs=full
 
 up: build
-	node packages/devstack/bin/m10-devstack.js up --dir .m10
+	$(RUN) node packages/devstack/bin/m10-devstack.js up --dir .m10
 
 migrate: build
 	@if [ -z "$${DATABASE_URL:-}" ] && [ -f .m10/stack.env ]; then source .m10/stack.env; fi; \
 	if [ -z "$${DATABASE_URL:-}" ]; then echo "make migrate: set DATABASE_URL (or run make up first)"; exit 2; fi; \
-	DATABASE_URL="$$DATABASE_URL" pnpm exec m10-migrate up
+	DATABASE_URL="$$DATABASE_URL" $(RUN) pnpm exec m10-migrate up
 
 bench: build
-	pnpm --filter @m10/bench bench
+	$(RUN) pnpm --filter @m10/bench bench
 
 clean:
 	rm -rf node_modules packages/*/node_modules packages/*/dist services/*/node_modules services/*/dist \

@@ -101,10 +101,16 @@ export async function up(dirArg: string): Promise<number> {
       processes.push({ spec, proc });
     }
     for (const { spec, proc } of processes) {
-      await waitFor(`${spec.name} /health`, async () => {
-        if (!proc.running) throw new Error(`exited; see ${join(dir, "logs", `${spec.name}.log`)}`);
-        return httpOk(`http://127.0.0.1:${spec.port}/health`);
-      });
+      const logFile = join(dir, "logs", `${spec.name}.log`);
+      try {
+        await waitFor(`${spec.name} /health`, async () => {
+          if (!proc.running) throw new Error("exited");
+          return httpOk(`http://127.0.0.1:${spec.port}/health`);
+        });
+      } catch (error) {
+        const tail = existsSync(logFile) ? readFileSync(logFile, "utf8").trim().split("\n").slice(-15).join("\n") : "";
+        throw new Error(`${error instanceof Error ? error.message : String(error)}; last lines of ${logFile}:\n${tail}`);
+      }
     }
 
     const lines = [
