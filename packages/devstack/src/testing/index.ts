@@ -24,54 +24,34 @@ export interface TestDatabase {
   drop(): Promise<void>;
 }
 
-/** A new database cloned from the migrated template: the full schema and seed rows, nothing else. */
-export async function createTestDatabase(): Promise<TestDatabase> {
-  const info = testStack();
-  const name = `t_${randomBytes(6).toString("hex")}`;
-  const admin = new pg.Client({ connectionString: info.postgresAdminUrl });
+async function adminQuery(sql: string): Promise<void> {
+  const admin = new pg.Client({ connectionString: testStack().postgresAdminUrl });
   await admin.connect();
   try {
-    await admin.query(`CREATE DATABASE ${name} TEMPLATE ${info.templateDatabase}`);
+    await admin.query(sql);
   } finally {
     await admin.end();
   }
-  const url = info.postgresAdminUrl.replace(/\/postgres$/, `/${name}`);
+}
+
+async function newDatabase(prefix: string, createSql: (name: string) => string): Promise<TestDatabase> {
+  const name = `${prefix}_${randomBytes(6).toString("hex")}`;
+  await adminQuery(createSql(name));
   return {
-    url,
+    url: testStack().postgresAdminUrl.replace(/\/postgres$/, `/${name}`),
     name,
-    drop: async () => {
-      const client = new pg.Client({ connectionString: info.postgresAdminUrl });
-      await client.connect();
-      try {
-        await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      } finally {
-        await client.end();
-      }
-    },
+    drop: () => adminQuery(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`),
   };
 }
 
+/** A new database cloned from the migrated template: the full schema and seed rows, nothing else. */
+export function createTestDatabase(): Promise<TestDatabase> {
+  return newDatabase("t", (name) => `CREATE DATABASE ${name} TEMPLATE ${testStack().templateDatabase}`);
+}
+
 /** An empty database (no migrations), for migration tests. */
-export async function createEmptyDatabase(): Promise<TestDatabase> {
-  const info = testStack();
-  const name = `e_${randomBytes(6).toString("hex")}`;
-  const admin = new pg.Client({ connectionString: info.postgresAdminUrl });
-  await admin.connect();
-  try {
-    await admin.query(`CREATE DATABASE ${name}`);
-  } finally {
-    await admin.end();
-  }
-  const url = info.postgresAdminUrl.replace(/\/postgres$/, `/${name}`);
-  return {
-    url,
-    name,
-    drop: async () => {
-      const client = new pg.Client({ connectionString: info.postgresAdminUrl });
-      await client.connect();
-      await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`).finally(() => client.end());
-    },
-  };
+export function createEmptyDatabase(): Promise<TestDatabase> {
+  return newDatabase("e", (name) => `CREATE DATABASE ${name}`);
 }
 
 /** Servers of the test's own, for chaos tests that stop, kill and restart them. */
