@@ -253,3 +253,19 @@ describe("candidates", () => {
     expect(second).toEqual({ id: first.id, occurrence_count: 2 });
   });
 });
+
+describe("single signatures (Decision 3)", () => {
+  it.each([
+    ["acquire_lock", "SELECT m10_recovery.acquire_lock($1, $2, $3)", ["n", "h", 5]],
+    ["record_replay", "SELECT * FROM m10_recovery.record_replay($1, $2, $3, $4, $5, $6)", ["o-p", "d-p", null, null, null, "t"]],
+    ["archive_dead_letter", "SELECT m10_recovery.archive_dead_letter($1, $2, $3, $4, $5, $6, $7, $8, $9)", [null, null, null, null, "{}", null, 0, null, "t"]],
+    ["enqueue_work", "SELECT m10_recovery.enqueue_work($1, $2, $3, $4)", [9001, null, 0, "db_fallback"]],
+    ["claim_work", "SELECT * FROM m10_recovery.claim_work($1, $2)", ["w", 1]],
+    ["complete_work", "SELECT m10_recovery.complete_work($1, $2, $3)", [1, true, null]],
+    ["claim_outbox_events", "SELECT * FROM m10_recovery.claim_outbox_events($1, $2)", ["p", 1]],
+    ["complete_outbox_event", "SELECT m10_recovery.complete_outbox_event($1, $2, $3, $4)", [1, "p", true, null]],
+    ["publish_outbox", "SELECT m10_recovery.publish_outbox($1, $2, $3, $4)", ["a", "sig", "e", "{}"]],
+  ])("%s can be called with untyped parameters as node-postgres sends them", async (_name, sql, params) => {
+    await expect(c.query(sql, params)).resolves.toBeDefined();
+  });
+});
