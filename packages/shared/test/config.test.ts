@@ -37,3 +37,10 @@ describe("configuration", () => {
     expect(docs.find((d) => d.name === "M10_CLAIM_IDLE_MS")?.default).toBe("60000");
   });
 });
+
+describe("optional variables", () => {
+  it("are documented as unset, not required", () => {
+    const schema = z.object({ SLACK_WEBHOOK_URL: z.string().optional().describe("Slack URL") });
+    expect(describeEnv(schema)).toEqual([{ name: "SLACK_WEBHOOK_URL", default: "(unset)", description: "Slack URL" }]);
+  });
+});

@@ -30,9 +30,10 @@ export function describeEnv(schema: z.ZodObject): VariableDoc[] {
   return Object.entries(schema.shape).map(([name, field]) => {
     const def = (field as z.ZodType).def as { type?: string; defaultValue?: unknown };
     const fallback = def.type === "default" ? def.defaultValue : undefined;
+    const optional = (field as z.ZodType).safeParse(undefined).success;
     return {
       name,
-      default: fallback === undefined ? "(required)" : fallback === "" ? '""' : String(fallback),
+      default: fallback !== undefined ? (fallback === "" ? '""' : String(fallback)) : optional ? "(unset)" : "(required)",
       description: (field as z.ZodType).description ?? "",
     };
   });

@@ -28,7 +28,8 @@ export async function publishOutboxMany(db: Queryable, events: OutboxEventInput[
   if (events.length === 0) return [];
   const result = await db.query<{ id: number }>(
     `SELECT m10_recovery.publish_outbox(e.aggregate_type, e.aggregate_id, e.event_type, e.payload) AS id
-       FROM jsonb_to_recordset($1::jsonb) WITH ORDINALITY AS e(aggregate_type text, aggregate_id text, event_type text, payload jsonb, ord bigint)
+       FROM ROWS FROM (jsonb_to_recordset($1::jsonb) AS (aggregate_type text, aggregate_id text, event_type text, payload jsonb))
+            WITH ORDINALITY AS e(aggregate_type, aggregate_id, event_type, payload, ord)
       ORDER BY e.ord`,
     [JSON.stringify(events.map((e) => ({ aggregate_type: e.aggregateType, aggregate_id: e.aggregateId, event_type: e.eventType, payload: e.payload })))],
   );
