@@ -58,7 +58,7 @@ export async function ingestBench(seconds: number): Promise<Record<string, unkno
       LOG_LEVEL: "warn",
       M10_ADMIN_TOKEN: TOKEN,
       M10_DB_POOL_MAX: "20",
-      M10_RATE_LIMIT_INGEST_PER_MINUTE: "100000000",
+      M10_RATE_LIMIT_INGEST_MAX: "1000000000",
     });
     try {
       const pid = ingest.child.pid ?? 0;

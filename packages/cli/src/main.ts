@@ -1,14 +1,17 @@
 // m10ctl: the operators' CLI.
 import { CommanderError } from "commander";
-import { CommandError } from "./output.js";
+import { closeContext } from "./context.js";
+import { CommandError, EXIT_USAGE } from "./output.js";
 import { buildProgram } from "./program.js";
 
-const program = buildProgram().exitOverride();
+const program = buildProgram();
 try {
   await program.parseAsync(process.argv);
 } catch (error) {
   if (error instanceof CommanderError) {
-    process.exitCode = error.exitCode;
+    // Help and version print and exit 0; anything else commander rejects is a usage error.
+    process.exitCode = error.exitCode === 0 ? 0 : EXIT_USAGE;
+    if (error.exitCode !== 0 && process.argv.includes("--json")) process.stdout.write(`${JSON.stringify({ error: error.message }, null, 2)}\n`);
   } else {
     const json = process.argv.includes("--json");
     const message = error instanceof Error ? error.message : String(error);
@@ -16,4 +19,6 @@ try {
     process.stderr.write(`m10ctl: ${message}\n`);
     process.exitCode = error instanceof CommandError ? error.exitCode : 1;
   }
+} finally {
+  await closeContext();
 }

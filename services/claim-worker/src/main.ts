@@ -1,13 +1,84 @@
-// m10-claim-worker: wiring only. The service's work is added by its own issue; today it serves health and metrics.
-import { createLogger, createMetrics, createShutdown, claimWorkerConfigSchema, loadConfigOrExit, startHealthServer } from "@m10/shared";
+// m10-claim-worker: wiring only. The work is in worker.ts and the modules it names.
+import { claimWorkerConfigSchema } from "@m10/shared/config/claim-worker.js";
+import { loadConfigOrExit } from "@m10/shared/config/env.js";
+import { createPool } from "@m10/shared/db/pool.js";
+import { holderId } from "@m10/shared/lifecycle/holder-id.js";
+import { createShutdown } from "@m10/shared/lifecycle/shutdown.js";
+import { startHealthServer } from "@m10/shared/observability/health-server.js";
+import { createLogger } from "@m10/shared/observability/logger.js";
+import { createMetrics } from "@m10/shared/observability/metrics.js";
+import { createBlockingClient } from "@m10/shared/queue/consume.js";
+import { createRedisClient } from "@m10/shared/redis/client.js";
+import { streamKeys } from "@m10/shared/redis/keys.js";
+import { parseCli } from "./cli.js";
+import { WorkerSettingsError } from "./errors.js";
+import { detailedHealth, readiness } from "./health.js";
+import { resolveSettings, type ServiceSettings } from "./settings.js";
+import { createWorker } from "./worker.js";
 
-const config = loadConfigOrExit(claimWorkerConfigSchema, "m10-claim-worker");
-const logger = createLogger("claim-worker", config.LOG_LEVEL);
-const { registry } = createMetrics("claim-worker");
+const SERVICE = "m10-claim-worker";
+const cli = parseCli(process.argv);
+const config = loadConfigOrExit(claimWorkerConfigSchema, SERVICE);
+let settings: ServiceSettings;
+try {
+  settings = resolveSettings(config, cli);
+} catch (error) {
+  if (!(error instanceof WorkerSettingsError)) throw error;
+  process.stderr.write(`${SERVICE}: ${error.message}\n`);
+  process.exit(2);
+}
+
+const logger = createLogger("claim-worker", settings.logLevel);
+for (const warning of settings.warnings) logger.warn({ warning }, "settings.warning");
+const { registry, metrics } = createMetrics("claim-worker");
 const shutdown = createShutdown(logger, config.M10_SHUTDOWN_TIMEOUT_MS);
+const consumer = holderId(config.HOSTNAME);
+const keys = streamKeys(config);
 
-const health = await startHealthServer({ service: "claim-worker", host: config.M10_HEALTH_HOST, port: config.M10_HEALTH_PORT, registry, logger });
+const pool = createPool(config, logger, SERVICE);
+const redis = settings.redisUrl ? createRedisClient(settings.redisUrl) : undefined;
+const blockingRedis = settings.redisUrl ? createBlockingClient(settings.redisUrl, settings.worker.blockMs) : undefined;
+// ioredis reports connection errors as events; the worker's own calls log outages once per transition.
+for (const client of [redis, blockingRedis]) client?.on("error", (error: Error) => logger.debug({ err: error }, "redis.connection_error"));
+shutdown.onStop("connections", async () => {
+  await pool.end();
+  for (const client of [redis, blockingRedis]) client?.disconnect();
+});
+
+const worker = createWorker({ pool, redis, blockingRedis, keys, consumer, logger, metrics, options: settings.worker });
+const healthDeps = { pool, redis, keys, worker, workStalledSeconds: settings.worker.workStalledSeconds };
+const health = await startHealthServer({
+  service: "claim-worker",
+  host: config.M10_HEALTH_HOST,
+  port: config.M10_HEALTH_PORT,
+  registry,
+  logger,
+  ready: readiness(healthDeps),
+  detailed: detailedHealth(healthDeps),
+});
 shutdown.onStop("health-server", () => health.close());
-logger.info({ url: health.url }, "service.started");
+logger.info({ url: health.url, consumer, once: settings.once, ...settings.worker }, "service.started");
 
-process.exitCode = await shutdown.untilStopped();
+// --once exits 1 when anything failed or a dependency was unreachable (so not everything was drained).
+const work = (
+  settings.once
+    ? worker.drainOnce().then((totals) => {
+        const { postgres, redis: redisState } = worker.status().dependencies;
+        const reachable = postgres.up && (redisState === "disabled" || redisState.up);
+        logger.info({ ...totals, reachable }, "drain.complete");
+        shutdown.requestStop("drained");
+        return totals.failed > 0 || !reachable ? 1 : 0;
+      })
+    : worker.run().then(() => 0)
+).catch((error: unknown) => {
+  logger.error({ err: error }, "worker.failed");
+  shutdown.requestStop("worker_failed");
+  return 1;
+});
+shutdown.onStop("worker", async () => {
+  await worker.stop(settings.drainDeadlineMs);
+  await work;
+});
+
+const code = await shutdown.untilStopped();
+process.exitCode = code !== 0 ? code : await work;

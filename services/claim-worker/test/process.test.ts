@@ -1,18 +1,96 @@
-import { createTestDatabase, startService, testStack } from "@m10/devstack/testing";
-import { describe, expect, it } from "vitest";
+import { execFile } from "node:child_process";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { createTestDatabase, startService, testStack, type TestDatabase } from "@m10/devstack/testing";
+import { enqueueWork } from "@m10/shared/queue/enqueue.js";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { evaluationCounts, insertCandidates } from "./support/candidates.js";
+import { eventually, keyEnv, testPool, uniqueKeys } from "./support/harness.js";
+import { FAST_ENV, WORKER_BIN } from "./support/processes.js";
+import type { Pool } from "@m10/shared/db/pool.js";
+
+const run = promisify(execFile);
+const bin = join(import.meta.dirname, "..", "bin", "m10-claim-worker.js");
+let db: TestDatabase;
+let pool: Pool;
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  pool = testPool(db.url);
+});
+afterAll(async () => {
+  await pool.end();
+  await db.drop();
+});
 
 describe("m10-claim-worker process", () => {
-  it("serves /health and exits 0 on SIGTERM", async () => {
-    const db = await createTestDatabase();
-    const service = await startService("services/claim-worker/bin/m10-claim-worker.js", {
-      DATABASE_URL: db.url,
-      REDIS_URL: testStack().redisUrl,
-      NATS_URL: testStack().natsUrl,
+  it("serves /health, /ready, /health/detailed and /metrics, and exits 0 on SIGTERM", async () => {
+    const keys = uniqueKeys();
+    const service = await startService(WORKER_BIN, { DATABASE_URL: db.url, REDIS_URL: testStack().redisUrl, ...keyEnv(keys), ...FAST_ENV });
+    try {
+      const health = await fetch(`${service.url}/health`);
+      expect(health.status).toBe(200);
+      expect(await health.json()).toMatchObject({ status: "ok" });
+      await eventually("ready", async () => (await fetch(`${service.url}/ready`)).status === 200);
+      const detailedHealth = async () => (await (await fetch(`${service.url}/health/detailed`)).json()) as Record<string, Record<string, unknown>>;
+      await eventually("the group created and joined", async () => (await detailedHealth()).stream?.consumers === 1);
+      const detailed = await detailedHealth();
+      expect(detailed.stream).toMatchObject({ key: keys.stream, group: keys.group, length: 0, pending: 0, groupExists: true, consumers: 1 });
+      expect(detailed.db_queue).toMatchObject({ depth: 0, claimed: 0, stalled: 0 });
+      expect(detailed.worker).toMatchObject({ useStream: true, stopping: false });
+      const metrics = await (await fetch(`${service.url}/metrics`)).text();
+      for (const name of [
+        "recovery_worker_claimed_total",
+        "recovery_worker_processed_total",
+        "recovery_worker_processing_seconds",
+        "recovery_dead_letter_added_total",
+        "recovery_suggestions_total",
+      ]) {
+        expect(metrics).toContain(`# TYPE ${name} `);
+      }
+      expect(metrics).toContain('recovery_worker_claimed_total{source="db_queue"} 0');
+    } finally {
+      expect(await service.stop("SIGTERM")).toBe(0);
+    }
+  });
+
+  it("runs on the DB queue alone with --no-use-stream and no Redis", async () => {
+    const [id] = (await insertCandidates(pool, [{ errorCode: "TIMEOUT" }])) as [number];
+    await enqueueWork(pool, [{ candidateId: id }], "db_fallback");
+    const service = await startService(WORKER_BIN, { DATABASE_URL: db.url, REDIS_URL: "", ...FAST_ENV }, ["--no-use-stream", "--batch-size", "10", "--poll-interval", "0.1"]);
+    try {
+      await eventually("the candidate evaluated", async () => (await evaluationCounts(pool, [id])).evaluated === 1);
+      const detailed = (await (await fetch(`${service.url}/health/detailed`)).json()) as Record<string, Record<string, unknown>>;
+      expect(detailed.stream).toEqual({ enabled: false });
+      expect((await (await fetch(`${service.url}/ready`)).json()) as object).toMatchObject({ status: "ok", checks: { redis: "disabled" } });
+    } finally {
+      expect(await service.stop("SIGTERM")).toBe(0);
+    }
+  });
+
+  it("documents its flags and environment in --help", async () => {
+    const { stdout } = await run(process.execPath, [bin, "--help"]);
+    for (const text of ["--batch-size", "--poll-interval", "--concurrency", "--use-stream", "--no-use-stream", "--once", "--debug", "Examples:", "M10_CLAIM_IDLE_MS", "RECOVERY_AUTO_EXECUTE_MIN_CONFIDENCE", "DATABASE_URL"]) {
+      expect(stdout).toContain(text);
+    }
+  });
+
+  it("--once exits 1 when PostgreSQL cannot be reached, so a cron job notices", async () => {
+    await expect(
+      run(process.execPath, [bin, "--once", "--no-use-stream"], {
+        env: { ...process.env, DATABASE_URL: "postgres://nobody@127.0.0.1:1/none", REDIS_URL: "", M10_HEALTH_PORT: "0", LOG_LEVEL: "warn" },
+      }),
+    ).rejects.toMatchObject({ code: 1, stderr: expect.stringContaining("dependency.unavailable") });
+  });
+
+  it("refuses a bad flag value and --use-stream without REDIS_URL", async () => {
+    await expect(run(process.execPath, [bin, "--batch-size", "0"], { env: { ...process.env, DATABASE_URL: db.url } })).rejects.toMatchObject({
+      code: 1,
+      stderr: expect.stringContaining("--batch-size"),
     });
-    const health = await fetch(`${service.url}/health`);
-    expect(health.status).toBe(200);
-    expect(await health.json()).toMatchObject({ status: "ok" });
-    expect(await service.stop("SIGTERM")).toBe(0);
-    await db.drop();
+    await expect(run(process.execPath, [bin, "--use-stream"], { env: { ...process.env, DATABASE_URL: db.url, REDIS_URL: "" } })).rejects.toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining("--use-stream needs REDIS_URL"),
+    });
   });
 });

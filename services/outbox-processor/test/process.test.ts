@@ -1,18 +1,124 @@
-import { createTestDatabase, startService, testStack } from "@m10/devstack/testing";
-import { describe, expect, it } from "vitest";
+import { spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { jetstreamManager } from "@nats-io/jetstream";
+import { connect } from "@nats-io/transport-node";
+import { createTestDatabase, startService, testStack, type TestDatabase } from "@m10/devstack/testing";
+import type { Pool } from "@m10/shared";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { createHttpSink, type HttpSink } from "./support/http-sink.js";
+import { insertEvents, outboxRows, testPool, webhookRouting } from "./support/outbox.js";
+
+const BIN = "services/outbox-processor/bin/m10-outbox-processor.js";
+const BIN_PATH = fileURLToPath(new URL("../bin/m10-outbox-processor.js", import.meta.url));
+
+/** Runs the processor to completion (for --once and start-up errors) and returns its exit code and output. */
+function runToExit(env: Record<string, string>, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [BIN_PATH, ...args], { env: { ...process.env, M10_HEALTH_PORT: "0", LOG_LEVEL: "info", ...env }, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString("utf8")));
+    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString("utf8")));
+    child.on("exit", (code) => resolve({ code, stdout, stderr }));
+  });
+}
 
 describe("m10-outbox-processor process", () => {
-  it("serves /health and exits 0 on SIGTERM", async () => {
-    const db = await createTestDatabase();
-    const service = await startService("services/outbox-processor/bin/m10-outbox-processor.js", {
-      DATABASE_URL: db.url,
-      REDIS_URL: testStack().redisUrl,
-      NATS_URL: testStack().natsUrl,
-    });
-    const health = await fetch(`${service.url}/health`);
-    expect(health.status).toBe(200);
-    expect(await health.json()).toMatchObject({ status: "ok" });
-    expect(await service.stop("SIGTERM")).toBe(0);
+  let db: TestDatabase;
+  let pool: Pool;
+  let sink: HttpSink;
+  let env: Record<string, string>;
+
+  beforeEach(async () => {
+    db = await createTestDatabase();
+    pool = testPool(db.url);
+    sink = await createHttpSink();
+    env = { DATABASE_URL: db.url, REDIS_URL: testStack().redisUrl, NATS_URL: testStack().natsUrl };
+  });
+  afterEach(async () => {
+    await sink.close();
+    await pool.end();
     await db.drop();
+  });
+
+  it("serves /health, /ready and the outbox metrics, and exits 0 on SIGTERM", async () => {
+    await insertEvents(pool, 3, "recovery.suggested");
+    const service = await startService(BIN, { ...env, OUTBOX_ROUTES_JSON: JSON.stringify(webhookRouting(sink.url)), OUTBOX_POLL_INTERVAL: "0.2" });
+    try {
+      expect(await (await fetch(`${service.url}/health`)).json()).toMatchObject({ status: "ok" });
+      const ready = await fetch(`${service.url}/ready`);
+      expect(ready.status).toBe(200);
+      expect(await ready.json()).toMatchObject({ ready: true, checks: { postgres: true, redis: true } });
+      for (let i = 0; i < 100 && (await outboxRows(pool)).some((r) => r.processed_at === null); i += 1) await new Promise((r) => setTimeout(r, 50));
+      const metrics = await (await fetch(`${service.url}/metrics`)).text();
+      expect(metrics).toContain('m10_outbox_processed_total{aggregate_type="test",event_type="recovery.suggested"} 3');
+      expect(metrics).toContain("m10_outbox_claimed_total 3");
+      for (const name of ["m10_outbox_failed_total", "m10_outbox_processing_seconds", "m10_outbox_retry_count", "m10_outbox_throttle_waits_total", "m10_outbox_throttle_wait_seconds", "m10_outbox_dead_lettered_total", "m10_outbox_lease_lost_total", "m10_archive_total"]) {
+        expect(metrics).toContain(`# TYPE ${name} `);
+      }
+      const detailed = await (await fetch(`${service.url}/health/detailed`)).json();
+      expect(detailed).toMatchObject({ outbox: { total: 3, pending: 0, processed: 3 } });
+    } finally {
+      expect(await service.stop("SIGTERM")).toBe(0);
+    }
+  });
+
+  it("--once delivers one batch to NATS by default, prints the report and exits 0", async () => {
+    await insertEvents(pool, 5, "recovery.suggested");
+    const nc = await connect({ servers: testStack().natsUrl });
+    try {
+      const result = await runToExit(env, ["--once", "--batch-size", "3"]);
+
+      expect(result.code).toBe(0);
+      expect(JSON.parse(result.stdout.trim())).toMatchObject({ claimed: 3, delivered: 3, failed: 0 });
+      expect((await outboxRows(pool)).filter((r) => r.processed_at !== null)).toHaveLength(3);
+      const jsm = await jetstreamManager(nc);
+      const info = await jsm.streams.info("M10_EVENTS");
+      expect(info.config.subjects).toContain("m10.events.>");
+      expect((await jsm.streams.getMessage("M10_EVENTS", { last_by_subj: "m10.events.recovery.suggested" }))?.json()).toMatchObject({ type: "recovery.suggested" });
+      await jsm.streams.delete("M10_EVENTS");
+    } finally {
+      await nc.close();
+    }
+  });
+
+  it("--once exits 1 when a delivery failed", async () => {
+    await insertEvents(pool, 1, "recovery.suggested");
+    const result = await runToExit({ ...env, OUTBOX_ROUTES_JSON: JSON.stringify(webhookRouting("http://127.0.0.1:1/hook")) }, ["--once"]);
+
+    expect(result.code).toBe(1);
+    expect(JSON.parse(result.stdout.trim())).toMatchObject({ claimed: 1, retried: 1, failed: 1 });
+    expect((await outboxRows(pool))[0]).toMatchObject({ retry_count: 1, last_error: "Request error: ECONNREFUSED" });
+  });
+
+  it("finishes an in-flight delivery on SIGTERM before exiting 0", async () => {
+    sink.respond = () => ({ status: 200, delayMs: 1_500 });
+    await insertEvents(pool, 1, "recovery.suggested");
+    const service = await startService(BIN, { ...env, OUTBOX_ROUTES_JSON: JSON.stringify(webhookRouting(sink.url)), OUTBOX_POLL_INTERVAL: "0.2" });
+    for (let i = 0; i < 100 && sink.requests.length === 0; i += 1) await new Promise((r) => setTimeout(r, 50));
+    expect(sink.requests).toHaveLength(1);
+
+    expect(await service.stop("SIGTERM")).toBe(0);
+
+    const [row] = await outboxRows(pool);
+    expect(row?.processed_at).not.toBeNull();
+    expect(row?.claimed_by).toBeNull();
+    expect(sink.successesByKey().size).toBe(1);
+  });
+
+  it("exits 2 and names the problem when the routing configuration is invalid", async () => {
+    const result = await runToExit({ ...env, OUTBOX_ROUTES_JSON: JSON.stringify({ targets: {}, routes: { "*": ["nowhere"] } }) }, ["--once"]);
+
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('unknown target "nowhere"');
+  });
+
+  it("documents its flags and environment in --help", async () => {
+    const result = await runToExit({}, ["--help"]);
+
+    expect(result.code).toBe(0);
+    for (const text of ["--once", "--batch-size", "--concurrency", "--poll-interval", "--debug", "OUTBOX_ROUTES_FILE", "M10_OUTBOX_LEASE_SECONDS", "OUTBOX_MAX_RETRIES"]) {
+      expect(result.stdout).toContain(text);
+    }
   });
 });

@@ -1,11 +1,36 @@
 // The outbox-processor service's environment: every variable it reads, with its default.
 import { z } from "zod";
 import { databaseEnv, natsEnv, redisEnv, serviceEnv } from "./common.js";
+import { env } from "./env.js";
+
+/**
+ * The delivery engine's variables (packages/shared/src/delivery). The orchestrator's
+ * `outbox_process` task runs the same engine, so its schema spreads this fragment too.
+ */
+export const outboxDeliveryEnv = {
+  M10_OUTBOX_LEASE_SECONDS: env.int(300, "delivery lease of a claimed outbox event (s); kept well above target timeouts and extended while a delivery runs", 1),
+  OUTBOX_MAX_RETRIES: env.int(5, "failed attempts after which an event is dead-lettered (the next failure dead-letters it)", 0),
+  OUTBOX_BACKOFF_BASE_SECONDS: env.number(30, "base of the exponential retry backoff with full jitter (s)"),
+  OUTBOX_BACKOFF_MAX_SECONDS: env.number(3600, "cap of the retry backoff (s); also caps a Retry-After"),
+  OUTBOX_THROTTLE_MAX_WAIT_MS: env.int(60_000, "longest a delivery waits for its target's throttle before the event is released unattempted (ms)", 0),
+  OUTBOX_ROUTES_FILE: env.optionalString("JSON routing file: event type -> target names, targets with type/url/secret/smtp/rpm/timeout (see the outbox-processor README)"),
+  OUTBOX_ROUTES_JSON: env.optionalString("the routing configuration inline (same JSON as OUTBOX_ROUTES_FILE; the file wins when both are set)"),
+  OUTBOX_NATS_STREAM: env.string("M10_EVENTS", "JetStream stream of the default nats target"),
+  OUTBOX_NATS_SUBJECT_PREFIX: env.string("m10.events", "subject prefix of the default nats target: events go to <prefix>.<event_type>"),
+  SLACK_WEBHOOK_URL: env.optionalString("Slack incoming-webhook URL for notify:* events with channel slack and no slack_webhook_url in the payload"),
+};
 
 export const outboxProcessorConfigSchema = z.object({
   ...databaseEnv,
   ...redisEnv,
   ...natsEnv,
   ...serviceEnv(9102),
+  ...outboxDeliveryEnv,
+  OUTBOX_BATCH_SIZE: env.int(20, "events claimed per batch (--batch-size)", 1),
+  OUTBOX_CONCURRENCY: env.int(10, "deliveries in flight at once within this process (--concurrency)", 1),
+  OUTBOX_POLL_INTERVAL: env.number(5, "seconds to sleep when a batch found less than a full batch (--poll-interval)"),
 });
 export type OutboxProcessorConfig = z.infer<typeof outboxProcessorConfigSchema>;
+
+/** The variables of outboxDeliveryEnv, parsed. */
+export type OutboxDeliveryConfig = z.infer<z.ZodObject<typeof outboxDeliveryEnv>>;

@@ -269,6 +269,13 @@ export const METRICS = {
     labelNames: ["event_type", "reason"],
     services: ["outbox-processor", "orchestrator"],
   },
+  m10OutboxLeaseLostTotal: {
+    name: "m10_outbox_lease_lost_total",
+    kind: "counter",
+    help: "Outbox completions refused because the processor no longer held the event's lease (it expired and another processor took the event over).",
+    labelNames: [],
+    services: ["outbox-processor", "orchestrator"],
+  },
 
   // ---------------------------------------------------------------- orchestrator (maintenance tasks, locks)
   m10LockAcquiredTotal: {
@@ -386,7 +393,7 @@ export const METRICS = {
   recoveryStreamConsumers: {
     name: "recovery_stream_consumers",
     kind: "gauge",
-    help: "Consumers of m10:evaluate:group that interacted with the stream in the last 5 minutes (XINFO CONSUMERS); 0 when Redis is unreachable.",
+    help: "Consumers of m10:evaluate:group that interacted with the stream within M10_METRICS_CONSUMER_ACTIVE_SECONDS (default 300 s; XINFO CONSUMERS idle); on Redis < 7.2, at least the connections blocked in XREADGROUP right now; 0 when Redis is unreachable.",
     labelNames: [],
     services: ["metrics-collector"],
   },
@@ -414,14 +421,14 @@ export const METRICS = {
   recoveryMatviewAgeSeconds: {
     name: "recovery_matview_age_seconds",
     kind: "gauge",
-    help: "Seconds since the last successful refresh of a materialized view (m10_recovery.matview_freshness), by view.",
+    help: "Seconds since the last successful refresh of a materialized view of m10_recovery (matview_refresh_log), by view; +Inf when it never refreshed successfully.",
     labelNames: ["view_name"],
     services: ["metrics-collector"],
   },
   recoveryMatviewLastRefreshTimestamp: {
     name: "recovery_matview_last_refresh_timestamp",
     kind: "gauge",
-    help: "Unix time in seconds of the last successful refresh of a materialized view, by view.",
+    help: "Unix time in seconds of the last successful refresh of a materialized view, by view (no series until one succeeded).",
     labelNames: ["view_name"],
     services: ["metrics-collector"],
   },
@@ -513,7 +520,7 @@ export const METRICS = {
   m10ReclaimCount: {
     name: "m10_reclaim_count",
     kind: "gauge",
-    help: "Pending stream entries idle longer than M10_CLAIM_IDLE_MS, i.e. due for XAUTOCLAIM by a live worker.",
+    help: "Pending stream entries idle longer than M10_CLAIM_IDLE_MS, i.e. due for XAUTOCLAIM by a live worker (counted up to M10_METRICS_PENDING_SCAN_LIMIT); 0 when Redis is unreachable.",
     labelNames: [],
     services: ["metrics-collector"],
   },
@@ -528,7 +535,7 @@ export const METRICS = {
   m10CollectionErrorsTotal: {
     name: "m10_collection_errors_total",
     kind: "counter",
-    help: "Collection passes in which reading a source failed (its gauges keep their last value, Redis gauges drop to 0), by source.",
+    help: "Collection passes in which reading a source failed (PostgreSQL gauges keep their last value, Redis gauges drop to 0), by source.",
     labelNames: ["source"],
     labelValues: { source: ["postgres", "redis"] },
     services: ["metrics-collector"],
@@ -544,7 +551,7 @@ export const METRICS = {
   m10LastCollectionTimestampSeconds: {
     name: "m10_last_collection_timestamp_seconds",
     kind: "gauge",
-    help: "Unix time in seconds at which the last collection pass finished; M10MetricsCollectorDown fires when it is older than 120 s.",
+    help: "Unix time in seconds at which the last collection pass that read at least one source (PostgreSQL or Redis) finished; M10MetricsCollectorDown fires when it is older than 120 s.",
     labelNames: [],
     services: ["metrics-collector"],
   },

@@ -1,0 +1,98 @@
+// What a command needs, created on first use and closed when the command ends: configuration,
+// a logger on stderr, the PostgreSQL pool, the Redis client and m10ctl's lock holder id.
+import {
+  createLogger,
+  createMetrics,
+  createPool,
+  createRedisClient,
+  holderId,
+  loadConfigOrExit,
+  streamKeys,
+  type Logger,
+  type Pool,
+  type RedisClient,
+  type ServiceMetrics,
+  type StreamKeys,
+} from "@m10/shared";
+import { waitUntilReady } from "@m10/shared/queue/consume.js";
+import { m10ctlConfigSchema, type M10ctlConfig } from "./config.js";
+import { CommandError } from "./output.js";
+
+export interface Context {
+  readonly config: M10ctlConfig;
+  readonly logger: Logger;
+  readonly keys: StreamKeys;
+  /** m10ctl:<host>:<pid>:<rand>: the holder of the locks this command takes. */
+  readonly holder: string;
+  /** m10ctl's catalogue metrics (visible only in what the command prints; nothing scrapes m10ctl). */
+  readonly metrics: ServiceMetrics<"m10ctl">;
+  db(): Pool;
+  redis(): Promise<RedisClient>;
+  databaseUrl(): string;
+  close(): Promise<void>;
+}
+
+export class RedisUnavailableError extends CommandError {
+  constructor(url: string) {
+    super(`Redis at ${url} is not reachable`, 1);
+    this.name = "RedisUnavailableError";
+  }
+}
+
+let current: Context | undefined;
+
+function safe(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = "***";
+    return parsed.toString();
+  } catch {
+    return url.replace(/\/\/[^@]*@/, "//***@");
+  }
+}
+
+export function context(): Context {
+  if (current) return current;
+  const config = loadConfigOrExit(m10ctlConfigSchema, "m10ctl");
+  const logger = createLogger("m10ctl", config.LOG_LEVEL);
+  const { metrics } = createMetrics("m10ctl", { defaultMetrics: false });
+  let pool: Pool | undefined;
+  let redis: RedisClient | undefined;
+  const databaseUrl = () => {
+    if (!config.DATABASE_URL) throw new CommandError("DATABASE_URL is not set (source .m10/stack.env after `make up`, or export it)", 2);
+    return config.DATABASE_URL;
+  };
+  current = {
+    config,
+    logger,
+    keys: streamKeys(config),
+    holder: `m10ctl:${holderId(config.HOSTNAME)}`,
+    metrics,
+    databaseUrl,
+    db() {
+      pool ??= createPool({ ...config, DATABASE_URL: databaseUrl() }, logger, "m10ctl");
+      return pool;
+    },
+    async redis() {
+      if (!redis) {
+        redis = createRedisClient(config.REDIS_URL, { connectionName: "m10ctl", retryStrategy: () => null });
+        redis.on("error", (error: Error) => logger.debug({ err: error }, "redis.error"));
+      }
+      if (!(await waitUntilReady(redis, 3_000))) throw new RedisUnavailableError(safe(config.REDIS_URL));
+      return redis;
+    },
+    async close() {
+      await pool?.end().catch(() => undefined);
+      if (redis) await redis.quit().catch(() => redis?.disconnect());
+      current = undefined;
+    },
+  };
+  return current;
+}
+
+/** Closes what the command opened (connections), so the process can exit. */
+export async function closeContext(): Promise<void> {
+  await current?.close();
+}
+
+export { safe as maskUrl };

@@ -1,0 +1,66 @@
+// /ready and /health/detailed of the worker's health server.
+import type { Pool } from "@m10/shared/db/pool.js";
+import { workQueueDepth } from "@m10/shared/db/work-queue.js";
+import type { ReadyReport } from "@m10/shared/observability/health-server.js";
+import { streamStatus } from "@m10/shared/queue/consume.js";
+import { redisAnswers, type RedisClient } from "@m10/shared/redis/client.js";
+import type { StreamKeys } from "@m10/shared/redis/keys.js";
+import type { Worker } from "./worker.js";
+
+export interface HealthDeps {
+  pool: Pool;
+  redis: RedisClient | undefined;
+  keys: StreamKeys;
+  worker: Worker;
+  workStalledSeconds: number;
+}
+
+const CHECK_TIMEOUT_MS = 2_000;
+
+async function databaseAnswers(pool: Pool): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      pool.query("SELECT 1").then(() => true),
+      new Promise<boolean>((resolve) => {
+        timer = setTimeout(() => resolve(false), CHECK_TIMEOUT_MS);
+      }),
+    ]);
+  } catch {
+    return false;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** PostgreSQL down = not ready (nothing can be evaluated); Redis down = degraded (the DB queue still drains). */
+export function readiness(deps: HealthDeps): () => Promise<ReadyReport> {
+  return async () => {
+    const [postgres, redis] = await Promise.all([
+      databaseAnswers(deps.pool),
+      deps.redis ? redisAnswers(deps.redis, CHECK_TIMEOUT_MS) : Promise.resolve(null),
+    ]);
+    const checks = { postgres: postgres ? "ok" : "down", redis: redis === null ? "disabled" : redis ? "ok" : "down" };
+    return { status: !postgres ? "down" : redis === false ? "degraded" : "ok", checks };
+  };
+}
+
+/** Stream length, pending, consumers, dead letters, DB queue depth and the worker's own state. */
+export function detailedHealth(deps: HealthDeps): () => Promise<Record<string, unknown>> {
+  return async () => {
+    const [stream, dbQueue] = await Promise.all([
+      deps.redis
+        ? streamStatus(deps.redis, deps.keys).then(
+            (status) => ({ key: deps.keys.stream, group: deps.keys.group, dead_letter_key: deps.keys.deadLetter, ...status }),
+            (error: unknown) => ({ key: deps.keys.stream, error: errorText(error) }),
+          )
+        : Promise.resolve({ enabled: false }),
+      workQueueDepth(deps.pool, deps.workStalledSeconds).catch((error: unknown) => ({ error: errorText(error) })),
+    ]);
+    return { stream, db_queue: dbQueue, worker: deps.worker.status() };
+  };
+}

@@ -1,0 +1,115 @@
+// An in-process worker on the test servers, with its own stream keys so test files never share Redis state.
+import { randomBytes } from "node:crypto";
+import { createPool, type Pool } from "@m10/shared/db/pool.js";
+import { createLogger, type Logger } from "@m10/shared/observability/logger.js";
+import { createMetrics } from "@m10/shared/observability/metrics.js";
+import { createBlockingClient } from "@m10/shared/queue/consume.js";
+import { createRedisClient, type RedisClient } from "@m10/shared/redis/client.js";
+import type { StreamKeys } from "@m10/shared/redis/keys.js";
+import { createWorker, type Worker, type WorkerOptions } from "../../src/worker.js";
+
+export const logger: Logger = createLogger("claim-worker-test", process.env.TEST_LOG_LEVEL ?? "silent");
+
+export function uniqueKeys(): StreamKeys {
+  const prefix = `t:${randomBytes(4).toString("hex")}`;
+  return { stream: `${prefix}:evaluate:stream`, group: `${prefix}:evaluate:group`, deadLetter: `${prefix}:evaluate:dead-letter` };
+}
+
+/** Env vars that point a worker process at `keys`. */
+export function keyEnv(keys: StreamKeys): Record<string, string> {
+  return { M10_STREAM_KEY: keys.stream, M10_CONSUMER_GROUP: keys.group, M10_DEAD_LETTER_STREAM: keys.deadLetter };
+}
+
+export const TEST_OPTIONS: WorkerOptions = {
+  batchSize: 50,
+  pollIntervalMs: 100,
+  concurrency: 2,
+  useStream: true,
+  blockMs: 200,
+  claimIdleMs: 500,
+  maxReclaimAttempts: 3,
+  reclaimIntervalMs: 100,
+  maxReclaimPerLoop: 100,
+  reclaimMaxBackoffMs: 60_000,
+  deadLetterMaxLen: 10_000,
+  leaseMs: 300,
+  workStalledSeconds: 300,
+  releaseStalledIntervalMs: 60_000,
+  historyLimit: 50,
+  autoExecuteMinConfidence: 0.8,
+};
+
+export interface TestWorker {
+  worker: Worker;
+  pool: Pool;
+  redis: RedisClient | undefined;
+  consumer: string;
+  metricsText(): Promise<string>;
+  close(): Promise<void>;
+}
+
+export function testPool(url: string): Pool {
+  return createPool({ DATABASE_URL: url, M10_DB_POOL_MAX: 10, M10_DB_CONNECT_TIMEOUT_MS: 5_000, M10_DB_STATEMENT_TIMEOUT_MS: 30_000 }, logger, "claim-worker-test");
+}
+
+/** Resolves once the client is connected (commands fail fast while connecting: no offline queue). */
+export async function redisReady(client: RedisClient): Promise<void> {
+  if (client.status === "ready") return;
+  await new Promise<void>((resolve) => client.once("ready", () => resolve()));
+}
+
+export async function testWorker(options: {
+  databaseUrl: string;
+  redisUrl?: string;
+  keys: StreamKeys;
+  settings?: Partial<WorkerOptions>;
+  consumer?: string;
+}): Promise<TestWorker> {
+  const pool = testPool(options.databaseUrl);
+  const settings = { ...TEST_OPTIONS, ...options.settings };
+  const redis = options.redisUrl ? createRedisClient(options.redisUrl) : undefined;
+  const blockingRedis = options.redisUrl ? createBlockingClient(options.redisUrl, settings.blockMs) : undefined;
+  for (const client of [redis, blockingRedis]) client?.on("error", () => undefined);
+  const { registry, metrics } = createMetrics("claim-worker", { defaultMetrics: false });
+  const consumer = options.consumer ?? `test-worker:${randomBytes(3).toString("hex")}`;
+  for (const client of [redis, blockingRedis]) if (client) await redisReady(client);
+  const worker = createWorker({ pool, redis, blockingRedis, keys: options.keys, consumer, logger, metrics, options: settings });
+  return {
+    worker,
+    pool,
+    redis,
+    consumer,
+    metricsText: () => registry.metrics(),
+    close: async () => {
+      await worker.stop(5_000);
+      await pool.end();
+      for (const client of [redis, blockingRedis]) client?.disconnect();
+    },
+  };
+}
+
+/** Polls `check` until it returns true (or throws after `timeoutMs`). */
+export async function eventually(what: string, check: () => Promise<boolean>, timeoutMs = 30_000, everyMs = 100): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  while (Date.now() < deadline) {
+    try {
+      if (await check()) return;
+    } catch (error) {
+      lastError = error;
+    }
+    await new Promise((resolve) => setTimeout(resolve, everyMs));
+  }
+  throw new Error(`timed out waiting for ${what}${lastError ? `: ${String(lastError)}` : ""}`);
+}
+
+/** The sum of the series of `name` whose labels include `labels`, in a Prometheus text exposition (0 when none). */
+export function metricValue(text: string, name: string, labels: Record<string, string> = {}): number {
+  const wanted = Object.entries(labels);
+  let total = 0;
+  for (const line of text.split("\n")) {
+    if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
+    if (wanted.every(([key, value]) => line.includes(`${key}="${value}"`))) total += Number(line.slice(line.lastIndexOf(" ") + 1));
+  }
+  return total;
+}

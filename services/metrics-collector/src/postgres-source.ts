@@ -1,0 +1,30 @@
+/**
+ * The PostgreSQL side of the collection: one read of every DB gauge (the SQL lives in
+ * @m10/shared/db/gauges so operator tools can show the same numbers).
+ */
+import type { Queryable } from "@m10/shared";
+import {
+  readActiveLocks,
+  readBacklogGauges,
+  readMatviewFreshness,
+  type ActiveLock,
+  type BacklogGauges,
+  type MatviewFreshness,
+} from "@m10/shared/db/gauges.js";
+
+/** At most this many lock series are exported; M10 has a handful of lock names. */
+export const MAX_LOCK_SERIES = 1_000;
+
+export interface DatabaseGauges {
+  backlog: BacklogGauges;
+  matviews: MatviewFreshness[];
+  locks: ActiveLock[];
+}
+
+export async function readDatabaseGauges(db: Queryable): Promise<DatabaseGauges> {
+  // Sequential on purpose: three small statements on one or two pooled connections.
+  const backlog = await readBacklogGauges(db);
+  const matviews = await readMatviewFreshness(db);
+  const locks = await readActiveLocks(db, MAX_LOCK_SERIES);
+  return { backlog, matviews, locks };
+}

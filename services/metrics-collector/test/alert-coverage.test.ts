@@ -1,0 +1,145 @@
+/**
+ * ARCHITECTURE promise 8, "every alert can fire": each metric that an alert rule or a dashboard
+ * panel uses is exported by some service. The metrics collector runs as a real process on prepared
+ * state and is scraped; the other services' /metrics are their catalogue registries
+ * (createMetrics(service)), which is exactly what their health servers serve.
+ */
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { createTestDatabase, startService, testStack, type RunningService, type TestDatabase } from "@m10/devstack/testing";
+import { createMetrics, metricSpecByName, type Pool, type RedisClient, type ServiceName, type StreamKeys } from "@m10/shared";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parse } from "yaml";
+import { keysEnv, prepareDatabase, prepareStream, testPool, testRedis, uniqueKeys } from "./support/prepared-state.js";
+import { parseExposition, scrapeUntil, valueOf, type Exposition } from "./support/scrape.js";
+
+const infra = (path: string) => fileURLToPath(new URL(`../../../infra/${path}`, import.meta.url));
+const OTHER_SERVICES: ServiceName[] = ["ingest", "claim-worker", "outbox-processor", "orchestrator"];
+/** Series Prometheus creates for every scrape target. */
+const PROMETHEUS_SERIES = new Set(["up", "scrape_duration_seconds", "scrape_samples_scraped", "scrape_series_added"]);
+const PROMQL_WORDS = new Set(["and", "or", "unless", "by", "without", "on", "ignoring", "group_left", "group_right", "bool", "offset", "inf", "nan"]);
+
+/** Metric names in a PromQL expression (not functions, keywords, label names or values, durations). */
+function metricNamesIn(expr: string): string[] {
+  const stripped = expr
+    .replace(/"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|`[^`]*`/g, '""')
+    .replace(/\{[^}]*\}/g, " ")
+    .replace(/\[[^\]]*\]/g, " ")
+    .replace(/\b(by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)/g, " ")
+    .replace(/\boffset\s+-?\w+/g, " ");
+  const names = new Set<string>();
+  for (const match of stripped.matchAll(/(?<![\w.$])([A-Za-z_:][\w:]*)(\s*\()?/g)) {
+    const [, identifier, call] = match;
+    if (identifier && !call && !PROMQL_WORDS.has(identifier.toLowerCase())) names.add(identifier);
+  }
+  return [...names];
+}
+
+interface Usage {
+  where: string;
+  name: string;
+}
+
+function alertRuleUsages(): Usage[] {
+  const doc = parse(readFileSync(infra("prometheus/m10_recovery_alerts.yml"), "utf8")) as { groups: { rules: { alert?: string; expr: string }[] }[] };
+  return doc.groups.flatMap((group) =>
+    group.rules.flatMap((rule) => metricNamesIn(rule.expr).map((name) => ({ where: `alert ${rule.alert ?? "?"}`, name }))),
+  );
+}
+
+interface Panel {
+  id: number;
+  title: string;
+  targets?: { expr?: string }[];
+  panels?: Panel[];
+}
+
+function dashboardUsages(): Usage[] {
+  const dashboard = JSON.parse(readFileSync(infra("grafana/provisioning/dashboards/files/m10_recovery_dashboard.json"), "utf8")) as { panels: Panel[] };
+  const panels = dashboard.panels.flatMap((panel) => [panel, ...(panel.panels ?? [])]);
+  return panels.flatMap((panel) =>
+    (panel.targets ?? []).flatMap((target) => metricNamesIn(target.expr ?? "").map((name) => ({ where: `panel ${panel.id} ${panel.title}`, name }))),
+  );
+}
+
+/** The family a series name belongs to: histograms export name_bucket, name_sum and name_count. */
+function familyOf(series: string, exposition: Exposition): string | undefined {
+  if (exposition.families.has(series)) return series;
+  const base = series.replace(/_(bucket|sum|count)$/, "");
+  return base !== series && exposition.families.has(base) ? base : undefined;
+}
+
+function hasSample(series: string, exposition: Exposition): boolean {
+  return exposition.samples.some((sample) => sample.name === series);
+}
+
+describe("every metric used by an alert rule or the dashboard is exported (promise 8)", () => {
+  let db: TestDatabase;
+  let pool: Pool;
+  let redis: RedisClient;
+  let keys: StreamKeys;
+  let collector: RunningService;
+  const scraped = new Map<string, Exposition>();
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    pool = testPool(db.url);
+    redis = testRedis(testStack().redisUrl);
+    keys = uniqueKeys();
+    await prepareDatabase(pool);
+    await prepareStream(redis, keys);
+    collector = await startService("services/metrics-collector/bin/m10-metrics-collector.js", {
+      DATABASE_URL: db.url,
+      REDIS_URL: testStack().redisUrl,
+      ...keysEnv(keys),
+      M10_METRICS_INTERVAL: "1",
+    });
+    scraped.set(
+      "metrics-collector (process)",
+      await scrapeUntil(collector.url, (e) => valueOf(e, "m10_dependency_up", { dependency: "postgres" }) === 1),
+    );
+    for (const service of OTHER_SERVICES) {
+      const { registry } = createMetrics(service, { defaultMetrics: false });
+      scraped.set(`${service} (registry)`, parseExposition(await registry.metrics()));
+    }
+  });
+
+  afterAll(async () => {
+    await collector?.stop("SIGTERM");
+    await redis?.del(keys.stream, keys.deadLetter);
+    redis?.disconnect();
+    await pool?.end();
+    await db?.drop();
+  });
+
+  const exporters = (series: string) => [...scraped].filter(([, exposition]) => familyOf(series, exposition)).map(([source]) => source);
+
+  it("every alert rule metric is exported with at least one series, so the rule can evaluate", () => {
+    const usages = alertRuleUsages();
+    expect(usages.length).toBeGreaterThan(10);
+    const missing = usages
+      .filter(({ name }) => !PROMETHEUS_SERIES.has(name))
+      .filter(({ name }) => ![...scraped.values()].some((exposition) => familyOf(name, exposition) && hasSample(name, exposition)))
+      .map(({ where, name }) => `${where}: ${name}`);
+    expect(missing).toEqual([]);
+  });
+
+  it("every dashboard panel metric is exported by at least one service", () => {
+    const usages = dashboardUsages();
+    expect(usages.length).toBeGreaterThan(40);
+    const missing = usages.filter(({ name }) => !PROMETHEUS_SERIES.has(name) && exporters(name).length === 0).map(({ where, name }) => `${where}: ${name}`);
+    expect(missing).toEqual([]);
+  });
+
+  it("the collector's gauges used by alerts and panels come from the running collector, with values", () => {
+    const collectorScrape = scraped.get("metrics-collector (process)");
+    if (!collectorScrape) throw new Error("the collector was not scraped");
+    const collectorNames = [...new Set([...alertRuleUsages(), ...dashboardUsages()].map((usage) => usage.name))].filter((name) =>
+      metricSpecByName(name)?.services.includes("metrics-collector"),
+    );
+    expect(collectorNames).toContain("recovery_stream_length");
+    expect(collectorNames).toContain("m10_last_collection_timestamp_seconds");
+    const withoutSamples = collectorNames.filter((name) => !hasSample(name, collectorScrape));
+    expect(withoutSamples).toEqual([]);
+  });
+});

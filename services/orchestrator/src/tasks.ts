@@ -1,0 +1,37 @@
+// The task bodies the orchestrator runs: the shared maintenance implementations, wired to this
+// process's pool, Redis client and settings.
+import type { Logger, OrchestratorConfig, Pool, RedisClient, StreamKeys } from "@m10/shared";
+import { reconcileDeadLetters } from "@m10/shared/maintenance/dl-reconcile.js";
+import { refreshStaleMatviews } from "@m10/shared/maintenance/matview-refresh.js";
+import { sweepPendingCandidates } from "@m10/shared/maintenance/pending-sweep.js";
+import { reclaimGarbage } from "@m10/shared/maintenance/reclaim-gc.js";
+import { runRetention } from "@m10/shared/maintenance/retention.js";
+import type { TaskName } from "@m10/shared/maintenance/tasks.js";
+import type { OutboxTask } from "./outbox-task.js";
+import type { TaskBody } from "./run.js";
+
+export interface TaskWiring {
+  pool: Pool;
+  redis: RedisClient | undefined;
+  keys: StreamKeys;
+  config: OrchestratorConfig;
+  logger: Logger;
+  outbox: OutboxTask;
+}
+
+export function taskBodies(w: TaskWiring): Record<TaskName, TaskBody> {
+  const settings = w.config;
+  return {
+    dl_reconcile: (options) => reconcileDeadLetters({ db: w.pool, redis: w.redis, keys: w.keys, logger: w.logger, settings }, options),
+    matview_refresh: (options) =>
+      refreshStaleMatviews({ db: w.pool, logger: w.logger }, { ...options, maxAgeSeconds: settings.M10_MATVIEW_MAX_AGE_SECONDS }),
+    outbox_process: (options) => w.outbox.run(options),
+    retention: (options) => runRetention({ db: w.pool, logger: w.logger, settings }, options),
+    reclaim_gc: (options) => reclaimGarbage({ db: w.pool, logger: w.logger, settings }, options),
+    pending_sweep: (options) =>
+      sweepPendingCandidates(
+        { db: w.pool, redis: w.redis, keys: w.keys, streamMaxLen: settings.M10_STREAM_MAX_LEN, logger: w.logger, settings },
+        options,
+      ),
+  };
+}

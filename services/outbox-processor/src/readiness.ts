@@ -1,0 +1,38 @@
+import { redisAnswers, type NatsConnection, type Pool, type ReadyReport, type RedisClient } from "@m10/shared";
+import { outboxLagSeconds, outboxTotals } from "@m10/shared/db/outbox.js";
+import type { Processor } from "./processor.js";
+
+export interface ReadinessDeps {
+  pool: Pool;
+  redis: RedisClient;
+  /** Whether the routing needs NATS at all. */
+  usesNats: boolean;
+  /** The NATS connection once established. */
+  nats: () => NatsConnection | undefined;
+  /** The processor once started. */
+  processor: () => Processor | undefined;
+}
+
+/**
+ * PostgreSQL down = not ready; Redis down = degraded (per-process throttles); NATS not connected =
+ * degraded (NATS deliveries retry with backoff).
+ */
+export function readiness(deps: ReadinessDeps): { ready: () => Promise<ReadyReport>; detailed: () => Promise<Record<string, unknown>> } {
+  const ready = async (): Promise<ReadyReport> => {
+    const postgres = await deps.pool.query("SELECT 1").then(
+      () => true,
+      () => false,
+    );
+    const redis = await redisAnswers(deps.redis);
+    const nc = deps.nats();
+    const nats = deps.usesNats ? nc !== undefined && !nc.isClosed() && nc.info !== undefined : undefined;
+    const status = !postgres ? "down" : !redis || nats === false ? "degraded" : "ok";
+    return { status, checks: { postgres, redis, ...(nats === undefined ? {} : { nats }) } };
+  };
+  const detailed = async (): Promise<Record<string, unknown>> => {
+    const [totals, lag] = await Promise.all([outboxTotals(deps.pool).catch(() => undefined), outboxLagSeconds(deps.pool).catch(() => undefined)]);
+    const processor = deps.processor();
+    return { processor_id: processor?.processorId ?? null, outbox: totals ?? null, outbox_lag_seconds: lag ?? null, last_batch: processor?.lastReport() ?? null };
+  };
+  return { ready, detailed };
+}
