@@ -1,41 +1,40 @@
 // Issue 4's benchmark: drain a pre-filled backlog of 100,000 candidates with 1 and with 2
 // claim-worker processes; evaluations per second and p99 per-batch time (from the workers' own
 // batch.done reports).
-import { randomUUID } from "node:crypto";
 import { startService, type RunningService } from "@m10/devstack/service-process";
+import { streamFields } from "@m10/shared/queue/enqueue.js";
+import { Redis } from "ioredis";
 import pg from "pg";
 import { freshStack, type BenchStack } from "./stack.js";
 import { percentile, round } from "./stats.js";
 
 const BACKLOG = 100_000;
-const TOKEN = "bench-admin-token-0123456789abcdef";
 const ERROR_TYPES = ["TIMEOUT", "RATE_LIMITED", "HTTP_503", "CONNECTION_ERROR", "BUDGET_EXCEEDED", "PERMISSION_DENIED", "FOO"];
 
-/** Fills the backlog through the real ingest API (batch route), so rows and stream entries have production shape. */
-async function prefill(env: BenchStack): Promise<void> {
-  const ingest = await startService("services/ingest/bin/m10-ingest.js", {
-    DATABASE_URL: env.databaseUrl,
-    REDIS_URL: env.redisUrl,
-    LOG_LEVEL: "warn",
-    M10_ADMIN_TOKEN: TOKEN,
-    M10_RATE_LIMIT_INGEST_MAX: "1000000000",
-  });
+/**
+ * Fills the backlog the way ingest leaves it: candidates committed with the pending-evaluation
+ * defaults, and one stream entry each (fields as ARCHITECTURE §4).
+ */
+async function prefill(env: BenchStack, pool: pg.Pool): Promise<void> {
+  const { rows } = await pool.query<{ id: number }>(
+    `INSERT INTO recovery_candidates (failure_match_id, suggestion, confidence, explain, created_by, error_code, error_signature, source)
+     SELECT gen_random_uuid(), 'Review error and retry', 0.2,
+            jsonb_build_object('method', 'pending_evaluation', 'error_message', 'call ' || (g % 101) || ' failed'),
+            'ingest_api', (ARRAY[${ERROR_TYPES.map((e) => `'${e}'`).join(",")}])[1 + g % ${ERROR_TYPES.length}],
+            substr(md5((g % 101)::text), 1, 16), 'bench'
+       FROM generate_series(1, $1) g
+     RETURNING id`,
+    [BACKLOG],
+  );
+  const redis = new Redis(env.redisUrl);
   try {
-    for (let sent = 0; sent < BACKLOG; sent += 500) {
-      const items = Array.from({ length: 500 }, (_, i) => ({
-        failure_match_id: randomUUID(),
-        failure_payload: { error_type: ERROR_TYPES[(sent + i) % ERROR_TYPES.length], raw: `call ${(sent + i) % 101} failed` },
-        source: "bench",
-      }));
-      const response = await fetch(`${ingest.url}/api/v1/recovery/ingest/batch`, {
-        method: "POST",
-        headers: { "content-type": "application/json", authorization: `Bearer ${TOKEN}` },
-        body: JSON.stringify({ items }),
-      });
-      if (!response.ok) throw new Error(`prefill batch failed: ${response.status} ${await response.text()}`);
+    for (let i = 0; i < rows.length; i += 5_000) {
+      const pipeline = redis.pipeline();
+      for (const row of rows.slice(i, i + 5_000)) pipeline.xadd("m10:evaluate:stream", "*", ...streamFields({ candidateId: row.id }));
+      await pipeline.exec();
     }
   } finally {
-    await ingest.stop("SIGTERM");
+    redis.disconnect();
   }
 }
 
@@ -58,7 +57,7 @@ async function drain(workers: number): Promise<Record<string, number>> {
   const pool = new pg.Pool({ connectionString: env.databaseUrl, max: 2 });
   const running: RunningService[] = [];
   try {
-    await prefill(env);
+    await prefill(env, pool);
     const started = Date.now();
     for (let i = 0; i < workers; i++) {
       running.push(

@@ -19,7 +19,9 @@ interface ServiceSpec {
 }
 
 const SERVICES: ServiceSpec[] = [
-  { name: "ingest", bin: "services/ingest/bin/m10-ingest.js", port: 8000, urlVar: "INGEST_URL" },
+  // The seeds' ingest curl commands send no token: this local stack lets anonymous callers ingest
+  // (and nothing else). Production keeps RBAC_ANONYMOUS_PERMISSIONS empty.
+  { name: "ingest", bin: "services/ingest/bin/m10-ingest.js", port: 8000, urlVar: "INGEST_URL", env: { RBAC_ANONYMOUS_PERMISSIONS: "ingest:write" } },
   { name: "metrics-collector", bin: "services/metrics-collector/bin/m10-metrics-collector.js", port: 9100, urlVar: "METRICS_COLLECTOR_URL" },
   { name: "claim-worker", bin: "services/claim-worker/bin/m10-claim-worker.js", port: 9101, urlVar: "CLAIM_WORKER_URL" },
   { name: "outbox-processor", bin: "services/outbox-processor/bin/m10-outbox-processor.js", port: 9102, urlVar: "OUTBOX_PROCESSOR_URL" },
@@ -123,6 +125,7 @@ export async function up(dirArg: string): Promise<number> {
       "",
       `  admin token       ${admin}`,
       `  machine token     ${machine}`,
+      "  (anonymous callers may POST failures to ingest on this local stack, as the runbooks' curl commands do)",
       "",
       `  source ${join(dirArg, "stack.env")}   # DATABASE_URL, REDIS_URL, NATS_URL, *_URL, tokens`,
       "  Ctrl-C stops everything.",

@@ -44,3 +44,10 @@ describe("optional variables", () => {
     expect(describeEnv(schema)).toEqual([{ name: "SLACK_WEBHOOK_URL", default: "(unset)", description: "Slack URL" }]);
   });
 });
+
+describe("boolean variables", () => {
+  it("show their default value in the docs", () => {
+    const docs = describeEnv(ingestConfigSchema);
+    expect(docs.find((d) => d.name === "RBAC_ENFORCE")?.default).toBe("true");
+  });
+});

@@ -28,12 +28,12 @@ export interface VariableDoc {
 /** The documentation of a schema's variables (name, default, description), for --help and READMEs. */
 export function describeEnv(schema: z.ZodObject): VariableDoc[] {
   return Object.entries(schema.shape).map(([name, field]) => {
-    const def = (field as z.ZodType).def as { type?: string; defaultValue?: unknown };
-    const fallback = def.type === "default" ? def.defaultValue : undefined;
-    const optional = (field as z.ZodType).safeParse(undefined).success;
+    // The default is whatever the field yields for an absent variable (after any transform).
+    const absent = (field as z.ZodType).safeParse(undefined);
+    const fallback = absent.success ? absent.data : undefined;
     return {
       name,
-      default: fallback !== undefined ? (fallback === "" ? '""' : String(fallback)) : optional ? "(unset)" : "(required)",
+      default: !absent.success ? "(required)" : fallback === undefined ? "(unset)" : fallback === "" ? '""' : String(fallback),
       description: (field as z.ZodType).description ?? "",
     };
   });

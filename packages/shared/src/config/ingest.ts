@@ -3,11 +3,47 @@ import { z } from "zod";
 import { databaseEnv, redisEnv, serviceEnv } from "./common.js";
 import { env } from "./env.js";
 
+// Ingest serves /health, /ready and /metrics on its API port, so it has no separate health server.
+const { M10_HEALTH_HOST: _healthHost, M10_HEALTH_PORT: _healthPort, ...serviceVariables } = serviceEnv(8000);
+
 export const ingestConfigSchema = z.object({
   ...databaseEnv,
   ...redisEnv,
-  ...serviceEnv(8000),
+  ...serviceVariables,
   PORT: env.int(8000, "HTTP port of the ingest API (the runbooks curl localhost:8000)"),
   HOST: env.string("0.0.0.0", "address the ingest API binds"),
+  M10_TRUST_PROXY: env.bool(false, "trust X-Forwarded-For for the client IP (behind a reverse proxy)"),
+
+  // Request limits
+  M10_INGEST_MAX_BODY_BYTES: env.int(262_144, "largest request body in bytes (413 above it)", 1),
+  M10_INGEST_BATCH_MAX_BODY_BYTES: env.int(8_388_608, "largest body of POST /ingest/batch in bytes", 1),
+  M10_INGEST_BATCH_MAX_ITEMS: env.int(500, "most items in one POST /ingest/batch request", 1),
+  M10_INGEST_MAX_JSON_DEPTH: env.int(64, "deepest JSON nesting accepted in a body (400 above it)", 1),
+  M10_INGEST_RETRY_AFTER_SECONDS: env.int(5, "Retry-After seconds on a 503 while PostgreSQL is unavailable", 1),
+
+  // RBAC
+  RBAC_ENFORCE: env.bool(true, "require credentials and a role with the route's permission (false: everything is allowed)"),
+  RBAC_AUDIT_ENABLED: env.bool(true, "write denied decisions to system.rbac_audit"),
+  RBAC_ANONYMOUS_PERMISSIONS: env.string(
+    "",
+    "comma-separated permissions granted to requests without credentials, e.g. ingest:write for the runbooks' token-less curl commands (default none)",
+  ),
+  M10_ADMIN_TOKEN: env.optionalString("token of the built-in admin principal (role admin, tenant default); make up generates it"),
+  M10_MACHINE_TOKEN: env.optionalString("token of the built-in machine principal (role machine, tenant default); make up generates it"),
+  MACHINE_SECRET_TOKEN: env.optionalString("the M7 runbook's name for a machine token (role machine, tenant default)"),
+  M10_RBAC_TOKENS_FILE: env.optionalString('JSON file of more tokens: {"<token>": {"subject": "...", "roles": ["operator"], "tenant": "acme"}}'),
+  M10_METRICS_REQUIRE_AUTH: env.bool(false, "require a valid token (any role) for /metrics"),
+  M10_HEALTH_DETAILED_REQUIRE_AUTH: env.bool(false, "require a valid token (any role) for /health/detailed"),
+
+  // Rate limits (per tenant of the token, else per client IP; Redis store, fail-open)
+  RATE_LIMIT_ENABLED: env.bool(true, "per-tenant rate limits on the API routes"),
+  M10_RATE_LIMIT_WINDOW_MS: env.int(60_000, "rate-limit window in ms", 1),
+  M10_RATE_LIMIT_INGEST_MAX: env.int(120_000, "ingest requests (single and batch) per tenant per window", 1),
+  M10_RATE_LIMIT_RECOVERY_MAX: env.int(6_000, "other /api/v1/recovery requests per tenant per window", 1),
+  M10_RATE_LIMIT_PINS_MAX: env.int(100, "memory pin requests per tenant per window (the M7 runbook's 100 RPM)", 1),
+
+  // Features
+  MEMORY_PINS_ENABLED: env.bool(true, "serve /api/v1/memory/pins (false: 503 feature_disabled)"),
+  M10_DOCS_ENABLED: env.bool(true, "serve the OpenAPI document at /docs/json and Swagger UI at /docs"),
 });
 export type IngestConfig = z.infer<typeof ingestConfigSchema>;

@@ -23,6 +23,20 @@ export interface EnqueueDeps {
   logger: Logger;
 }
 
+// While Redis is down every request falls back: one warning per interval, with how many it covers.
+const FALLBACK_LOG_INTERVAL_MS = 10_000;
+let lastFallbackLogAt = 0;
+let unloggedFallbacks = 0;
+
+function logFallback(logger: Logger, reason: string, count: number): void {
+  unloggedFallbacks += count;
+  const now = Date.now();
+  if (now - lastFallbackLogAt < FALLBACK_LOG_INTERVAL_MS) return;
+  logger.warn({ reason, requests: unloggedFallbacks }, "queue.enqueue_fallback");
+  lastFallbackLogAt = now;
+  unloggedFallbacks = 0;
+}
+
 /** The stream entry's fields (ARCHITECTURE §4): candidate_id, priority, enqueued_at, metadata, idempotency_key. */
 export function streamFields(request: EvaluationRequest, now = new Date()): string[] {
   return [
@@ -63,7 +77,7 @@ export async function enqueueEvaluations(deps: EnqueueDeps, requests: Evaluation
     } catch (error) {
       reason = error instanceof Error ? error.message : String(error);
     }
-    deps.logger.warn({ reason, count: requests.length }, "queue.enqueue_fallback");
+    logFallback(deps.logger, reason, requests.length);
   }
   const workIds = await enqueueWork(deps.db, requests, "db_fallback");
   return workIds.map((workId) => ({ method: "db_fallback" as const, workId, reason }));

@@ -1,0 +1,472 @@
+import type { Queryable } from "./pool.js";
+import { isUniqueViolation } from "./errors.js";
+
+// public.recovery_candidates as the ingest API and operators see it: the idempotent ingest upsert
+// (single and batch), listing with real totals, detail with inputs and provenance, execution
+// outcome reports, human decisions (with audit and provenance rows) and the stats counts.
+
+/** The partial unique index that can raise under concurrent upserts of one failure (DB_CONTRACT Decision 5). */
+export const FMID_SIGNATURE_INDEX = "uq_rc_fmid_sig";
+export const IDEMPOTENCY_KEY_CONSTRAINT = "recovery_candidates_idempotency_key_key";
+const DEADLOCK = "40P01";
+const UPSERT_ATTEMPTS = 5;
+
+export interface CandidateRow {
+  id: number;
+  failure_match_id: string;
+  suggestion: string;
+  confidence: number;
+  explain: Record<string, unknown> | null;
+  decision: string | null;
+  occurrence_count: number;
+  last_occurrence_at: Date | null;
+  created_at: Date | null;
+  updated_at: Date | null;
+  approved_by_human: string | null;
+  approved_at: Date | null;
+  review_note: string | null;
+  error_code: string | null;
+  error_signature: string | null;
+  source: string | null;
+  idempotency_key: string | null;
+  selected_action_id: number | null;
+  rules_evaluated: unknown;
+  execution_status: string | null;
+  executed_at: Date | null;
+  execution_result: unknown;
+  evaluated_at: Date | null;
+}
+
+const CANDIDATE_COLUMNS = `rc.id, rc.failure_match_id::text AS failure_match_id, rc.suggestion, rc.confidence, rc.explain,
+  rc.decision, rc.occurrence_count, rc.last_occurrence_at, rc.created_at, rc.updated_at, rc.approved_by_human,
+  rc.approved_at, rc.review_note, rc.error_code, rc.error_signature, rc.source, rc.idempotency_key::text AS idempotency_key,
+  rc.selected_action_id, rc.rules_evaluated, rc.execution_status, rc.executed_at, rc.execution_result, rc.evaluated_at`;
+
+/** What ingest writes for a new failure (PREDECESSOR_BEHAVIOR §2.5). */
+export interface IngestedCandidate {
+  failureMatchId: string;
+  errorCode: string;
+  errorSignature: string;
+  suggestion: string;
+  confidence: number;
+  explain: Record<string, unknown>;
+  source: string | null;
+  idempotencyKey: string | null;
+}
+
+export type IngestUpsertResult =
+  /** A new row. */
+  | { kind: "inserted"; id: number; failureMatchId: string; occurrenceCount: number }
+  /** The failure was known: occurrence_count was incremented. */
+  | { kind: "updated"; id: number; failureMatchId: string; occurrenceCount: number }
+  /** The idempotency key is already held by a candidate (possibly of another failure); nothing changed. */
+  | { kind: "key_exists"; id: number; failureMatchId: string; occurrenceCount: number };
+
+interface UpsertRow {
+  id: number;
+  failure_match_id: string;
+  occurrence_count: number;
+  inserted: boolean;
+  key_matched: boolean;
+}
+
+// One statement, so one transaction. A candidate already holding the key wins (a replay changes
+// nothing); otherwise insert, or count one more occurrence. The DO UPDATE skips a row that holds
+// this very key (a concurrent replay committed after our snapshot): then nothing is returned and
+// the caller looks the key up. A row without a key adopts this one, so its retries are replays.
+const UPSERT_ONE = `
+WITH keyed AS (
+  SELECT id, failure_match_id, occurrence_count FROM public.recovery_candidates
+   WHERE $8::uuid IS NOT NULL AND idempotency_key = $8::uuid
+), upserted AS (
+  INSERT INTO public.recovery_candidates AS rc
+         (failure_match_id, suggestion, confidence, explain, created_by, error_code, error_signature, source,
+          idempotency_key, occurrence_count, last_occurrence_at)
+  SELECT $1::uuid, $2, $3, $4::jsonb, 'ingest_api', $5, $6, $7, $8::uuid, 1, now()
+   WHERE NOT EXISTS (SELECT 1 FROM keyed)
+  ON CONFLICT (failure_match_id) DO UPDATE
+     SET occurrence_count = rc.occurrence_count + 1,
+         last_occurrence_at = now(),
+         idempotency_key = COALESCE(rc.idempotency_key, EXCLUDED.idempotency_key)
+   WHERE EXCLUDED.idempotency_key IS NULL OR rc.idempotency_key IS DISTINCT FROM EXCLUDED.idempotency_key
+  RETURNING rc.id, rc.failure_match_id, rc.occurrence_count, (rc.xmax = 0) AS inserted
+)
+SELECT id, failure_match_id::text AS failure_match_id, occurrence_count, inserted, false AS key_matched FROM upserted
+UNION ALL
+SELECT id, failure_match_id::text, occurrence_count, false, true FROM keyed`;
+
+/**
+ * The ingest upsert: ON CONFLICT (failure_match_id), occurrence_count + 1 on a repeat, and the
+ * idempotency key honoured. Retries the rare unique violation on uq_rc_fmid_sig (a non-arbiter
+ * index under concurrent inserts of one failure) and deadlocks.
+ */
+export async function upsertIngestedCandidate(db: Queryable, input: IngestedCandidate): Promise<IngestUpsertResult> {
+  const params = [
+    input.failureMatchId,
+    input.suggestion,
+    input.confidence,
+    JSON.stringify(input.explain),
+    input.errorCode,
+    input.errorSignature,
+    input.source,
+    input.idempotencyKey,
+  ];
+  for (let attempt = 1; ; attempt++) {
+    try {
+      // Named: each pooled connection parses and plans the hot statement once.
+      const { rows } = await db.query<UpsertRow>({ name: "m10_ingest_upsert_one", text: UPSERT_ONE, values: params });
+      const row = rows[0];
+      if (row) {
+        const kind = row.key_matched ? "key_exists" : row.inserted ? "inserted" : "updated";
+        return { kind, id: row.id, failureMatchId: row.failure_match_id, occurrenceCount: row.occurrence_count };
+      }
+    } catch (error) {
+      const retryable = isUniqueViolation(error, FMID_SIGNATURE_INDEX) || (error as { code?: string }).code === DEADLOCK;
+      if (retryable && attempt < UPSERT_ATTEMPTS) continue;
+      if (!isUniqueViolation(error, IDEMPOTENCY_KEY_CONSTRAINT)) throw error;
+    }
+    // The key was taken by a concurrent request after our snapshot: report its holder.
+    if (input.idempotencyKey) {
+      const holder = (await findCandidatesByIdempotencyKeys(db, [input.idempotencyKey])).get(input.idempotencyKey);
+      if (holder) return { kind: "key_exists", ...holder };
+    }
+    if (attempt >= UPSERT_ATTEMPTS) throw new Error("ingest upsert returned no row");
+  }
+}
+
+export interface KeyHolder {
+  id: number;
+  failureMatchId: string;
+  occurrenceCount: number;
+}
+
+/** The candidates holding these idempotency keys (lower-case uuid text → holder). */
+export async function findCandidatesByIdempotencyKeys(db: Queryable, keys: readonly string[]): Promise<Map<string, KeyHolder>> {
+  const found = new Map<string, KeyHolder>();
+  if (keys.length === 0) return found;
+  const { rows } = await db.query<{ id: number; failure_match_id: string; occurrence_count: number; idempotency_key: string }>(
+    `SELECT id, failure_match_id::text AS failure_match_id, occurrence_count, idempotency_key::text AS idempotency_key
+       FROM public.recovery_candidates WHERE idempotency_key = ANY($1::uuid[])`,
+    [keys],
+  );
+  for (const row of rows) {
+    found.set(row.idempotency_key, { id: row.id, failureMatchId: row.failure_match_id, occurrenceCount: row.occurrence_count });
+  }
+  return found;
+}
+
+/** One distinct failure of a batch: its first item's values and how many items repeat it. */
+export interface IngestedCandidateGroup extends IngestedCandidate {
+  occurrences: number;
+}
+
+export interface GroupUpsertResult {
+  id: number;
+  inserted: boolean;
+  /** occurrence_count after this statement. */
+  occurrenceCount: number;
+}
+
+/**
+ * The batch upsert: every distinct failure in one INSERT ... SELECT FROM jsonb_to_recordset ...
+ * ON CONFLICT (failure_match_id) DO UPDATE (occurrence_count + the group's occurrences), rows in
+ * failure_match_id order so concurrent batches lock in the same order. Keyed by failure_match_id.
+ * A unique violation on the idempotency key propagates: the caller re-reads the keys and retries.
+ */
+export async function upsertIngestedCandidates(db: Queryable, groups: readonly IngestedCandidateGroup[]): Promise<Map<string, GroupUpsertResult>> {
+  const results = new Map<string, GroupUpsertResult>();
+  if (groups.length === 0) return results;
+  const records = JSON.stringify(
+    groups.map((g) => ({
+      failure_match_id: g.failureMatchId,
+      suggestion: g.suggestion,
+      confidence: g.confidence,
+      explain: g.explain,
+      error_code: g.errorCode,
+      error_signature: g.errorSignature,
+      source: g.source,
+      idempotency_key: g.idempotencyKey,
+      occurrences: g.occurrences,
+    })),
+  );
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const { rows } = await db.query<{ id: number; failure_match_id: string; occurrence_count: number; inserted: boolean }>(
+        `INSERT INTO public.recovery_candidates AS rc
+                (failure_match_id, suggestion, confidence, explain, created_by, error_code, error_signature, source,
+                 idempotency_key, occurrence_count, last_occurrence_at)
+         SELECT r.failure_match_id, r.suggestion, r.confidence, r.explain, 'ingest_api', r.error_code, r.error_signature,
+                r.source, r.idempotency_key, r.occurrences, now()
+           FROM jsonb_to_recordset($1::jsonb) AS r(failure_match_id uuid, suggestion text, confidence real, explain jsonb,
+                error_code text, error_signature text, source text, idempotency_key uuid, occurrences integer)
+          ORDER BY r.failure_match_id
+         ON CONFLICT (failure_match_id) DO UPDATE
+            SET occurrence_count = rc.occurrence_count + EXCLUDED.occurrence_count,
+                last_occurrence_at = now(),
+                idempotency_key = COALESCE(rc.idempotency_key, EXCLUDED.idempotency_key)
+         RETURNING rc.id, rc.failure_match_id::text AS failure_match_id, rc.occurrence_count, (rc.xmax = 0) AS inserted`,
+        [records],
+      );
+      for (const row of rows) {
+        results.set(row.failure_match_id, { id: row.id, inserted: row.inserted, occurrenceCount: row.occurrence_count });
+      }
+      return results;
+    } catch (error) {
+      const retryable = isUniqueViolation(error, FMID_SIGNATURE_INDEX) || (error as { code?: string }).code === DEADLOCK;
+      if (!retryable || attempt >= UPSERT_ATTEMPTS) throw error;
+    }
+  }
+}
+
+export interface CandidateFilter {
+  decision?: string;
+  errorCode?: string;
+  source?: string;
+  since?: Date;
+  limit: number;
+  offset: number;
+}
+
+/** A page of candidates, newest first (created_at DESC, id DESC: stable), and the real total. */
+export async function listCandidates(db: Queryable, filter: CandidateFilter): Promise<{ candidates: CandidateRow[]; total: number }> {
+  const conditions: string[] = [];
+  const params: unknown[] = [];
+  const add = (sql: string, value: unknown) => {
+    params.push(value);
+    conditions.push(sql.replace("$?", `$${params.length}`));
+  };
+  if (filter.decision !== undefined) add("rc.decision = $?", filter.decision);
+  if (filter.errorCode !== undefined) add("rc.error_code = $?", filter.errorCode);
+  if (filter.source !== undefined) add("rc.source = $?", filter.source);
+  if (filter.since !== undefined) add("rc.created_at >= $?", filter.since);
+  const where = conditions.length > 0 ? `WHERE ${conditions.join(" AND ")}` : "";
+  const [page, count] = await Promise.all([
+    db.query<CandidateRow>(
+      `SELECT ${CANDIDATE_COLUMNS} FROM public.recovery_candidates rc ${where}
+        ORDER BY rc.created_at DESC, rc.id DESC LIMIT $${params.length + 1} OFFSET $${params.length + 2}`,
+      [...params, filter.limit, filter.offset],
+    ),
+    db.query<{ total: number }>(`SELECT count(*) AS total FROM public.recovery_candidates rc ${where}`, params),
+  ]);
+  return { candidates: page.rows, total: count.rows[0]?.total ?? 0 };
+}
+
+export async function getCandidate(db: Queryable, id: number): Promise<CandidateRow | undefined> {
+  const { rows } = await db.query<CandidateRow>(`SELECT ${CANDIDATE_COLUMNS} FROM public.recovery_candidates rc WHERE rc.id = $1`, [id]);
+  return rows[0];
+}
+
+export interface ActionRow {
+  id: number;
+  action_code: string;
+  name: string;
+  description: string | null;
+  action_type: string;
+  template: Record<string, unknown>;
+  applies_to_error_codes: string[] | null;
+  applies_to_skills: string[] | null;
+  success_rate: number | null;
+  total_applications: number | null;
+  is_automated: boolean | null;
+  requires_approval: boolean | null;
+  priority: number | null;
+  is_active: boolean | null;
+}
+
+export const ACTION_COLUMNS = `sa.id, sa.action_code, sa.name, sa.description, sa.action_type, sa.template, sa.applies_to_error_codes,
+  sa.applies_to_skills, sa.success_rate, sa.total_applications, sa.is_automated, sa.requires_approval, sa.priority, sa.is_active`;
+
+export async function selectedAction(db: Queryable, actionId: number): Promise<ActionRow | undefined> {
+  const { rows } = await db.query<ActionRow>(`SELECT ${ACTION_COLUMNS} FROM m10_recovery.suggestion_action sa WHERE sa.id = $1`, [actionId]);
+  return rows[0];
+}
+
+export interface InputRow {
+  id: number;
+  input_type: string;
+  raw_value: string;
+  normalized_value: string | null;
+  parsed_data: unknown;
+  confidence: number | null;
+  weight: number | null;
+  source: string | null;
+  created_at: Date;
+}
+
+export async function candidateInputs(db: Queryable, candidateId: number): Promise<InputRow[]> {
+  const { rows } = await db.query<InputRow>(
+    `SELECT id, input_type, raw_value, normalized_value, parsed_data, confidence, weight, source, created_at
+       FROM m10_recovery.suggestion_input WHERE suggestion_id = $1 ORDER BY created_at, id`,
+    [candidateId],
+  );
+  return rows;
+}
+
+export interface ProvenanceRow {
+  id: number;
+  event_type: string;
+  details: unknown;
+  rule_id: string | null;
+  action_id: number | null;
+  confidence_before: number | null;
+  confidence_after: number | null;
+  actor: string;
+  actor_type: string;
+  created_at: Date;
+  duration_ms: number | null;
+}
+
+export async function candidateProvenance(db: Queryable, candidateId: number): Promise<ProvenanceRow[]> {
+  const { rows } = await db.query<ProvenanceRow>(
+    `SELECT id, event_type, details, rule_id, action_id, confidence_before, confidence_after, actor, actor_type, created_at, duration_ms
+       FROM m10_recovery.suggestion_provenance WHERE suggestion_id = $1 ORDER BY created_at, id`,
+    [candidateId],
+  );
+  return rows;
+}
+
+export type ActorType = "system" | "human" | "agent";
+export type Decision = "approved" | "rejected";
+
+export interface DecisionInput {
+  candidateId: number;
+  decision: Decision;
+  /** Stored as approved_by_human and as the audit/provenance actor. */
+  decidedBy: string;
+  note: string;
+  actorType: ActorType;
+  details?: Record<string, unknown>;
+}
+
+/**
+ * A review decision in one statement: lock the row, set decision / approved_by_human /
+ * approved_at / review_note, and write the audit row (recovery_candidates_audit) and the
+ * provenance row (approved | rejected). Run it in the transaction that publishes the outbox event.
+ */
+export async function recordDecision(db: Queryable, input: DecisionInput): Promise<{ candidate: CandidateRow; oldDecision: string | null } | undefined> {
+  const { rows } = await db.query<CandidateRow & { old_decision: string | null }>(
+    `WITH old AS (
+       SELECT id, decision, confidence FROM public.recovery_candidates WHERE id = $1 FOR UPDATE
+     ), updated AS (
+       UPDATE public.recovery_candidates rc
+          SET decision = $2, approved_by_human = $3, approved_at = now(), review_note = $4
+         FROM old WHERE rc.id = old.id
+       RETURNING ${CANDIDATE_COLUMNS}
+     ), audit AS (
+       INSERT INTO public.recovery_candidates_audit (candidate_id, action, actor, old_decision, new_decision, note)
+       SELECT old.id, $2, $3, old.decision, $2, $4 FROM old
+     ), provenance AS (
+       INSERT INTO m10_recovery.suggestion_provenance
+              (suggestion_id, event_type, details, confidence_before, confidence_after, actor, actor_type)
+       SELECT old.id, $2, $6::jsonb, old.confidence, old.confidence, $3, $5 FROM old
+     )
+     SELECT updated.*, old.decision AS old_decision FROM updated, old`,
+    [input.candidateId, input.decision, input.decidedBy, input.note, input.actorType, JSON.stringify({ note: input.note, ...input.details })],
+  );
+  const row = rows[0];
+  if (!row) return undefined;
+  const { old_decision: oldDecision, ...candidate } = row;
+  return { candidate, oldDecision };
+}
+
+export const EXECUTION_STATUSES = ["pending", "executing", "succeeded", "failed", "rolled_back", "skipped"] as const;
+export type ExecutionStatus = (typeof EXECUTION_STATUSES)[number];
+
+export interface ExecutionOutcomeInput {
+  candidateId: number;
+  executionStatus?: ExecutionStatus;
+  selectedActionId?: number;
+  executionResult?: unknown;
+  note?: string;
+  actor: string;
+  actorType: ActorType;
+}
+
+/** The provenance event of an outcome report (executing → executed, succeeded → success, ...). */
+export function provenanceEventForStatus(status: ExecutionStatus | undefined): string {
+  switch (status) {
+    case "executing":
+      return "executed";
+    case "succeeded":
+      return "success";
+    case "failed":
+      return "failure";
+    case "rolled_back":
+      return "rolled_back";
+    default:
+      return "manual_override";
+  }
+}
+
+/**
+ * An execution outcome report in one statement: lock the row, apply the given fields (executed_at
+ * = now() for succeeded / failed / rolled_back) and write a provenance row. Returns the updated
+ * candidate, or undefined when it does not exist. Run it in the transaction that publishes the
+ * outbox event. An unknown selected_action_id raises a foreign-key violation (23503).
+ */
+export async function recordExecutionOutcome(db: Queryable, input: ExecutionOutcomeInput): Promise<CandidateRow | undefined> {
+  const hasStatus = input.executionStatus !== undefined;
+  const hasAction = input.selectedActionId !== undefined;
+  const hasResult = input.executionResult !== undefined;
+  const { rows } = await db.query<CandidateRow>(
+    `WITH old AS (
+       SELECT id, confidence, selected_action_id FROM public.recovery_candidates WHERE id = $1 FOR UPDATE
+     ), updated AS (
+       UPDATE public.recovery_candidates rc
+          SET execution_status = CASE WHEN $2::boolean THEN $3::text ELSE rc.execution_status END,
+              selected_action_id = CASE WHEN $4::boolean THEN $5::integer ELSE rc.selected_action_id END,
+              execution_result = CASE WHEN $6::boolean THEN $7::jsonb ELSE rc.execution_result END,
+              executed_at = CASE WHEN $3::text IN ('succeeded', 'failed', 'rolled_back') THEN now() ELSE rc.executed_at END
+         FROM old WHERE rc.id = old.id
+       RETURNING ${CANDIDATE_COLUMNS}
+     ), provenance AS (
+       INSERT INTO m10_recovery.suggestion_provenance
+              (suggestion_id, event_type, details, action_id, confidence_before, confidence_after, actor, actor_type)
+       SELECT old.id, $8, $9::jsonb, COALESCE($5::integer, old.selected_action_id), old.confidence, old.confidence, $10, $11 FROM old
+     )
+     SELECT * FROM updated`,
+    [
+      input.candidateId,
+      hasStatus,
+      input.executionStatus ?? null,
+      hasAction,
+      input.selectedActionId ?? null,
+      hasResult,
+      hasResult ? JSON.stringify(input.executionResult) : null,
+      provenanceEventForStatus(input.executionStatus),
+      JSON.stringify({ execution_status: input.executionStatus ?? null, note: input.note ?? null }),
+      input.actor,
+      input.actorType,
+    ],
+  );
+  return rows[0];
+}
+
+export interface CandidateStats {
+  total_candidates: number;
+  pending: number;
+  approved: number;
+  rejected: number;
+  awaiting_evaluation: number;
+  executing: number;
+  succeeded: number;
+  failed: number;
+}
+
+/** Real counts over all candidates. */
+export async function candidateStats(db: Queryable): Promise<CandidateStats> {
+  const { rows } = await db.query<CandidateStats>(
+    `SELECT count(*) AS total_candidates,
+            count(*) FILTER (WHERE decision = 'pending') AS pending,
+            count(*) FILTER (WHERE decision = 'approved') AS approved,
+            count(*) FILTER (WHERE decision = 'rejected') AS rejected,
+            count(*) FILTER (WHERE evaluated_at IS NULL) AS awaiting_evaluation,
+            count(*) FILTER (WHERE execution_status = 'executing') AS executing,
+            count(*) FILTER (WHERE execution_status = 'succeeded') AS succeeded,
+            count(*) FILTER (WHERE execution_status = 'failed') AS failed
+       FROM public.recovery_candidates`,
+  );
+  const row = rows[0];
+  if (!row) throw new Error("stats query returned no row");
+  return row;
+}

@@ -1,0 +1,87 @@
+// Tokens → principals (subject, roles, tenant), from the environment and an optional JSON file.
+// Lookups compare SHA-256 digests with timingSafeEqual against every entry, so the time taken
+// says nothing about how much of a guess was right.
+import { createHash, timingSafeEqual } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { z } from "zod";
+import { isRole, ROLES, type Role } from "./permissions.js";
+
+export interface Principal {
+  subject: string;
+  roles: Role[];
+  tenant: string;
+}
+
+export const DEFAULT_TENANT = "default";
+
+export class TokenFileError extends Error {
+  constructor(file: string, problem: string) {
+    super(`M10_RBAC_TOKENS_FILE ${file}: ${problem}`);
+    this.name = "TokenFileError";
+  }
+}
+
+const tokenFileSchema = z.record(
+  z.string().min(16, "tokens must be at least 16 characters"),
+  z.object({
+    subject: z.string().min(1),
+    roles: z.array(z.string().refine(isRole, { message: `roles are ${ROLES.join(", ")}` })).min(1),
+    tenant: z.string().min(1).max(256).default(DEFAULT_TENANT),
+  }),
+);
+
+const digest = (token: string) => createHash("sha256").update(token, "utf8").digest();
+
+export class TokenStore {
+  private readonly entries: { digest: Buffer; principal: Principal }[];
+
+  constructor(tokens: ReadonlyMap<string, Principal>) {
+    this.entries = [...tokens].map(([token, principal]) => ({ digest: digest(token), principal }));
+  }
+
+  get size(): number {
+    return this.entries.length;
+  }
+
+  lookup(token: string): Principal | undefined {
+    const presented = digest(token);
+    let found: Principal | undefined;
+    for (const entry of this.entries) {
+      if (timingSafeEqual(entry.digest, presented)) found ??= entry.principal;
+    }
+    return found;
+  }
+}
+
+export interface TokenSources {
+  M10_ADMIN_TOKEN?: string | undefined;
+  M10_MACHINE_TOKEN?: string | undefined;
+  MACHINE_SECRET_TOKEN?: string | undefined;
+  M10_RBAC_TOKENS_FILE?: string | undefined;
+}
+
+export function readTokenFile(file: string): Map<string, Principal> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(file, "utf8"));
+  } catch (error) {
+    throw new TokenFileError(file, error instanceof Error ? error.message : String(error));
+  }
+  const result = tokenFileSchema.safeParse(parsed);
+  if (!result.success) {
+    throw new TokenFileError(file, result.error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`).join("; "));
+  }
+  return new Map(Object.entries(result.data).map(([token, p]) => [token, { subject: p.subject, roles: p.roles as Role[], tenant: p.tenant }]));
+}
+
+/** admin and machine tokens from the environment (tenant "default"), then the file's entries. */
+export function loadTokenStore(sources: TokenSources): TokenStore {
+  const tokens = new Map<string, Principal>();
+  if (sources.M10_ADMIN_TOKEN) tokens.set(sources.M10_ADMIN_TOKEN, { subject: "admin", roles: ["admin"], tenant: DEFAULT_TENANT });
+  if (sources.M10_MACHINE_TOKEN) tokens.set(sources.M10_MACHINE_TOKEN, { subject: "machine", roles: ["machine"], tenant: DEFAULT_TENANT });
+  if (sources.MACHINE_SECRET_TOKEN) tokens.set(sources.MACHINE_SECRET_TOKEN, { subject: "machine", roles: ["machine"], tenant: DEFAULT_TENANT });
+  if (sources.M10_RBAC_TOKENS_FILE) {
+    for (const [token, principal] of readTokenFile(sources.M10_RBAC_TOKENS_FILE)) tokens.set(token, principal);
+  }
+  return new TokenStore(tokens);
+}

@@ -1,0 +1,31 @@
+// What ingest stores for a failure (PREDECESSOR_BEHAVIOR §2.4–2.5): error_code, the 16-hex
+// signature, the default suggestion, confidence 0.2 and explain {method: "pending_evaluation"}
+// plus the raw message, which the claim worker records as the error_message input.
+import { defaultSuggestionFor, errorSignature, failureFields, PENDING_EVALUATION_CONFIDENCE } from "@m10/rules";
+import type { IngestedCandidate } from "@m10/shared/db/candidates.js";
+import type { IngestBody } from "../schemas/ingest.js";
+
+export const DEFAULT_SOURCE = "api";
+
+/** The raw message is kept for the evaluation's error_message input, bounded so a huge body cannot bloat the row. */
+export const STORED_MESSAGE_MAX_CHARS = 2_000;
+
+/** The body's source: absent → "api"; an explicit null is stored as NULL (the predecessor's behaviour). */
+export function sourceOf(body: Pick<IngestBody, "source">): string | null {
+  return body.source === undefined ? DEFAULT_SOURCE : body.source;
+}
+
+export function candidateFor(body: IngestBody, idempotencyKey: string | null, now: Date): IngestedCandidate {
+  const { errorType, raw } = failureFields(body.failure_payload);
+  const source = sourceOf(body);
+  return {
+    failureMatchId: body.failure_match_id.toLowerCase(),
+    errorCode: errorType,
+    errorSignature: errorSignature(errorType, raw),
+    suggestion: defaultSuggestionFor(errorType),
+    confidence: PENDING_EVALUATION_CONFIDENCE,
+    explain: { method: "pending_evaluation", source, ingested_at: now.toISOString(), error_message: raw.slice(0, STORED_MESSAGE_MAX_CHARS) },
+    source,
+    idempotencyKey: idempotencyKey?.toLowerCase() ?? null,
+  };
+}

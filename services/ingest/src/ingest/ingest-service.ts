@@ -1,0 +1,166 @@
+// The ingest use cases: one failure, or a batch of up to M10_INGEST_BATCH_MAX_ITEMS in a handful
+// of statements. Only new candidates are queued for evaluation: a repeat of a known failure
+// (or a replay of a key) changes its occurrence_count at most, and a candidate that was never
+// evaluated is picked up by the pending_sweep task.
+import type { EvaluationRequest, Pool, ServiceMetrics } from "@m10/shared";
+import { isUniqueViolation } from "@m10/shared";
+import {
+  findCandidatesByIdempotencyKeys,
+  IDEMPOTENCY_KEY_CONSTRAINT,
+  upsertIngestedCandidate,
+  upsertIngestedCandidates,
+  type IngestedCandidateGroup,
+} from "@m10/shared/db/candidates.js";
+import { IdempotencyKeyReusedError } from "../errors.js";
+import type { BatchItemResult, BatchResponse, IngestBody, IngestResponse } from "../schemas/ingest.js";
+import type { EvaluationEnqueuer } from "./evaluation-enqueuer.js";
+import { candidateFor, sourceOf } from "./failure-record.js";
+import type { ResolvedKey } from "./idempotency-key.js";
+import type { SourceLabel } from "./source-label.js";
+
+export const ACCEPTED_MESSAGE = "Failure accepted for recovery evaluation";
+export const KEY_MATCHED_MESSAGE = "Idempotency key matched existing candidate";
+export const occurrenceMessage = (count: number) => `Updated occurrence count to ${count}`;
+
+const BATCH_ATTEMPTS = 3;
+
+export interface IngestServiceDeps {
+  pool: Pool;
+  enqueuer: EvaluationEnqueuer;
+  metrics: Pick<ServiceMetrics<"ingest">, "recoveryIngestDuplicatesTotal" | "recoveryIngestTotal">;
+  sourceLabel: SourceLabel;
+}
+
+export interface IngestOutcome {
+  httpStatus: 200 | 202;
+  body: IngestResponse;
+}
+
+function evaluationRequest(candidateId: number, failureMatchId: string, key: string | null, source: string | null): EvaluationRequest {
+  return { candidateId, idempotencyKey: key, priority: 0, metadata: { failure_match_id: failureMatchId, source } };
+}
+
+export class IngestService {
+  constructor(private readonly deps: IngestServiceDeps) {}
+
+  async ingestOne(body: IngestBody, key: ResolvedKey): Promise<IngestOutcome> {
+    const candidate = candidateFor(body, key.key, new Date());
+    const result = await upsertIngestedCandidate(this.deps.pool, candidate);
+    if (result.kind === "key_exists") {
+      if (result.failureMatchId !== candidate.failureMatchId) throw new IdempotencyKeyReusedError(key.field);
+      this.deps.metrics.recoveryIngestDuplicatesTotal.inc({ detection_method: "idempotency_key" });
+      return this.duplicate(result.id, candidate.failureMatchId, KEY_MATCHED_MESSAGE);
+    }
+    if (result.kind === "updated") {
+      this.deps.metrics.recoveryIngestDuplicatesTotal.inc({ detection_method: "upsert_conflict" });
+      return this.duplicate(result.id, candidate.failureMatchId, occurrenceMessage(result.occurrenceCount));
+    }
+    if (body.enqueue_evaluation === false) this.deps.enqueuer.skipped(1);
+    else await this.deps.enqueuer.enqueue([evaluationRequest(result.id, candidate.failureMatchId, candidate.idempotencyKey, candidate.source)]);
+    return {
+      httpStatus: 202,
+      body: { candidate_id: result.id, status: "accepted", message: ACCEPTED_MESSAGE, is_duplicate: false, failure_match_id: candidate.failureMatchId },
+    };
+  }
+
+  private duplicate(id: number, failureMatchId: string, message: string): IngestOutcome {
+    return { httpStatus: 200, body: { candidate_id: id, status: "duplicate", message, is_duplicate: true, failure_match_id: failureMatchId } };
+  }
+
+  /**
+   * Items in request order, with the single route's semantics: a key already held (in the
+   * database or by an earlier item) replays its candidate or, for another failure, rejects the
+   * item (idempotency_key_reused); the other items are grouped by failure_match_id and upserted
+   * in one statement, the first item of a new failure being "accepted" and the rest duplicates.
+   */
+  async ingestBatch(items: readonly IngestBody[]): Promise<BatchResponse> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.ingestBatchOnce(items);
+      } catch (error) {
+        // A concurrent request took one of our keys between the lookup and the upsert: look again.
+        if (!isUniqueViolation(error, IDEMPOTENCY_KEY_CONSTRAINT) || attempt >= BATCH_ATTEMPTS) throw error;
+      }
+    }
+  }
+
+  private async ingestBatchOnce(items: readonly IngestBody[]): Promise<BatchResponse> {
+    const now = new Date();
+    const candidates = items.map((item) => candidateFor(item, item.idempotency_key ?? null, now));
+    const keys = [...new Set(candidates.flatMap((c) => (c.idempotencyKey ? [c.idempotencyKey] : [])))];
+    const holders = await findCandidatesByIdempotencyKeys(this.deps.pool, keys);
+
+    type Plan = { kind: "rejected" } | { kind: "key_replay"; failureMatchId: string } | { kind: "grouped"; failureMatchId: string; ordinal: number };
+    const claimedKeys = new Map<string, string>([...holders].map(([key, holder]) => [key, holder.failureMatchId]));
+    const groups = new Map<string, IngestedCandidateGroup>();
+    const plans: Plan[] = candidates.map((candidate) => {
+      const key = candidate.idempotencyKey;
+      const claimedBy = key ? claimedKeys.get(key) : undefined;
+      if (claimedBy !== undefined) {
+        return claimedBy === candidate.failureMatchId ? { kind: "key_replay", failureMatchId: claimedBy } : { kind: "rejected" };
+      }
+      if (key) claimedKeys.set(key, candidate.failureMatchId);
+      const group = groups.get(candidate.failureMatchId);
+      if (group) {
+        group.occurrences++;
+        return { kind: "grouped", failureMatchId: candidate.failureMatchId, ordinal: group.occurrences };
+      }
+      groups.set(candidate.failureMatchId, { ...candidate, occurrences: 1 });
+      return { kind: "grouped", failureMatchId: candidate.failureMatchId, ordinal: 1 };
+    });
+
+    const upserted = await upsertIngestedCandidates(this.deps.pool, [...groups.values()]);
+    const idOf = (failureMatchId: string) => upserted.get(failureMatchId)?.id ?? [...holders.values()].find((h) => h.failureMatchId === failureMatchId)?.id;
+
+    const toEnqueue: EvaluationRequest[] = [];
+    let skipped = 0;
+    const response: BatchResponse = { accepted: 0, duplicates: 0, rejected: 0, results: [] };
+    plans.forEach((plan, index) => {
+      const item = items[index] as IngestBody;
+      const candidate = candidates[index];
+      const failureMatchId = candidate?.failureMatchId ?? item.failure_match_id;
+      const label = this.deps.sourceLabel.of(sourceOf(item));
+      let result: BatchItemResult;
+      if (plan.kind === "rejected") {
+        response.rejected++;
+        this.deps.metrics.recoveryIngestTotal.inc({ status: "error", source: label });
+        result = {
+          index,
+          status: "rejected",
+          candidate_id: null,
+          is_duplicate: false,
+          failure_match_id: failureMatchId,
+          message: "This idempotency key was already used for a different failure_match_id",
+          code: "idempotency_key_reused",
+        };
+      } else if (plan.kind === "key_replay") {
+        response.duplicates++;
+        this.deps.metrics.recoveryIngestTotal.inc({ status: "duplicate", source: label });
+        this.deps.metrics.recoveryIngestDuplicatesTotal.inc({ detection_method: "idempotency_key" });
+        result = { index, status: "duplicate", candidate_id: idOf(plan.failureMatchId) ?? null, is_duplicate: true, failure_match_id: failureMatchId, message: KEY_MATCHED_MESSAGE };
+      } else {
+        const row = upserted.get(plan.failureMatchId);
+        const group = groups.get(plan.failureMatchId);
+        if (!row || !group) throw new Error(`batch upsert returned no row for ${plan.failureMatchId}`);
+        // The count this item brought the candidate to.
+        const count = row.occurrenceCount - group.occurrences + plan.ordinal;
+        if (row.inserted && plan.ordinal === 1) {
+          response.accepted++;
+          this.deps.metrics.recoveryIngestTotal.inc({ status: "accepted", source: label });
+          if (item.enqueue_evaluation === false) skipped++;
+          else toEnqueue.push(evaluationRequest(row.id, plan.failureMatchId, group.idempotencyKey, group.source));
+          result = { index, status: "accepted", candidate_id: row.id, is_duplicate: false, failure_match_id: failureMatchId, message: ACCEPTED_MESSAGE };
+        } else {
+          response.duplicates++;
+          this.deps.metrics.recoveryIngestTotal.inc({ status: "duplicate", source: label });
+          this.deps.metrics.recoveryIngestDuplicatesTotal.inc({ detection_method: "upsert_conflict" });
+          result = { index, status: "duplicate", candidate_id: row.id, is_duplicate: true, failure_match_id: failureMatchId, message: occurrenceMessage(count) };
+        }
+      }
+      response.results.push(result);
+    });
+    this.deps.enqueuer.skipped(skipped);
+    await this.deps.enqueuer.enqueue(toEnqueue);
+    return response;
+  }
+}

@@ -1,0 +1,67 @@
+// Per-tenant rate limits by route group (ingest, recovery, pins), on Redis, failing open.
+import rateLimit from "@fastify/rate-limit";
+import type { FastifyInstance, FastifyRequest } from "fastify";
+import type { Logger, RedisClient, ServiceMetrics } from "@m10/shared";
+import { RateLimitedError } from "../errors.js";
+import { groupOfKey, redisWindowStore } from "./redis-window-store.js";
+
+export const ROUTE_GROUPS = ["ingest", "recovery", "pins"] as const;
+export type RouteGroup = (typeof ROUTE_GROUPS)[number];
+
+declare module "fastify" {
+  interface FastifyContextConfig {
+    /** The rate-limit group of a route; routes without one are not limited. */
+    routeGroup?: RouteGroup;
+  }
+}
+
+export interface RateLimitOptions {
+  redis: RedisClient;
+  windowMs: number;
+  max: Readonly<Record<RouteGroup, number>>;
+  logger: Logger;
+  metrics: Pick<ServiceMetrics<"ingest">, "m10RateLimitBlockedTotal" | "m10RateLimitFailOpenTotal">;
+}
+
+/** The tenant of the caller's token, else its IP address. */
+export function rateLimitSubject(request: FastifyRequest): string {
+  return request.principal ? `tenant:${request.principal.tenant}` : `ip:${request.ip}`;
+}
+
+/** While Redis is down every request fails open: log the first failure, then one summary per interval. */
+const FAIL_OPEN_LOG_INTERVAL_MS = 10_000;
+
+export async function registerRateLimits(app: FastifyInstance, options: RateLimitOptions): Promise<void> {
+  let lastFailOpenLog = 0;
+  let suppressed = 0;
+  const groupOf = (request: FastifyRequest): RouteGroup | undefined => request.routeOptions.config.routeGroup;
+  await app.register(rateLimit, {
+    global: true,
+    hook: "onRequest",
+    timeWindow: options.windowMs,
+    max: (request) => options.max[groupOf(request) ?? "recovery"],
+    allowList: (request) => groupOf(request) === undefined,
+    keyGenerator: (request) => `${groupOf(request) ?? "none"}:${rateLimitSubject(request)}`,
+    skipOnError: true,
+    store: redisWindowStore({
+      redis: options.redis,
+      windowMs: options.windowMs,
+      onError: (group, error) => {
+        options.metrics.m10RateLimitFailOpenTotal.inc({ route_group: group });
+        const now = Date.now();
+        if (now - lastFailOpenLog < FAIL_OPEN_LOG_INTERVAL_MS) {
+          suppressed++;
+          return;
+        }
+        options.logger.warn({ route_group: group, err: error.message, suppressed_since_last: suppressed }, "rate_limit.fail_open");
+        lastFailOpenLog = now;
+        suppressed = 0;
+      },
+    }),
+    onExceeded: (request, key) => {
+      options.metrics.m10RateLimitBlockedTotal.inc({ route_group: groupOfKey(key) });
+      options.logger.debug({ request_id: request.id, key }, "rate_limit.exceeded");
+    },
+    errorResponseBuilder: (_request, context) => new RateLimitedError(`Rate limit of ${context.max} requests exceeded; retry in ${context.after}`),
+  });
+}

@@ -1,0 +1,67 @@
+// /health (liveness), /ready (PostgreSQL and Redis; Redis down = degraded but ready),
+// /health/detailed (dependencies with latency, queue depths, fallback state) and /metrics.
+import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
+import type { FastifyContextConfig } from "fastify";
+import { checkPostgres, checkRedis, queueDepths } from "../operations/dependency-checks.js";
+
+const CHECK_TIMEOUT_MS = 2_000;
+const startedAt = Date.now();
+
+export const healthRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  const { pool, redis, keys, registry, config, enqueuer, metrics } = app.m10;
+  const ops = (restricted: boolean): FastifyContextConfig => (restricted ? { permission: "ops:read" } : {});
+
+  const readiness = async () => {
+    const [postgres, redisCheck] = await Promise.all([checkPostgres(pool, CHECK_TIMEOUT_MS), checkRedis(redis, CHECK_TIMEOUT_MS)]);
+    const status = !postgres.ok ? "down" : redisCheck.ok ? "ok" : "degraded";
+    return { status, checks: { postgres, redis: redisCheck } } as const;
+  };
+
+  app.get("/health", { schema: { tags: ["operations"], summary: "Liveness" } }, async () => ({
+    status: "ok",
+    service: "ingest",
+    uptime_seconds: Math.round((Date.now() - startedAt) / 1000),
+  }));
+
+  app.get("/ready", { schema: { tags: ["operations"], summary: "Readiness: 503 when PostgreSQL is unreachable; Redis down is degraded but ready" } }, async (_request, reply) => {
+    const report = await readiness();
+    return reply.code(report.status === "down" ? 503 : 200).send({ ready: report.status !== "down", ...report });
+  });
+
+  app.get(
+    "/health/detailed",
+    { schema: { tags: ["operations"], summary: "Dependencies, queue depths and fallback state" }, config: ops(config.M10_HEALTH_DETAILED_REQUIRE_AUTH) },
+    async (_request, reply) => {
+      const [report, queue, failOpen] = await Promise.all([
+        readiness(),
+        queueDepths(pool, redis, keys, CHECK_TIMEOUT_MS),
+        metrics.m10RateLimitFailOpenTotal.get(),
+      ]);
+      const body = {
+        service: "ingest",
+        ready: report.status !== "down",
+        ...report,
+        uptime_seconds: Math.round((Date.now() - startedAt) / 1000),
+        queue,
+        fallback: {
+          // New candidates go to m10_recovery.work_queue while Redis does not answer.
+          active: !report.checks.redis.ok,
+          db_fallback_enqueues_since_start: enqueuer.dbFallbackTotal,
+          last_fallback_at: enqueuer.lastFallbackAt?.toISOString() ?? null,
+          last_fallback_reason: enqueuer.lastFallbackReason,
+        },
+        rate_limit: {
+          enabled: config.RATE_LIMIT_ENABLED,
+          fail_open_since_start: failOpen.values.reduce((sum, v) => sum + v.value, 0),
+        },
+        rbac: { enforce: config.RBAC_ENFORCE },
+        memory_pins: { enabled: config.MEMORY_PINS_ENABLED },
+      };
+      return reply.code(report.status === "down" ? 503 : 200).send(body);
+    },
+  );
+
+  app.get("/metrics", { schema: { tags: ["operations"], summary: "Prometheus metrics" }, config: ops(config.M10_METRICS_REQUIRE_AUTH) }, async (_request, reply) => {
+    return reply.type(registry.contentType).send(await registry.metrics());
+  });
+};

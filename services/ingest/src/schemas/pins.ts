@@ -1,0 +1,48 @@
+// /api/v1/memory/pins (PREDECESSOR_OPS §D.2).
+import { Type, type Static } from "@sinclair/typebox";
+import { Nullable, Text, Timestamp } from "./common.js";
+
+// 1–512 characters, none of "..", "/", "\" or NUL.
+const PIN_KEY_PATTERN = "^(?![\\s\\S]*\\.\\.)[^/\\\\\\u0000]{1,512}$";
+export const PinKey = Type.String({ minLength: 1, maxLength: 512, pattern: PIN_KEY_PATTERN, description: 'no "..", "/", "\\" or NUL' });
+export const TenantId = Text(256, { minLength: 1, description: "with RBAC on, must be (and defaults to) the token's tenant" });
+
+export const PinBody = Type.Object(
+  {
+    tenant_id: Type.Optional(TenantId),
+    key: PinKey,
+    value: Type.Record(Type.String(), Type.Unknown(), { description: "a JSON object" }),
+    source: Type.Optional(Text(64, { minLength: 1 })),
+    ttl_seconds: Type.Optional(Nullable(Type.Integer({ minimum: 0, maximum: 31_536_000 }))),
+  },
+  { additionalProperties: true },
+);
+export type PinBody = Static<typeof PinBody>;
+
+export const Pin = Type.Object({
+  id: Type.Integer(),
+  tenant_id: Type.String(),
+  key: Type.String(),
+  value: Type.Unknown(),
+  source: Type.String(),
+  created_at: Timestamp,
+  updated_at: Timestamp,
+  ttl_seconds: Nullable(Type.Integer()),
+  expires_at: Nullable(Timestamp),
+});
+
+export const PinParams = Type.Object({ key: PinKey });
+export const TenantQuery = Type.Object({ tenant_id: Type.Optional(TenantId) });
+
+export const PinListQuery = Type.Object({
+  tenant_id: Type.Optional(TenantId),
+  prefix: Type.Optional(Text(512, { description: "keys starting with this text (% and _ match literally)" })),
+  limit: Type.Integer({ minimum: 1, maximum: 1000, default: 100 }),
+  offset: Type.Integer({ minimum: 0, maximum: 2_147_483_647, default: 0 }),
+  include_expired: Type.Boolean({ default: false }),
+});
+export type PinListQuery = Static<typeof PinListQuery>;
+
+export const PinList = Type.Object({ pins: Type.Array(Pin), total: Type.Integer(), limit: Type.Integer(), offset: Type.Integer() });
+export const PinDeleted = Type.Object({ deleted: Type.Literal(true), key: Type.String(), tenant_id: Type.String() });
+export const PinCleanup = Type.Object({ deleted_count: Type.Integer(), tenant_id: Nullable(Type.String()), timestamp: Timestamp });
