@@ -10,7 +10,7 @@ import { isDatabaseUnavailable } from "@m10/shared/db/errors.js";
 import type { Pool } from "@m10/shared/db/pool.js";
 import { completeWorkMany } from "@m10/shared/db/work-queue.js";
 import type { OutboxEventInput } from "@m10/shared/outbox/publish.js";
-import { withCancellableTransaction } from "../cancellable-transaction.js";
+import { TransactionCancelledError, withTransaction } from "@m10/shared/db/transaction.js";
 import { EvaluationCancelledError } from "../errors.js";
 import type { QueueEntry } from "../queue-entry.js";
 import { loadActions } from "./actions.js";
@@ -88,12 +88,14 @@ export function createEvaluator(pool: Pool, settings: EvaluatorSettings, logger:
       const computeSeconds = (performance.now() - computeStarted) / 1000;
 
       const skipped = new Set([...states].filter(([, state]) => state !== "busy").map(([id]) => id));
-      const { written, events, completedWorkIds } = await withCancellableTransaction(pool, signal, async (client) => {
+      const { written, events, completedWorkIds } = await withTransaction(pool, async (client) => {
         const result = await writeEvaluations(client, plans, settings.holder);
         const done = (id: number) => result.written.has(id) || skipped.has(id);
         const workIds = entries.filter((entry) => entry.work && done(entry.candidateId)).map((entry) => (entry.work as { workId: number }).workId);
         await completeWorkMany(client, workIds);
         return { ...result, completedWorkIds: new Set(workIds) };
+      }, { signal }).catch((error: unknown) => {
+        throw error instanceof TransactionCancelledError ? new EvaluationCancelledError(error.cause) : error;
       });
 
       // Leased but not written: another batch or worker evaluated it while we were (most often a
