@@ -1,3 +1,4 @@
+import { setMaxListeners } from "node:events";
 import { performance } from "node:perf_hooks";
 import type { Logger } from "pino";
 import type pg from "pg";
@@ -280,6 +281,8 @@ export function createDeliveryEngine(deps: DeliveryEngineDeps): DeliveryEngine {
     async runBatch({ batchSize, concurrency, signal }) {
       const report: BatchReport = { claimed: 0, delivered: 0, retried: 0, deadLettered: 0, failed: 0, released: 0, leaseLost: 0, completionErrors: 0 };
       if (signal?.aborted) return report;
+      // Every in-flight delivery may wait on the throttle with this signal: that is not a leak.
+      if (signal) setMaxListeners(Math.max(10, concurrency * 2 + 10), signal);
       const claimedAt = Date.now();
       const events = await claimOutboxEvents(pool, processorId, batchSize, settings.leaseSeconds);
       report.claimed = events.length;
