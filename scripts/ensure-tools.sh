@@ -10,7 +10,7 @@ mkdir -p "$TOOLS/bin"
 
 say() { printf '[m10] %s\n' "$*" >&2; }
 
-# --- Debian packages: PostgreSQL, Redis, NATS, promtool (prometheus) -------------------------
+# --- Debian packages: PostgreSQL, Redis, NATS, promtool (prometheus), the runbooks' tools ------
 missing=()
 ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || command -v postgres >/dev/null || missing+=(postgresql)
 command -v pg_dump >/dev/null || missing+=(postgresql-client)
@@ -18,6 +18,10 @@ command -v redis-server >/dev/null || missing+=(redis-server)
 command -v redis-cli >/dev/null || missing+=(redis-tools)
 command -v nats-server >/dev/null || [ -x /usr/sbin/nats-server ] || missing+=(nats-server)
 command -v promtool >/dev/null || missing+=(prometheus)
+# What the runbooks' commands use.
+command -v uuidgen >/dev/null || missing+=(uuid-runtime)
+command -v jq >/dev/null || missing+=(jq)
+command -v curl >/dev/null || missing+=(curl)
 command -v npm >/dev/null || missing+=(npm)
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
