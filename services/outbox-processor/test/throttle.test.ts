@@ -40,29 +40,34 @@ describe("per-target throttle", () => {
     await db.drop();
   });
 
-  // The issue asks for 120 rpm over two minutes; 600 rpm over one minute checks the same
-  // property (two processors share one Redis budget) in half the time.
-  it("holds two processors sharing a 600 rpm webhook throttle within 10% of the limit over 60 s", async () => {
-    await insertEvents(pool, 720, "recovery.suggested");
-    const routing = { targets: { [target]: { type: "webhook" as const, url: sink.url, rpm: 600 } }, routes: { "*": [target] } };
+  // The issue's case is 120 rpm over two minutes; the suite runs 600 rpm over one minute, which
+  // checks the same property (two processors share one Redis budget) in half the time. Run the
+  // issue's exact case with M10_THROTTLE_TEST_RPM=120 M10_THROTTLE_TEST_SECONDS=120.
+  const rpm = Number(process.env.M10_THROTTLE_TEST_RPM ?? 600);
+  const seconds = Number(process.env.M10_THROTTLE_TEST_SECONDS ?? 60);
+  it(`holds two processors sharing a ${rpm} rpm webhook throttle within 10% of the limit over ${seconds} s`, async () => {
+    const expected = (rpm * seconds) / 60;
+    await insertEvents(pool, Math.ceil(expected * 1.2), "recovery.suggested");
+    const routing = { targets: { [target]: { type: "webhook" as const, url: sink.url, rpm } }, routes: { "*": [target] } };
     const processors = [1, 2].map(() => testProcessor({ pool, routing, redis, batchSize: 20, concurrency: 10 }));
 
-    await runUntil(processors, () => sink.requests.length > 0 && Date.now() - (sink.requests[0]?.at ?? 0) > 61_000, 75_000);
+    const windowMs = seconds * 1000;
+    await runUntil(processors, () => sink.requests.length > 0 && Date.now() - (sink.requests[0]?.at ?? 0) > windowMs + 1_000, windowMs + 15_000);
 
     const first = sink.requests[0]?.at ?? 0;
-    const inWindow = sink.requests.filter((r) => r.at - first < 60_000).length;
-    expect(inWindow).toBeGreaterThanOrEqual(540);
-    expect(inWindow).toBeLessThanOrEqual(660);
-    // Never more than one window's budget (10) in any second, measured from the sink.
+    const inWindow = sink.requests.filter((r) => r.at - first < windowMs).length;
+    expect(inWindow).toBeGreaterThanOrEqual(expected * 0.9);
+    expect(inWindow).toBeLessThanOrEqual(expected * 1.1);
+    // Never much more than the per-second budget in any second, measured from the sink.
     const perSecond = new Map<number, number>();
     for (const r of sink.requests) perSecond.set(Math.floor((r.at - first) / 1000), (perSecond.get(Math.floor((r.at - first) / 1000)) ?? 0) + 1);
-    expect(Math.max(...perSecond.values())).toBeLessThanOrEqual(20);
+    expect(Math.max(...perSecond.values())).toBeLessThanOrEqual(Math.max(4, (2 * rpm) / 60));
     // Both processors delivered, and nothing was delivered twice.
     const byProcessor = new Set((await outboxRows(pool)).filter((r) => r.processed_at).map((r) => r.processed_by));
     expect(byProcessor.size).toBe(2);
     expect([...sink.successesByKey().values()].every((n) => n === 1)).toBe(true);
     expect(await processors[0]?.metrics.registry.getSingleMetricAsString("m10_outbox_throttle_waits_total")).toMatch(new RegExp(`target="${target}"} [1-9]`));
-  }, 90_000);
+  }, (seconds + 30) * 1000);
 
   it("keeps throttling in memory while Redis is down", async () => {
     const privateRedis = await privateServer("redis");
