@@ -1,6 +1,7 @@
 // Issue 3's benchmark: autocannon against single and batch ingest on a fresh stack, with a pgbench
 // single-row upsert baseline measured in the same run.
 import { randomUUID } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { startService } from "@m10/devstack/service-process";
 import autocannon from "autocannon";
 import { pgbenchUpsert } from "./pgbench.js";
@@ -17,6 +18,14 @@ function failure(i: number) {
     failure_payload: { error_type: ERROR_TYPES[i % ERROR_TYPES.length], raw: `upstream call ${i % 97} timed out after 30s` },
     source: "bench",
   };
+}
+
+/** CPU time (user + system) a process has used so far in ms, from /proc/<pid>/stat (Linux, 100 ticks/s). */
+function cpuMs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  // The fields after the command name (which may hold spaces); utime and stime are fields 14 and 15.
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(fields[11]) + Number(fields[12])) * 10;
 }
 
 interface LoadFigures {
@@ -59,15 +68,22 @@ export async function ingestBench(seconds: number): Promise<Record<string, unkno
       M10_ADMIN_TOKEN: TOKEN,
       M10_DB_POOL_MAX: "20",
       M10_RATE_LIMIT_INGEST_MAX: "1000000000",
+      // The production memory settings (services/ingest/Dockerfile and systemd unit); extra flags
+      // (e.g. --cpu-prof) for the ingest process only via M10_BENCH_INGEST_NODE_OPTIONS.
+      NODE_OPTIONS: `--max-semi-space-size=4 --max-old-space-size=512 ${process.env.M10_BENCH_INGEST_NODE_OPTIONS ?? ""}`.trim(),
+      MALLOC_ARENA_MAX: "2",
     });
     try {
       const pid = ingest.child.pid ?? 0;
       let i = 0;
       const rssSingle = watchRss(pid);
+      const cpuBeforeSingle = cpuMs(pid);
       const single = await load(`${ingest.url}/api/v1/recovery/ingest`, () => JSON.stringify(failure(i++)), 1, seconds, 32);
       const singlePeak = rssSingle.stop();
+      const singleCpuMs = cpuMs(pid) - cpuBeforeSingle;
       const batchSize = 500;
       const rssBatch = watchRss(pid);
+      const cpuBeforeBatch = cpuMs(pid);
       const batch = await load(
         `${ingest.url}/api/v1/recovery/ingest/batch`,
         () => JSON.stringify({ items: Array.from({ length: batchSize }, () => failure(i++)) }),
@@ -76,12 +92,20 @@ export async function ingestBench(seconds: number): Promise<Record<string, unkno
         4,
       );
       const batchPeak = rssBatch.stop();
+      const batchCpuMs = cpuMs(pid) - cpuBeforeBatch;
       return {
         pgbench_upsert_baseline: baseline,
-        single_ingest: { ...single, connections: 32 },
-        batch_ingest: { ...batch, batch_size: batchSize, connections: 4 },
+        // CPU the ingest process spent per request / per item: steadier than req/s on a shared machine.
+        single_ingest: { ...single, connections: 32, ingest_cpu_ms_per_request: round(singleCpuMs / Math.max(1, single.total_requests), 3) },
+        batch_ingest: {
+          ...batch,
+          batch_size: batchSize,
+          connections: 4,
+          ingest_cpu_ms_per_item: round(batchCpuMs / Math.max(1, batch.total_requests * batchSize), 4),
+        },
         single_vs_pgbench_ratio: round(single.requests_per_second / baseline.tps, 3),
         ingest_peak_rss_mb: round(Math.max(singlePeak, batchPeak), 1),
+        ingest_peak_rss_mb_by_phase: { single: round(singlePeak, 1), batch: round(batchPeak, 1) },
         targets: { single_ratio_min: 0.5, single_p99_ms_max: 25, batch_items_per_second_min: 50_000, rss_mb_max: 200 },
       };
     } finally {

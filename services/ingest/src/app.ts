@@ -96,17 +96,21 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.addHook("preClose", async () => {
     closing = true;
   });
-  app.addHook("onSend", async (_request, reply, payload) => {
+  // Callback-style hot-path hooks: no promise per request.
+  app.addHook("onSend", (_request, reply, payload, done) => {
     if (closing) reply.header("connection", "close");
-    return payload;
+    done(null, payload);
   });
 
-  app.addHook("onResponse", async (request, reply) => {
-    const fields = { request_id: request.id, method: request.method, url: request.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 100) / 100 };
-    if (reply.statusCode >= 500) logger.error(fields, "http.request");
+  app.addHook("onResponse", (request, reply, done) => {
+    const status = reply.statusCode;
     // 429s come in floods by nature; m10_rate_limit_blocked_total counts them.
-    else if (reply.statusCode >= 400 && reply.statusCode !== 429) logger.info(fields, "http.request");
-    else logger.debug(fields, "http.request");
+    const level = status >= 500 ? "error" : status >= 400 && status !== 429 ? "info" : "debug";
+    if (logger.isLevelEnabled(level)) {
+      const fields = { request_id: request.id, method: request.method, url: request.url, status, ms: Math.round(reply.elapsedTime * 100) / 100 };
+      logger[level](fields, "http.request");
+    }
+    done();
   });
 
   if (config.M10_DOCS_ENABLED) {

@@ -105,16 +105,29 @@ export function auditDenialWriter(options: RbacOptions): AuditDenial {
   };
 }
 
+function denialError(permission: Permission, reason: string): Error {
+  if (reason === "missing_permission") return new ForbiddenError(`Your role does not grant ${permission}`, "forbidden");
+  return new UnauthorizedError(
+    reason === "no_credentials" ? "Credentials required: Authorization: Bearer <token> or X-Machine-Token: <token>" : "The presented credentials are not valid",
+    reason === "no_credentials" ? "unauthenticated" : "invalid_credentials",
+  );
+}
+
 export function registerRbac(app: FastifyInstance, options: RbacOptions): AuditDenial {
   const audit = auditDenialWriter(options);
   app.decorateRequest("principal", null);
   app.decorateRequest("credentialProblem", null);
-  app.addHook("onRequest", async (request) => {
+  // Callback-style hooks: an allowed request (the hot path) costs no promise.
+  app.addHook("onRequest", (request, _reply, done) => {
     identify(request, options.tokens);
+    done();
   });
-  app.addHook("preParsing", async (request, _reply, payload) => {
+  app.addHook("preParsing", (request, _reply, payload, done) => {
     const permission = request.routeOptions.config.permission;
-    if (permission === undefined) return payload;
+    if (permission === undefined) {
+      done(null, payload);
+      return;
+    }
     const startedAt = process.hrtime.bigint();
     const decision = decide(request, permission, options);
     if (decision.allowed) {
@@ -122,17 +135,13 @@ export function registerRbac(app: FastifyInstance, options: RbacOptions): AuditD
         const [resource = permission, action = ""] = permission.split(":");
         options.metrics.rbacDecisionsTotal.inc({ resource, action, decision: "allowed", reason: decision.reason });
       }
-      return payload;
+      done(null, payload);
+      return;
     }
-    await audit(request, permission, decision.reason, startedAt);
-    if (decision.reason === "missing_permission") {
-      throw new ForbiddenError(`Your role does not grant ${permission}`, "forbidden");
-    }
-    throw new UnauthorizedError(
-      decision.reason === "no_credentials"
-        ? "Credentials required: Authorization: Bearer <token> or X-Machine-Token: <token>"
-        : "The presented credentials are not valid",
-      decision.reason === "no_credentials" ? "unauthenticated" : "invalid_credentials",
+    // audit() never rejects: a failed audit write is logged and the denial stands.
+    audit(request, permission, decision.reason, startedAt).then(
+      () => done(denialError(permission, decision.reason)),
+      (error: unknown) => done(error instanceof Error ? error : new Error(String(error))),
     );
   });
   return audit;

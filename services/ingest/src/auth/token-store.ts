@@ -1,6 +1,8 @@
 // Tokens → principals (subject, roles, tenant), from the environment and an optional JSON file.
 // Lookups compare SHA-256 digests with timingSafeEqual against every entry, so the time taken
-// says nothing about how much of a guess was right.
+// says nothing about how much of a guess was right. A token that verified is remembered (a bounded
+// map keyed by the exact presented string), so a client's later requests skip the hashing; unknown
+// tokens are never remembered, so guesses always take the constant-time path and cannot fill it.
 import { createHash, timingSafeEqual } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { z } from "zod";
@@ -30,10 +32,14 @@ const tokenFileSchema = z.record(
   }),
 );
 
+/** Most verified tokens remembered at once; past it the map starts over (tokens are few in practice). */
+const VERIFIED_CACHE_MAX = 1_024;
+
 const digest = (token: string) => createHash("sha256").update(token, "utf8").digest();
 
 export class TokenStore {
   private readonly entries: { digest: Buffer; principal: Principal }[];
+  private readonly verified = new Map<string, Principal>();
 
   constructor(tokens: ReadonlyMap<string, Principal>) {
     this.entries = [...tokens].map(([token, principal]) => ({ digest: digest(token), principal }));
@@ -44,10 +50,16 @@ export class TokenStore {
   }
 
   lookup(token: string): Principal | undefined {
+    const known = this.verified.get(token);
+    if (known) return known;
     const presented = digest(token);
     let found: Principal | undefined;
     for (const entry of this.entries) {
       if (timingSafeEqual(entry.digest, presented)) found ??= entry.principal;
+    }
+    if (found) {
+      if (this.verified.size >= VERIFIED_CACHE_MAX) this.verified.clear();
+      this.verified.set(token, found);
     }
     return found;
   }

@@ -1,6 +1,12 @@
 // After the commit: queue new candidates for evaluation on the Redis stream, or in work_queue when
 // Redis fails (enqueueEvaluations from @m10/shared). If both fail the candidate is still committed
 // and unevaluated, and the orchestrator's pending_sweep re-enqueues it; the ingest answer stays 2xx.
+//
+// Concurrent requests share one enqueue: calls made while the event loop handles one round of I/O
+// (many single ingests whose upserts completed together) are flushed together on the next
+// setImmediate as one XADD pipeline, i.e. one write to Redis (or one enqueue_work statement on
+// fallback). Each caller's promise settles only after that enqueue attempt completed, so a 202 is
+// never sent before its candidate reached the stream or work_queue (or both failed and were logged).
 import { enqueueEvaluations, type EnqueueDeps, type EvaluationRequest, type ServiceMetrics } from "@m10/shared";
 
 export interface EnqueueSummary {
@@ -9,11 +15,19 @@ export interface EnqueueSummary {
   failed: number;
 }
 
+interface Waiter {
+  requests: EvaluationRequest[];
+  resolve: (summary: EnqueueSummary) => void;
+}
+
 export class EvaluationEnqueuer {
   /** Enqueues that went to work_queue since start (for /health/detailed). */
   dbFallbackTotal = 0;
   lastFallbackAt: Date | null = null;
   lastFallbackReason: string | null = null;
+
+  private waiting: Waiter[] = [];
+  private flushScheduled = false;
 
   constructor(
     private readonly deps: EnqueueDeps,
@@ -24,32 +38,65 @@ export class EvaluationEnqueuer {
     if (count > 0) this.metrics.recoveryIngestEnqueueTotal.inc({ status: "skipped" }, count);
   }
 
-  async enqueue(requests: EvaluationRequest[]): Promise<EnqueueSummary> {
-    const summary: EnqueueSummary = { stream: 0, dbFallback: 0, failed: 0 };
-    if (requests.length === 0) return summary;
+  /** Resolves (never rejects) once these requests were written to the stream or work_queue, or both failed. */
+  enqueue(requests: EvaluationRequest[]): Promise<EnqueueSummary> {
+    if (requests.length === 0) return Promise.resolve({ stream: 0, dbFallback: 0, failed: 0 });
+    return new Promise((resolve) => {
+      this.waiting.push({ requests, resolve });
+      if (this.flushScheduled) return;
+      this.flushScheduled = true;
+      setImmediate(() => {
+        this.flushScheduled = false;
+        const waiters = this.waiting;
+        this.waiting = [];
+        this.flush(waiters).then(
+          () => undefined,
+          // flush() handles its own errors; this only keeps an unexpected one from leaving callers waiting.
+          (error: unknown) => {
+            this.deps.logger.error({ err: error }, "ingest.enqueue_flush_failed");
+            for (const waiter of waiters) waiter.resolve({ stream: 0, dbFallback: 0, failed: waiter.requests.length });
+          },
+        );
+      });
+    });
+  }
+
+  private async flush(waiters: Waiter[]): Promise<void> {
+    const requests = waiters.length === 1 ? (waiters[0] as Waiter).requests : waiters.flatMap((waiter) => waiter.requests);
+    const total: EnqueueSummary = { stream: 0, dbFallback: 0, failed: 0 };
     try {
       const results = await enqueueEvaluations(this.deps, requests);
-      for (const result of results) {
-        if (result.method === "redis_stream") summary.stream++;
-        else {
-          summary.dbFallback++;
-          this.lastFallbackReason = result.reason;
+      let offset = 0;
+      for (const waiter of waiters) {
+        const summary: EnqueueSummary = { stream: 0, dbFallback: 0, failed: 0 };
+        for (let i = offset; i < offset + waiter.requests.length; i++) {
+          const result = results[i];
+          if (result?.method === "redis_stream") summary.stream++;
+          else if (result) {
+            summary.dbFallback++;
+            this.lastFallbackReason = result.reason;
+          } else summary.failed++;
         }
+        offset += waiter.requests.length;
+        total.stream += summary.stream;
+        total.dbFallback += summary.dbFallback;
+        total.failed += summary.failed;
+        waiter.resolve(summary);
       }
     } catch (error) {
-      summary.failed = requests.length;
+      total.failed = requests.length;
       this.deps.logger.error(
         { err: error, candidate_ids: requests.slice(0, 20).map((r) => r.candidateId), count: requests.length },
         "ingest.enqueue_failed",
       );
+      for (const waiter of waiters) waiter.resolve({ stream: 0, dbFallback: 0, failed: waiter.requests.length });
     }
-    if (summary.dbFallback > 0) {
-      this.dbFallbackTotal += summary.dbFallback;
+    if (total.dbFallback > 0) {
+      this.dbFallbackTotal += total.dbFallback;
       this.lastFallbackAt = new Date();
     }
-    if (summary.stream > 0) this.metrics.recoveryIngestEnqueueTotal.inc({ status: "success" }, summary.stream);
-    if (summary.dbFallback > 0) this.metrics.recoveryIngestEnqueueTotal.inc({ status: "db_fallback" }, summary.dbFallback);
-    if (summary.failed > 0) this.metrics.recoveryIngestEnqueueTotal.inc({ status: "failed" }, summary.failed);
-    return summary;
+    if (total.stream > 0) this.metrics.recoveryIngestEnqueueTotal.inc({ status: "success" }, total.stream);
+    if (total.dbFallback > 0) this.metrics.recoveryIngestEnqueueTotal.inc({ status: "db_fallback" }, total.dbFallback);
+    if (total.failed > 0) this.metrics.recoveryIngestEnqueueTotal.inc({ status: "failed" }, total.failed);
   }
 }

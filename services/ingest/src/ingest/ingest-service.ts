@@ -115,6 +115,16 @@ export class IngestService {
     const toEnqueue: EvaluationRequest[] = [];
     let skipped = 0;
     const response: BatchResponse = { accepted: 0, duplicates: 0, rejected: 0, results: [] };
+    // Counted per (status, source) and written once each after the loop.
+    const counts = new Map<string, { status: "accepted" | "duplicate" | "error"; source: string; count: number }>();
+    const count = (status: "accepted" | "duplicate" | "error", source: string) => {
+      const key = `${status}\u0000${source}`;
+      const entry = counts.get(key);
+      if (entry) entry.count++;
+      else counts.set(key, { status, source, count: 1 });
+    };
+    let keyReplays = 0;
+    let conflicts = 0;
     plans.forEach((plan, index) => {
       const item = items[index] as IngestBody;
       const candidate = candidates[index];
@@ -123,7 +133,7 @@ export class IngestService {
       let result: BatchItemResult;
       if (plan.kind === "rejected") {
         response.rejected++;
-        this.deps.metrics.recoveryIngestTotal.inc({ status: "error", source: label });
+        count("error", label);
         result = {
           index,
           status: "rejected",
@@ -135,30 +145,33 @@ export class IngestService {
         };
       } else if (plan.kind === "key_replay") {
         response.duplicates++;
-        this.deps.metrics.recoveryIngestTotal.inc({ status: "duplicate", source: label });
-        this.deps.metrics.recoveryIngestDuplicatesTotal.inc({ detection_method: "idempotency_key" });
+        count("duplicate", label);
+        keyReplays++;
         result = { index, status: "duplicate", candidate_id: idOf(plan.failureMatchId) ?? null, is_duplicate: true, failure_match_id: failureMatchId, message: KEY_MATCHED_MESSAGE };
       } else {
         const row = upserted.get(plan.failureMatchId);
         const group = groups.get(plan.failureMatchId);
         if (!row || !group) throw new Error(`batch upsert returned no row for ${plan.failureMatchId}`);
         // The count this item brought the candidate to.
-        const count = row.occurrenceCount - group.occurrences + plan.ordinal;
+        const occurrences = row.occurrenceCount - group.occurrences + plan.ordinal;
         if (row.inserted && plan.ordinal === 1) {
           response.accepted++;
-          this.deps.metrics.recoveryIngestTotal.inc({ status: "accepted", source: label });
+          count("accepted", label);
           if (item.enqueue_evaluation === false) skipped++;
           else toEnqueue.push(evaluationRequest(row.id, plan.failureMatchId, group.idempotencyKey, group.source));
           result = { index, status: "accepted", candidate_id: row.id, is_duplicate: false, failure_match_id: failureMatchId, message: ACCEPTED_MESSAGE };
         } else {
           response.duplicates++;
-          this.deps.metrics.recoveryIngestTotal.inc({ status: "duplicate", source: label });
-          this.deps.metrics.recoveryIngestDuplicatesTotal.inc({ detection_method: "upsert_conflict" });
-          result = { index, status: "duplicate", candidate_id: row.id, is_duplicate: true, failure_match_id: failureMatchId, message: occurrenceMessage(count) };
+          count("duplicate", label);
+          conflicts++;
+          result = { index, status: "duplicate", candidate_id: row.id, is_duplicate: true, failure_match_id: failureMatchId, message: occurrenceMessage(occurrences) };
         }
       }
       response.results.push(result);
     });
+    for (const entry of counts.values()) this.deps.metrics.recoveryIngestTotal.inc({ status: entry.status, source: entry.source }, entry.count);
+    if (keyReplays > 0) this.deps.metrics.recoveryIngestDuplicatesTotal.inc({ detection_method: "idempotency_key" }, keyReplays);
+    if (conflicts > 0) this.deps.metrics.recoveryIngestDuplicatesTotal.inc({ detection_method: "upsert_conflict" }, conflicts);
     this.deps.enqueuer.skipped(skipped);
     await this.deps.enqueuer.enqueue(toEnqueue);
     return response;

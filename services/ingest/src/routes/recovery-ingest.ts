@@ -9,11 +9,12 @@ export const recoveryIngestRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const { config, ingest, metrics, sourceLabel } = app.m10;
 
   // Counted for every answer of the single route, errors included.
-  const recordSingle = async (request: FastifyRequest, reply: FastifyReply) => {
+  const recordSingle = (request: FastifyRequest, reply: FastifyReply, done: () => void) => {
     const status = reply.statusCode === 202 ? "accepted" : reply.statusCode === 200 ? "duplicate" : "error";
     const body = request.body as { source?: unknown } | undefined;
     metrics.recoveryIngestTotal.inc({ status, source: sourceLabel.of(body && typeof body === "object" ? body.source : undefined) });
     metrics.recoveryIngestLatencySeconds.observe({ status }, reply.elapsedTime / 1000);
+    done();
   };
 
   app.post(
@@ -51,8 +52,9 @@ export const recoveryIngestRoutes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: BatchResponse, 202: BatchResponse, 413: ProblemSchema, 415: ProblemSchema, ...commonErrorResponses },
       },
       config: { permission: "ingest:write", routeGroup: "ingest" },
-      onResponse: async (_request, reply) => {
+      onResponse: (_request, reply, done) => {
         if (reply.statusCode >= 400) metrics.recoveryIngestTotal.inc({ status: "error", source: "api" });
+        done();
       },
     },
     async (request, reply) => {
