@@ -11,7 +11,8 @@ describe("worker settings", () => {
   it("takes the environment's defaults (the runbook's table) when no flag is given", () => {
     const settings = resolveSettings(config(), noFlags);
     expect(settings.worker).toMatchObject({
-      batchSize: 100,
+      batchSize: 250,
+      concurrency: 2,
       pollIntervalMs: 5_000,
       useStream: true,
       claimIdleMs: 60_000,

@@ -1,11 +1,12 @@
 // Pure: from a leased candidate, its history and the rule engine's verdict to the rows the
 // evaluation transaction writes (ARCHITECTURE §5). No I/O here, so every row shape is testable.
-import { evaluate, normalizeErrorMessage, rulesEvaluatedJson, type EvaluationResult, type HistoricalMatch, type RuleContext } from "@m10/rules";
+import { evaluate, normalizeErrorMessage, type EvaluationResult, type HistoricalMatch, type RuleContext } from "@m10/rules";
 import { CANDIDATE_AGGREGATE, RECOVERY_ACTION_REQUESTED, RECOVERY_SUGGESTED } from "@m10/shared/outbox/event-types.js";
 import type { OutboxEventInput } from "@m10/shared/outbox/publish.js";
 import type { QueueEntry } from "../queue-entry.js";
 import type { ActionRow } from "./actions.js";
 import type { LeasedCandidate } from "./candidate-lease.js";
+import { compactRulesEvaluated } from "./rules-evaluated.js";
 
 export const UNKNOWN_ERROR_CODE = "UNKNOWN";
 
@@ -275,7 +276,7 @@ export function planEvaluation(verdict: RuleVerdict, action: ActionRow | null, s
       suggestion: result.suggestion,
       confidence: result.confidence,
       action_id: action?.id ?? null,
-      rules_evaluated: rulesEvaluatedJson(result),
+      rules_evaluated: compactRulesEvaluated(result),
       explain,
       auto_execute: autoExecute,
     },
