@@ -1,61 +1,45 @@
-import { createTestDatabase, testStack, type TestDatabase } from "@m10/devstack/testing";
-import type { Pool } from "@m10/shared/db/pool.js";
+import { testStack } from "@m10/devstack/testing";
 import { enqueueEvaluations } from "@m10/shared/queue/enqueue.js";
-import { createRedisClient, type RedisClient } from "@m10/shared/redis/client.js";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { evaluationCounts, failureMix, insertCandidates } from "./support/candidates.js";
-import { eventually, logger, metricValue, redisReady, testPool, uniqueKeys } from "./support/harness.js";
+import { eventually, logger, metricValue, uniqueKeys } from "./support/harness.js";
 import { holdOutboxKeys, workerBackendsWaitingOnLocks } from "./support/lock-holder.js";
+import { useTestEnvironment } from "./support/environment.js";
 import { scrape, startWorker } from "./support/processes.js";
-
-let db: TestDatabase;
-let pool: Pool;
-let redis: RedisClient;
-
-beforeAll(async () => {
-  db = await createTestDatabase();
-  pool = testPool(db.url);
-  redis = createRedisClient(testStack().redisUrl);
-  await redisReady(redis);
-});
-afterAll(async () => {
-  redis.disconnect();
-  await pool.end();
-  await db.drop();
-});
+const t = useTestEnvironment();
 
 describe("a worker killed with 50 unacknowledged messages", () => {
   it("loses nothing and doubles nothing: a second worker reclaims them after the idle time and evaluates each once", async () => {
     const keys = uniqueKeys();
-    const env = { databaseUrl: db.url, redisUrl: testStack().redisUrl, keys };
-    const ids = await insertCandidates(pool, failureMix(50));
+    const env = { databaseUrl: t.db.url, redisUrl: testStack().redisUrl, keys };
+    const ids = await insertCandidates(t.pool, failureMix(50));
     // The first worker's evaluation transaction will wait on these keys: it holds 50 delivered,
     // unacknowledged messages and 50 evaluation leases when it is killed.
-    const lock = await holdOutboxKeys(db.url, ids);
+    const lock = await holdOutboxKeys(t.db.url, ids);
     let released = false;
     try {
-      await enqueueEvaluations({ redis, db: pool, keys, maxLen: 1_000, logger }, ids.map((candidateId) => ({ candidateId })));
+      await enqueueEvaluations({ redis: t.redis, db: t.pool, keys, maxLen: 1_000, logger }, ids.map((candidateId) => ({ candidateId })));
       const first = await startWorker(env);
       await eventually("the first worker to hold all 50 messages inside its evaluation transaction", async () => {
-        const pending = (await redis.xpending(keys.stream, keys.group)) as [number];
-        return pending[0] === 50 && (await workerBackendsWaitingOnLocks(pool)) > 0;
+        const pending = (await t.redis.xpending(keys.stream, keys.group)) as [number];
+        return pending[0] === 50 && (await workerBackendsWaitingOnLocks(t.pool)) > 0;
       });
-      const leased = await pool.query<{ n: number }>("SELECT count(*)::int AS n FROM recovery_candidates WHERE id = ANY($1) AND evaluation_claimed_by IS NOT NULL", [ids]);
+      const leased = await t.pool.query<{ n: number }>("SELECT count(*)::int AS n FROM recovery_candidates WHERE id = ANY($1) AND evaluation_claimed_by IS NOT NULL", [ids]);
       expect(leased.rows[0]?.n).toBe(50);
 
       expect(await first.stop("SIGKILL")).toBe("SIGKILL");
       await lock.release();
       released = true;
-      expect(await evaluationCounts(pool, ids)).toMatchObject({ evaluated: 0, created: 0, suggested: 0 });
+      expect(await evaluationCounts(t.pool, ids)).toMatchObject({ evaluated: 0, created: 0, suggested: 0 });
 
       const second = await startWorker(env);
       try {
         await eventually(
           "the second worker to evaluate all 50",
-          async () => (await evaluationCounts(pool, ids)).evaluated === 50 && (await redis.xlen(keys.stream)) === 0,
+          async () => (await evaluationCounts(t.pool, ids)).evaluated === 50 && (await t.redis.xlen(keys.stream)) === 0,
           30_000,
         );
-        expect(await evaluationCounts(pool, ids)).toMatchObject({
+        expect(await evaluationCounts(t.pool, ids)).toMatchObject({
           evaluated: 50,
           leased: 0,
           created: 50,
@@ -64,7 +48,7 @@ describe("a worker killed with 50 unacknowledged messages", () => {
           doubleSuggested: 0,
           republished: 0,
         });
-        expect(((await redis.xpending(keys.stream, keys.group)) as [number])[0]).toBe(0);
+        expect(((await t.redis.xpending(keys.stream, keys.group)) as [number])[0]).toBe(0);
         const metrics = await scrape(second);
         // Nothing new was added: all 50 came back through the reclaim of the dead worker's pending entries.
         expect(metricValue(metrics, "recovery_worker_claimed_total", { source: "redis_stream" })).toBe(50);

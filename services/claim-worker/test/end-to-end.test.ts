@@ -1,40 +1,24 @@
-import { createTestDatabase, testStack, type RunningService, type TestDatabase } from "@m10/devstack/testing";
-import type { Pool } from "@m10/shared/db/pool.js";
+import { testStack, type RunningService } from "@m10/devstack/testing";
 import { enqueueEvaluations, enqueueWork } from "@m10/shared/queue/enqueue.js";
 import { streamFields } from "@m10/shared/queue/enqueue.js";
-import { createRedisClient, type RedisClient } from "@m10/shared/redis/client.js";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { evaluationCounts, failureMix, insertCandidates } from "./support/candidates.js";
-import { eventually, logger, metricValue, redisReady, testPool, uniqueKeys } from "./support/harness.js";
+import { eventually, logger, metricValue, uniqueKeys } from "./support/harness.js";
+import { useTestEnvironment } from "./support/environment.js";
 import { scrape, startWorker } from "./support/processes.js";
-
-let db: TestDatabase;
-let pool: Pool;
-let redis: RedisClient;
-
-beforeAll(async () => {
-  db = await createTestDatabase();
-  pool = testPool(db.url);
-  redis = createRedisClient(testStack().redisUrl);
-  await redisReady(redis);
-});
-afterAll(async () => {
-  redis.disconnect();
-  await pool.end();
-  await db.drop();
-});
+const t = useTestEnvironment();
 
 describe("end to end: 1,000 queued failures and two worker processes", () => {
   it("evaluates every candidate exactly once, even when it is queued several times", async () => {
     const keys = uniqueKeys();
-    const env = { databaseUrl: db.url, redisUrl: testStack().redisUrl, keys, extra: { RECOVERY_WORKER_BATCH_SIZE: "50" } };
+    const env = { databaseUrl: t.db.url, redisUrl: testStack().redisUrl, keys, extra: { RECOVERY_WORKER_BATCH_SIZE: "50" } };
     // Both workers are up and waiting before anything is queued, so they share the work.
     const workers: RunningService[] = await Promise.all([startWorker(env), startWorker(env)]);
-    const ids = await insertCandidates(pool, failureMix(1_000));
+    const ids = await insertCandidates(t.pool, failureMix(1_000));
     // Every candidate on the stream, 300 of them also in the DB fallback queue, 100 on the stream twice.
-    await enqueueWork(pool, ids.slice(0, 300).map((candidateId) => ({ candidateId })), "db_fallback");
-    await enqueueEvaluations({ redis, db: pool, keys, maxLen: 100_000, logger }, ids.map((candidateId) => ({ candidateId })));
-    const pipeline = redis.pipeline();
+    await enqueueWork(t.pool, ids.slice(0, 300).map((candidateId) => ({ candidateId })), "db_fallback");
+    await enqueueEvaluations({ redis: t.redis, db: t.pool, keys, maxLen: 100_000, logger }, ids.map((candidateId) => ({ candidateId })));
+    const pipeline = t.redis.pipeline();
     for (const candidateId of ids.slice(500, 600)) pipeline.xadd(keys.stream, "*", ...streamFields({ candidateId }));
     await pipeline.exec();
 
@@ -42,14 +26,14 @@ describe("end to end: 1,000 queued failures and two worker processes", () => {
       await eventually(
         "all candidates evaluated and both queues empty",
         async () => {
-          const counts = await evaluationCounts(pool, ids);
-          const queue = await pool.query<{ n: number }>("SELECT count(*)::int AS n FROM m10_recovery.work_queue WHERE processed_at IS NULL");
-          return counts.evaluated === 1_000 && (await redis.xlen(keys.stream)) === 0 && queue.rows[0]?.n === 0;
+          const counts = await evaluationCounts(t.pool, ids);
+          const queue = await t.pool.query<{ n: number }>("SELECT count(*)::int AS n FROM m10_recovery.work_queue WHERE processed_at IS NULL");
+          return counts.evaluated === 1_000 && (await t.redis.xlen(keys.stream)) === 0 && queue.rows[0]?.n === 0;
         },
         120_000,
         250,
       );
-      const counts = await evaluationCounts(pool, ids);
+      const counts = await evaluationCounts(t.pool, ids);
       expect(counts).toMatchObject({
         candidates: 1_000,
         evaluated: 1_000,
@@ -60,7 +44,7 @@ describe("end to end: 1,000 queued failures and two worker processes", () => {
         doubleSuggested: 0,
         republished: 0,
       });
-      const pending = (await redis.xpending(keys.stream, keys.group)) as [number, ...unknown[]];
+      const pending = (await t.redis.xpending(keys.stream, keys.group)) as [number, ...unknown[]];
       expect(pending[0]).toBe(0);
 
       const scrapes = await Promise.all(workers.map(scrape));
@@ -81,7 +65,7 @@ describe("end to end: 1,000 queued failures and two worker processes", () => {
       expect(codes).toEqual([0, 0]);
     }
     // A clean shutdown removes the consumers it registered (nothing was pending for them).
-    const groups = (await redis.call("XINFO", "GROUPS", keys.stream)) as unknown[][];
+    const groups = (await t.redis.call("XINFO", "GROUPS", keys.stream)) as unknown[][];
     expect(groups[0]?.[3]).toBe(0);
   });
 });
