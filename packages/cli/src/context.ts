@@ -1,20 +1,6 @@
 // What a command needs, created on first use and closed when the command ends: configuration,
 // a logger on stderr, the PostgreSQL pool, the Redis client and m10ctl's lock holder id.
-import {
-  createLogger,
-  createMetrics,
-  createPool,
-  createRedisClient,
-  holderId,
-  loadConfigOrExit,
-  streamKeys,
-  type Logger,
-  type Pool,
-  type RedisClient,
-  type ServiceMetrics,
-  type StreamKeys,
-} from "@m10/shared";
-import { waitUntilReady } from "@m10/shared/queue/consume.js";
+import { createLogger, createMetrics, createPool, createRedisClient, holderId, loadConfigOrExit, streamKeys, type Logger, type Pool, type RedisClient, type ServiceMetrics, type StreamKeys, waitUntilReady } from "@m10/shared";
 import { m10ctlConfigSchema, type M10ctlConfig } from "./config.js";
 import { CommandError } from "./output.js";
 

@@ -2,14 +2,8 @@
 // and m10_recovery.dead_letter_archive (which also holds outbox dead letters and stream entries
 // already trimmed). Every replay and resolve goes through record_replay, so doing it twice, from
 // any process, has the effect of doing it once.
-import { withTransaction, type Queryable } from "@m10/shared";
-import { getArchivedDeadLetter, uuidOrNull, type ArchivedDeadLetter } from "@m10/shared/db/dead-letters.js";
-import { findReplay, recordReplay, updateReplay } from "@m10/shared/db/replay-log.js";
-import { archiveDeadLetterEntry } from "@m10/shared/maintenance/dl-reconcile.js";
-import { publishOutbox } from "@m10/shared/outbox/publish.js";
-import { parseDeadLetterEntry, readDeadLetter, type DeadLetterEntry } from "@m10/shared/queue/dead-letter.js";
-import { enqueueEvaluations } from "@m10/shared/queue/enqueue.js";
-import { replayDeadLetter } from "@m10/shared/queue/replay.js";
+import { withTransaction, type Queryable, getArchivedDeadLetter, uuidOrNull, type ArchivedDeadLetter, findReplay, recordReplay, updateReplay, publishOutbox, parseDeadLetterEntry, readDeadLetter, type DeadLetterEntry, enqueueEvaluations, replayDeadLetter } from "@m10/shared";
+import { archiveDeadLetterEntry } from "@m10/maintenance";
 import type { Context } from "./context.js";
 
 export const STREAM_ID = /^\d+-\d+$/;

@@ -1,6 +1,5 @@
 // Outbox statements only m10ctl needs (the runbook queries live in @m10/shared/db/outbox.js).
-import type { Queryable } from "@m10/shared";
-import { DEAD_LETTER_PROCESSOR } from "@m10/shared/db/outbox.js";
+import { type Queryable, DEAD_LETTER_PROCESSOR } from "@m10/shared";
 
 export interface OutboxEventState {
   id: number;

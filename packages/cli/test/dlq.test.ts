@@ -1,7 +1,6 @@
 // m10ctl dlq against real Redis streams and PostgreSQL.
 import { createTestDatabase, testStack, type TestDatabase } from "@m10/devstack/testing";
-import { createRedisClient, type RedisClient } from "@m10/shared";
-import { archiveMovedDeadLetter, moveToDeadLetter } from "@m10/shared/queue/dead-letter.js";
+import { createRedisClient, type RedisClient, archiveMovedDeadLetter, moveToDeadLetter } from "@m10/shared";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { cliEnv, m10ctl, m10ctlJson, uniqueKeys } from "./support/m10ctl.js";

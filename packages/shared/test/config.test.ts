@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { ConfigError, describeEnv, ingestConfigSchema, parseEnv, redisEnv } from "../src/config/index.js";
+import { redisEnv } from "../src/config/common.js";
+import { ConfigError, describeEnv, parseEnv } from "../src/config/env.js";
+import { ingestConfigSchema } from "../src/config/ingest.js";
 import { z } from "zod";
 
 describe("configuration", () => {

@@ -2,16 +2,7 @@
 // are acknowledged (XACK + XDEL, only after the commit), work_queue rows of failed candidates are
 // retried or dead-lettered, busy ones are given back, and the metrics are written.
 import { performance } from "node:perf_hooks";
-import type { Logger } from "@m10/shared/observability/logger.js";
-import { archiveDeadLetter } from "@m10/shared/db/dead-letters.js";
-import type { Pool } from "@m10/shared/db/pool.js";
-import { withTransaction } from "@m10/shared/db/transaction.js";
-import { completeWork, completeWorkMany, markWorkDeadLettered, releaseWorkClaims } from "@m10/shared/db/work-queue.js";
-import type { ServiceMetrics } from "@m10/shared/observability/metrics.js";
-import { acknowledge } from "@m10/shared/queue/consume.js";
-import { DEAD_LETTER_REASONS } from "@m10/shared/queue/dead-letter.js";
-import type { RedisClient } from "@m10/shared/redis/client.js";
-import type { StreamKeys } from "@m10/shared/redis/keys.js";
+import { type Logger, archiveDeadLetter, type Pool, withTransaction, completeWork, completeWorkMany, markWorkDeadLettered, releaseWorkClaims, type ServiceMetrics, acknowledge, DEAD_LETTER_REASONS, type RedisClient, type StreamKeys } from "@m10/shared";
 import type { CandidateOutcome, Evaluator } from "./evaluation/evaluate-entries.js";
 import type { QueueEntry, QueueSource } from "./queue-entry.js";
 

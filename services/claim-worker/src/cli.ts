@@ -1,8 +1,7 @@
 // m10-claim-worker's flags (the Recovery Operations Runbook's "Worker Operations"). Flags override
 // the environment; the environment has the defaults.
 import { Command, InvalidArgumentError } from "commander";
-import { claimWorkerConfigSchema } from "@m10/shared/config/claim-worker.js";
-import { formatEnvDocs } from "@m10/shared/config/env.js";
+import { claimWorkerConfigSchema, formatEnvDocs } from "@m10/shared";
 
 export interface CliOptions {
   batchSize?: number;

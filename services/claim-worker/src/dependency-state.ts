@@ -1,4 +1,4 @@
-import type { Logger } from "@m10/shared/observability/logger.js";
+import type { Logger } from "@m10/shared";
 
 /**
  * Whether a dependency (PostgreSQL, Redis) answered the last call, logged once per transition so

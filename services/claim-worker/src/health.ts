@@ -1,10 +1,5 @@
 // /ready and /health/detailed of the worker's health server.
-import type { Pool } from "@m10/shared/db/pool.js";
-import { workQueueDepth } from "@m10/shared/db/work-queue.js";
-import type { ReadyReport } from "@m10/shared/observability/health-server.js";
-import { streamStatus } from "@m10/shared/queue/consume.js";
-import { redisAnswers, type RedisClient } from "@m10/shared/redis/client.js";
-import type { StreamKeys } from "@m10/shared/redis/keys.js";
+import { type Pool, workQueueDepth, type ReadyReport, streamStatus, redisAnswers, type RedisClient, type StreamKeys } from "@m10/shared";
 import type { Worker } from "./worker.js";
 
 export interface HealthDeps {

@@ -1,15 +1,5 @@
 // m10-claim-worker: wiring only. The work is in worker.ts and the modules it names.
-import { claimWorkerConfigSchema } from "@m10/shared/config/claim-worker.js";
-import { loadConfigOrExit } from "@m10/shared/config/env.js";
-import { createPool } from "@m10/shared/db/pool.js";
-import { holderId } from "@m10/shared/lifecycle/holder-id.js";
-import { createShutdown } from "@m10/shared/lifecycle/shutdown.js";
-import { startHealthServer } from "@m10/shared/observability/health-server.js";
-import { createLogger } from "@m10/shared/observability/logger.js";
-import { createMetrics } from "@m10/shared/observability/metrics.js";
-import { createBlockingClient } from "@m10/shared/queue/consume.js";
-import { createRedisClient } from "@m10/shared/redis/client.js";
-import { streamKeys } from "@m10/shared/redis/keys.js";
+import { claimWorkerConfigSchema, loadConfigOrExit, createPool, holderId, createShutdown, startHealthServer, createLogger, createMetrics, createBlockingClient, createRedisClient, streamKeys } from "@m10/shared";
 import { parseCli } from "./cli.js";
 import { WorkerSettingsError } from "./errors.js";
 import { detailedHealth, readiness } from "./health.js";

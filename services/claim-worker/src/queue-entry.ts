@@ -1,5 +1,5 @@
 // One unit of queued work, whichever queue it came from.
-import type { WorkItem } from "@m10/shared/db/work-queue.js";
+import type { WorkItem } from "@m10/shared";
 
 export type QueueSource = "redis_stream" | "db_queue";
 

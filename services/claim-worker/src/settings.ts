@@ -1,5 +1,5 @@
 // The worker's settings from the parsed environment and the flags (flags win).
-import type { ClaimWorkerConfig } from "@m10/shared/config/claim-worker.js";
+import type { ClaimWorkerConfig } from "@m10/shared";
 import type { CliOptions } from "./cli.js";
 import { WorkerSettingsError } from "./errors.js";
 import type { WorkerOptions } from "./worker.js";

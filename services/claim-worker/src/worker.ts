@@ -7,13 +7,7 @@
 //
 // Both queues feed one pool of `concurrency` batch slots: the Redis stream (when enabled) and the
 // DB fallback queue work_queue (always).
-import type { Logger } from "@m10/shared/observability/logger.js";
-import type { Pool } from "@m10/shared/db/pool.js";
-import { releaseWorkClaims } from "@m10/shared/db/work-queue.js";
-import type { ServiceMetrics } from "@m10/shared/observability/metrics.js";
-import { deleteConsumerIfIdle, waitUntilReady } from "@m10/shared/queue/consume.js";
-import type { RedisClient } from "@m10/shared/redis/client.js";
-import type { StreamKeys } from "@m10/shared/redis/keys.js";
+import { type Logger, type Pool, releaseWorkClaims, type ServiceMetrics, deleteConsumerIfIdle, waitUntilReady, type RedisClient, type StreamKeys } from "@m10/shared";
 import { createBatchProcessor, type BatchReport } from "./batch-processor.js";
 import { DependencyState } from "./dependency-state.js";
 import { releaseEvaluationLeases } from "./evaluation/candidate-lease.js";

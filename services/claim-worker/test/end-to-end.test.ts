@@ -1,6 +1,5 @@
 import { testStack, type RunningService } from "@m10/devstack/testing";
-import { enqueueEvaluations, enqueueWork } from "@m10/shared/queue/enqueue.js";
-import { streamFields } from "@m10/shared/queue/enqueue.js";
+import { enqueueEvaluations, enqueueWork, streamFields } from "@m10/shared";
 import { describe, expect, it } from "vitest";
 import { evaluationCounts, failureMix, insertCandidates } from "./support/candidates.js";
 import { eventually, logger, metricValue, uniqueKeys } from "./support/harness.js";

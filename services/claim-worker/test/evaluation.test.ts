@@ -1,9 +1,8 @@
 import { createTestDatabase, testStack, type TestDatabase } from "@m10/devstack/testing";
-import { enqueueEvaluations, enqueueWork } from "@m10/shared/queue/enqueue.js";
+import { enqueueEvaluations, enqueueWork, type Pool } from "@m10/shared";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { evaluationCounts, insertCandidates } from "./support/candidates.js";
 import { logger, metricValue, testPool, testWorker, uniqueKeys } from "./support/harness.js";
-import type { Pool } from "@m10/shared/db/pool.js";
 
 let db: TestDatabase;
 let pool: Pool;

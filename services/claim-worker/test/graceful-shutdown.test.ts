@@ -1,5 +1,5 @@
 import { testStack } from "@m10/devstack/testing";
-import { enqueueEvaluations, enqueueWork } from "@m10/shared/queue/enqueue.js";
+import { enqueueEvaluations, enqueueWork } from "@m10/shared";
 import { describe, expect, it } from "vitest";
 import { evaluationCounts, failureMix, insertCandidates } from "./support/candidates.js";
 import { eventually, logger, uniqueKeys } from "./support/harness.js";

@@ -1,7 +1,5 @@
 import { createTestDatabase, testStack, type TestDatabase } from "@m10/devstack/testing";
-import type { Pool } from "@m10/shared/db/pool.js";
-import { fieldsToRecord } from "@m10/shared/queue/consume.js";
-import { enqueueEvaluations, enqueueWork } from "@m10/shared/queue/enqueue.js";
+import { type Pool, fieldsToRecord, enqueueEvaluations, enqueueWork } from "@m10/shared";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { evaluationCounts, insertCandidates } from "./support/candidates.js";
 import { eventually, logger, metricValue, testPool, testWorker, uniqueKeys } from "./support/harness.js";

@@ -2,12 +2,11 @@ import { execFile } from "node:child_process";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { createTestDatabase, startService, testStack, type TestDatabase } from "@m10/devstack/testing";
-import { enqueueWork } from "@m10/shared/queue/enqueue.js";
+import { enqueueWork, type Pool } from "@m10/shared";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { evaluationCounts, insertCandidates } from "./support/candidates.js";
 import { eventually, keyEnv, testPool, uniqueKeys } from "./support/harness.js";
 import { FAST_ENV, WORKER_BIN } from "./support/processes.js";
-import type { Pool } from "@m10/shared/db/pool.js";
 
 const run = promisify(execFile);
 const bin = join(import.meta.dirname, "..", "bin", "m10-claim-worker.js");

@@ -1,9 +1,5 @@
 import { createTestDatabase, testStack, type TestDatabase } from "@m10/devstack/testing";
-import type { Pool } from "@m10/shared/db/pool.js";
-import { enqueueEvaluations, enqueueWork, streamFields } from "@m10/shared/queue/enqueue.js";
-import { ensureConsumerGroup, readGroup } from "@m10/shared/queue/consume.js";
-import { moveToDeadLetter } from "@m10/shared/queue/dead-letter.js";
-import { replayDeadLetter } from "@m10/shared/queue/replay.js";
+import { type Pool, enqueueEvaluations, enqueueWork, streamFields, ensureConsumerGroup, readGroup, moveToDeadLetter, replayDeadLetter } from "@m10/shared";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { evaluationCounts, insertCandidates } from "./support/candidates.js";
 import { eventually, logger, testPool, testWorker, uniqueKeys } from "./support/harness.js";

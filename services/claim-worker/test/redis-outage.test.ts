@@ -1,8 +1,6 @@
 import { createTestDatabase, privateServer, type TestDatabase } from "@m10/devstack/testing";
 import type { DevServer } from "@m10/devstack";
-import type { Pool } from "@m10/shared/db/pool.js";
-import { enqueueEvaluations } from "@m10/shared/queue/enqueue.js";
-import { createRedisClient, type RedisClient } from "@m10/shared/redis/client.js";
+import { type Pool, enqueueEvaluations, createRedisClient, type RedisClient } from "@m10/shared";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { evaluationCounts, failureMix, insertCandidates } from "./support/candidates.js";
 import { eventually, logger, metricValue, redisReady, testPool, uniqueKeys } from "./support/harness.js";

@@ -1,5 +1,4 @@
-import { parseEnv } from "@m10/shared/config/env.js";
-import { claimWorkerConfigSchema } from "@m10/shared/config/claim-worker.js";
+import { parseEnv, claimWorkerConfigSchema } from "@m10/shared";
 import { describe, expect, it } from "vitest";
 import { WorkerSettingsError } from "../src/errors.js";
 import { resolveSettings } from "../src/settings.js";

@@ -2,22 +2,14 @@
  * The PostgreSQL side of the collection: one read of every DB gauge (the SQL lives in
  * @m10/shared/db/gauges so operator tools can show the same numbers).
  */
-import type { Queryable } from "@m10/shared";
-import {
-  readActiveLocks,
-  readBacklogGauges,
-  readMatviewFreshness,
-  type ActiveLock,
-  type BacklogGauges,
-  type MatviewFreshness,
-} from "@m10/shared/db/gauges.js";
+import { type Queryable, readActiveLocks, readBacklogGauges, readMatviewFreshness, type ActiveLock, type BacklogGauges, type MatviewSuccessAge } from "@m10/shared";
 
 /** At most this many lock series are exported; M10 has a handful of lock names. */
 export const MAX_LOCK_SERIES = 1_000;
 
 export interface DatabaseGauges {
   backlog: BacklogGauges;
-  matviews: MatviewFreshness[];
+  matviews: MatviewSuccessAge[];
   locks: ActiveLock[];
 }
 

@@ -1,7 +1,6 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { createTestDatabase, testStack, type TestDatabase } from "@m10/devstack/testing";
-import { createMetrics, duplicateForBlocking, type Pool, type RedisClient, type StreamKeys } from "@m10/shared";
-import { readBacklogGauges, readMatviewFreshness } from "@m10/shared/db/gauges.js";
+import { createMetrics, duplicateForBlocking, type Pool, type RedisClient, type StreamKeys, readBacklogGauges, readMatviewFreshness } from "@m10/shared";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { collect } from "../src/collection.js";
 import { createGaugeRecorder } from "../src/gauge-recorder.js";

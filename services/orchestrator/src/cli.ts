@@ -1,6 +1,6 @@
 // m10-orchestrator's flags (ARCHITECTURE §4: --tasks --dry-run --json --timeout --every).
 import { formatEnvDocs, orchestratorConfigSchema } from "@m10/shared";
-import { parseTaskList, TASK_ALIASES, TASK_NAMES, type TaskName } from "@m10/shared/maintenance/tasks.js";
+import { parseTaskList, TASK_ALIASES, TASK_NAMES, type TaskName } from "@m10/maintenance";
 import { Command, InvalidArgumentError } from "commander";
 import { parseDuration } from "./duration.js";
 

@@ -1,20 +1,8 @@
 // m10-orchestrator: the maintenance tasks, once (the systemd timer's oneshot) or --every <duration>.
-import {
-  createLogger,
-  createMetrics,
-  createPool,
-  createRedisClient,
-  createShutdown,
-  holderId,
-  loadConfigOrExit,
-  orchestratorConfigSchema,
-  startHealthServer,
-  streamKeys,
-} from "@m10/shared";
-import { waitUntilReady } from "@m10/shared/queue/consume.js";
+import { createLogger, createMetrics, createPool, createRedisClient, createShutdown, holderId, loadConfigOrExit, orchestratorConfigSchema, startHealthServer, streamKeys, waitUntilReady } from "@m10/shared";
 import { parseCli } from "./cli.js";
 import { runEvery, type LoopState } from "./loop.js";
-import { createOutboxTask } from "./outbox-task.js";
+import { createOutboxTask } from "@m10/maintenance";
 import { formatReport } from "./report-text.js";
 import { runOnce, type RunReport } from "./run.js";
 import { lockObserver, recordTaskMetrics } from "./task-metrics.js";

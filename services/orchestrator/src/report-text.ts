@@ -1,5 +1,5 @@
 // The human-readable form of a run report (without --json).
-import type { TaskResult } from "@m10/shared/maintenance/task-run.js";
+import type { TaskResult } from "@m10/maintenance";
 import type { RunReport } from "./run.js";
 
 function summary(details: Record<string, unknown>): string {

@@ -1,11 +1,7 @@
 // One orchestrator run: the leader lock for the whole run, then each selected task under its own
 // lock and timeout, in order. The report is what --json prints.
-import type { Logger } from "@m10/shared";
-import type { Queryable } from "@m10/shared/db/pool.js";
-import { lockTtlSeconds, ORCHESTRATOR_LEADER_LOCK, TASK_LOCKS } from "@m10/shared/maintenance/locks.js";
-import { describeHolder, runExclusive, type LockObserver } from "@m10/shared/maintenance/runner.js";
-import { runMaintenanceTask, type TaskResult } from "@m10/shared/maintenance/task-run.js";
-import type { TaskName } from "@m10/shared/maintenance/tasks.js";
+import type { Logger, Queryable } from "@m10/shared";
+import { lockTtlSeconds, ORCHESTRATOR_LEADER_LOCK, TASK_LOCKS, describeHolder, runExclusive, type LockObserver, runMaintenanceTask, type TaskResult, type TaskName } from "@m10/maintenance";
 
 export interface RunReport {
   timestamp: string;

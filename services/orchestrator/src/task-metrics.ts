@@ -1,7 +1,6 @@
 // The orchestrator's metrics, written from each task's result (the catalogue's orchestrator rows).
 import type { ServiceMetrics } from "@m10/shared";
-import type { LockObserver } from "@m10/shared/maintenance/runner.js";
-import type { TaskResult } from "@m10/shared/maintenance/task-run.js";
+import type { LockObserver, TaskResult } from "@m10/maintenance";
 
 export type OrchestratorMetrics = ServiceMetrics<"orchestrator">;
 

@@ -1,13 +1,7 @@
 // The task bodies the orchestrator runs: the shared maintenance implementations, wired to this
 // process's pool, Redis client and settings.
 import type { Logger, OrchestratorConfig, Pool, RedisClient, StreamKeys } from "@m10/shared";
-import { reconcileDeadLetters } from "@m10/shared/maintenance/dl-reconcile.js";
-import { refreshStaleMatviews } from "@m10/shared/maintenance/matview-refresh.js";
-import { sweepPendingCandidates } from "@m10/shared/maintenance/pending-sweep.js";
-import { reclaimGarbage } from "@m10/shared/maintenance/reclaim-gc.js";
-import { runRetention } from "@m10/shared/maintenance/retention.js";
-import type { TaskName } from "@m10/shared/maintenance/tasks.js";
-import type { OutboxTask } from "./outbox-task.js";
+import { reconcileDeadLetters, refreshStaleMatviews, sweepPendingCandidates, reclaimGarbage, runRetention, type TaskName, type OutboxTask } from "@m10/maintenance";
 import type { TaskBody } from "./run.js";
 
 export interface TaskWiring {

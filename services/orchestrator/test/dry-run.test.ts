@@ -2,7 +2,7 @@
 // the streams are compared before and after.
 import { createTestDatabase, testStack, type TestDatabase } from "@m10/devstack/testing";
 import { createRedisClient, type RedisClient } from "@m10/shared";
-import { SWEEP_MEMO_KEY } from "@m10/shared/maintenance/pending-sweep.js";
+import { SWEEP_MEMO_KEY } from "@m10/maintenance";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { baseEnv, runOrchestrator, task, uniqueKeys } from "./support/orchestrator.js";

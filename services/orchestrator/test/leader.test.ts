@@ -2,7 +2,7 @@
 // reports every task skipped with the holder; a killed holder's locks expire by their TTL.
 import { setTimeout as sleep } from "node:timers/promises";
 import { createTestDatabase, type TestDatabase } from "@m10/devstack/testing";
-import { TASK_NAMES } from "@m10/shared/maintenance/tasks.js";
+import { TASK_NAMES } from "@m10/maintenance";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { baseEnv, runOrchestrator, spawnOrchestrator, uniqueKeys, type Report } from "./support/orchestrator.js";

@@ -2,8 +2,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { createTestDatabase, type TestDatabase } from "@m10/devstack/testing";
 import { createLogger } from "@m10/shared";
-import { LockLostError, runExclusive, TaskTimeoutError } from "@m10/shared/maintenance/runner.js";
-import { runMaintenanceTask } from "@m10/shared/maintenance/task-run.js";
+import { LockLostError, runExclusive, TaskTimeoutError, runMaintenanceTask } from "@m10/maintenance";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 

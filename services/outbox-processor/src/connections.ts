@@ -1,5 +1,5 @@
-import { connectNats, createRedisClient, type Logger, type NatsConnection, type RedisClient } from "@m10/shared";
-import { sleep } from "@m10/shared/delivery/throttle.js";
+import { createRedisClient, sleep, type Logger, type RedisClient } from "@m10/shared";
+import { connectNats, type NatsConnection } from "@m10/delivery";
 
 /**
  * NATS with endless reconnects. The first connection is retried too (NATS may start after the

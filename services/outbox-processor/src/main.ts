@@ -1,19 +1,7 @@
 // m10-outbox-processor: wiring only. Delivery lives in @m10/shared/delivery (the orchestrator's
 // outbox_process task runs the same engine); the polling loop in processor.ts.
-import {
-  createLogger,
-  createMetrics,
-  createPool,
-  createShutdown,
-  holderId,
-  loadConfigOrExit,
-  outboxProcessorConfigSchema,
-  startHealthServer,
-  type NatsConnection,
-} from "@m10/shared";
-import { deliverySettings } from "@m10/shared/delivery/engine.js";
-import { RoutingConfigError } from "@m10/shared/delivery/errors.js";
-import { loadRoutingConfig, type RoutingConfig } from "@m10/shared/delivery/routing.js";
+import { createLogger, createMetrics, createPool, createShutdown, holderId, loadConfigOrExit, outboxProcessorConfigSchema, startHealthServer } from "@m10/shared";
+import { type NatsConnection, deliverySettings, RoutingConfigError, loadRoutingConfig, type RoutingConfig } from "@m10/delivery";
 import { parseCli } from "./cli.js";
 import { connectNatsWithRetry, connectRedis, retryUntilDone } from "./connections.js";
 import { createProcessor, type Processor } from "./processor.js";

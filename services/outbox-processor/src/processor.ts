@@ -1,10 +1,5 @@
-import {
-  createDeliveryEngine,
-  type BatchReport,
-  type DeliveryEngineDeps,
-} from "@m10/shared/delivery/engine.js";
-import { isDatabaseUnavailable } from "@m10/shared";
-import { sleep } from "@m10/shared/delivery/throttle.js";
+import { createDeliveryEngine, type BatchReport, type DeliveryEngineDeps } from "@m10/delivery";
+import { isDatabaseUnavailable, sleep } from "@m10/shared";
 
 export interface ProcessorDeps extends DeliveryEngineDeps {
   batchSize: number;

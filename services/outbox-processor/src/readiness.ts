@@ -1,5 +1,5 @@
-import { redisAnswers, type NatsConnection, type Pool, type ReadyReport, type RedisClient } from "@m10/shared";
-import { outboxLagSeconds, outboxTotals } from "@m10/shared/db/outbox.js";
+import { redisAnswers, type Pool, type ReadyReport, type RedisClient, outboxLagSeconds, outboxTotals } from "@m10/shared";
+import { type NatsConnection } from "@m10/delivery";
 import type { Processor } from "./processor.js";
 
 export interface ReadinessDeps {

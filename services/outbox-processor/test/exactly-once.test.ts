@@ -1,8 +1,8 @@
-import { createTestDatabase, type TestDatabase } from "@m10/devstack/testing";
+import { createTestDatabase, type TestDatabase, createHttpSink, type HttpSink } from "@m10/devstack/testing";
 import type { Pool } from "@m10/shared";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { createHttpSink, type HttpSink } from "./support/http-sink.js";
-import { drain, insertEvents, outboxRows, testPool, testProcessor, webhookRouting } from "./support/outbox.js";
+import { drain, insertEvents, outboxRows, testPool, webhookRouting } from "@m10/delivery/testing";
+import { testProcessor } from "./support/processor.js";
 
 describe("concurrent processors", () => {
   let db: TestDatabase;

@@ -4,7 +4,8 @@ import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { createTestDatabase, startService, testStack, type TestDatabase } from "@m10/devstack/testing";
 import { outboxIdempotencyKey, type Pool } from "@m10/shared";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { drain, insertEvents, outboxRows, pendingCount, testPool, testProcessor } from "./support/outbox.js";
+import { drain, insertEvents, outboxRows, pendingCount, testPool } from "@m10/delivery/testing";
+import { testProcessor } from "./support/processor.js";
 
 const BIN = "services/outbox-processor/bin/m10-outbox-processor.js";
 

@@ -2,11 +2,10 @@ import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
-import { createTestDatabase, startService, testStack, type TestDatabase } from "@m10/devstack/testing";
+import { createTestDatabase, startService, testStack, type TestDatabase, createHttpSink, type HttpSink } from "@m10/devstack/testing";
 import type { Pool } from "@m10/shared";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { createHttpSink, type HttpSink } from "./support/http-sink.js";
-import { insertEvents, outboxRows, testPool, webhookRouting } from "./support/outbox.js";
+import { insertEvents, outboxRows, testPool, webhookRouting } from "@m10/delivery/testing";
 
 const BIN = "services/outbox-processor/bin/m10-outbox-processor.js";
 const BIN_PATH = fileURLToPath(new URL("../bin/m10-outbox-processor.js", import.meta.url));

@@ -1,17 +1,8 @@
-import { createTestDatabase, type TestDatabase } from "@m10/devstack/testing";
-import type { Pool } from "@m10/shared";
-import {
-  claimOutboxEvents,
-  outboxEventsInRetry,
-  outboxLagSeconds,
-  outboxStatusOverview,
-  outboxTotals,
-  recentOutboxFailures,
-  resetStuckOutboxEvents,
-} from "@m10/shared/db/outbox.js";
+import { createTestDatabase, type TestDatabase, createHttpSink, type HttpSink } from "@m10/devstack/testing";
+import { type Pool, claimOutboxEvents, outboxEventsInRetry, outboxLagSeconds, outboxStatusOverview, outboxTotals, recentOutboxFailures, resetStuckOutboxEvents } from "@m10/shared";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { createHttpSink, type HttpSink } from "./support/http-sink.js";
-import { insertEvents, outboxRows, testPool, testProcessor, webhookRouting } from "./support/outbox.js";
+import { insertEvents, outboxRows, testPool, webhookRouting } from "@m10/delivery/testing";
+import { testProcessor } from "./support/processor.js";
 
 // Verbatim from the Recovery Operations Runbook, "Outbox Processor Operations".
 const STATUS_OVERVIEW = `

@@ -1,9 +1,9 @@
 import { randomBytes } from "node:crypto";
-import { createTestDatabase, privateServer, testStack, type TestDatabase } from "@m10/devstack/testing";
+import { createTestDatabase, privateServer, testStack, type TestDatabase, createHttpSink, type HttpSink } from "@m10/devstack/testing";
 import { createRedisClient, type Pool, type RedisClient } from "@m10/shared";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { createHttpSink, type HttpSink } from "./support/http-sink.js";
-import { insertEvents, outboxRows, testPool, testProcessor } from "./support/outbox.js";
+import { insertEvents, outboxRows, testPool } from "@m10/delivery/testing";
+import { testProcessor } from "./support/processor.js";
 import type { Processor } from "../src/processor.js";
 
 /** Runs processors until `enough()` or the deadline; returns when all loops stopped. */

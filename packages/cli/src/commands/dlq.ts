@@ -1,7 +1,5 @@
-import { listArchivedDeadLetters } from "@m10/shared/db/dead-letters.js";
-import { findReplay } from "@m10/shared/db/replay-log.js";
-import { MaintenanceTaskError } from "@m10/shared/maintenance/task-run.js";
-import { parseDeadLetterEntry, readDeadLetter } from "@m10/shared/queue/dead-letter.js";
+import { listArchivedDeadLetters, findReplay, parseDeadLetterEntry, readDeadLetter } from "@m10/shared";
+import { MaintenanceTaskError } from "@m10/maintenance";
 import type { Command } from "commander";
 import { InvalidArgumentError } from "commander";
 import { context } from "../context.js";

@@ -1,4 +1,4 @@
-import { cleanupExpiredLocks, listLocks, lockHolder, releaseLock } from "@m10/shared/db/locks.js";
+import { cleanupExpiredLocks, listLocks, lockHolder, releaseLock } from "@m10/shared";
 import type { Command } from "commander";
 import { context } from "../context.js";
 import { CommandError, type Output } from "../output.js";

@@ -1,5 +1,5 @@
-import { matviewFreshness, matviewRowCount, recentRefreshes, TRACKED_MATVIEWS } from "@m10/shared/db/matviews.js";
-import { refreshStaleMatviews } from "@m10/shared/maintenance/matview-refresh.js";
+import { matviewFreshness, matviewRowCount, recentRefreshes, TRACKED_MATVIEWS } from "@m10/shared";
+import { refreshStaleMatviews } from "@m10/maintenance";
 import type { Command } from "commander";
 import { context } from "../context.js";
 import { runLockedTask, taskExitCode, taskHeadline } from "../locked-task.js";

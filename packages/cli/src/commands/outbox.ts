@@ -1,5 +1,4 @@
-import { outboxLagSeconds, outboxStatusOverview, outboxTotals, recentOutboxFailures, resetStuckOutboxEvents } from "@m10/shared/db/outbox.js";
-import { DEAD_LETTER_PROCESSOR } from "@m10/shared/db/outbox.js";
+import { outboxLagSeconds, outboxStatusOverview, outboxTotals, recentOutboxFailures, resetStuckOutboxEvents, DEAD_LETTER_PROCESSOR } from "@m10/shared";
 import type { Command } from "commander";
 import { InvalidArgumentError } from "commander";
 import { context } from "../context.js";

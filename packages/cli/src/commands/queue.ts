@@ -1,8 +1,5 @@
-import { countUnevaluatedCandidates } from "@m10/shared/db/evaluation-state.js";
-import { workQueueDepth } from "@m10/shared/db/work-queue.js";
-import { reclaimGarbage } from "@m10/shared/maintenance/reclaim-gc.js";
-import { pendingEntries } from "@m10/shared/queue/autoclaim.js";
-import { listConsumers, streamStatus, type ConsumerInfo, type StreamStatus } from "@m10/shared/queue/consume.js";
+import { countUnevaluatedCandidates, workQueueDepth, pendingEntries, listConsumers, streamStatus, type ConsumerInfo, type StreamStatus } from "@m10/shared";
+import { reclaimGarbage } from "@m10/maintenance";
 import type { Command } from "commander";
 import { InvalidArgumentError } from "commander";
 import { context, type Context } from "../context.js";

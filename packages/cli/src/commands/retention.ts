@@ -1,4 +1,4 @@
-import { RETENTION_JOB_NAMES, runRetention, type RetentionJobResult } from "@m10/shared/maintenance/retention.js";
+import { RETENTION_JOB_NAMES, runRetention, type RetentionJobResult } from "@m10/maintenance";
 import type { Command } from "commander";
 import { InvalidArgumentError } from "commander";
 import { context } from "../context.js";

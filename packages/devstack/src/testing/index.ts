@@ -63,3 +63,4 @@ export async function privateServer(kind: "redis" | "nats" | "postgres"): Promis
   return createPostgres({ dir, port, ephemeral: true });
 }
 export { startService, type RunningService } from "./service-process.js";
+export { createHttpSink, type HttpSink, type SinkReply, type SinkRequest, type SinkResponder } from "./http-sink.js";

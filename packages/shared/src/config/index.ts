@@ -1,7 +1,8 @@
-export { ConfigError, describeEnv, env, formatEnvDocs, loadConfigOrExit, parseEnv, type Env, type VariableDoc } from "./env.js";
-export { databaseEnv, natsEnv, redisEnv, serviceEnv } from "./common.js";
-export * from "./ingest.js";
-export * from "./claim-worker.js";
-export * from "./outbox-processor.js";
-export * from "./orchestrator.js";
-export * from "./metrics-collector.js";
+// Configuration: parsed once at start-up (zod), one schema per service.
+export { type ClaimWorkerConfig, claimWorkerConfigSchema } from "./claim-worker.js";
+export { databaseEnv, redisEnv } from "./common.js";
+export { describeEnv, env, formatEnvDocs, loadConfigOrExit, parseEnv } from "./env.js";
+export { type IngestConfig, ingestConfigSchema } from "./ingest.js";
+export { metricsCollectorConfigSchema } from "./metrics-collector.js";
+export { maintenanceEnv, type MaintenanceSettings, type OrchestratorConfig, orchestratorConfigSchema } from "./orchestrator.js";
+export { type OutboxDeliveryConfig, outboxDeliveryEnv, outboxProcessorConfigSchema } from "./outbox-processor.js";

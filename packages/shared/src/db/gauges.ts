@@ -76,7 +76,7 @@ export async function readBacklogGauges(db: Queryable): Promise<BacklogGauges> {
   };
 }
 
-export interface MatviewFreshness {
+export interface MatviewSuccessAge {
   viewName: string;
   /** completed_at of the last successful refresh in matview_refresh_log; null if none succeeded (or none is logged). */
   lastSuccessAt: Date | null;
@@ -89,7 +89,7 @@ export interface MatviewFreshness {
  * (the matview_freshness view also counts failed attempts, which would make a view that fails to
  * refresh look fresh). A view that was never refreshed successfully is listed with nulls.
  */
-export async function readMatviewFreshness(db: Queryable): Promise<MatviewFreshness[]> {
+export async function readMatviewFreshness(db: Queryable): Promise<MatviewSuccessAge[]> {
   const { rows } = await db.query<{ view_name: string; last_success: Date | null; age_seconds: string | null }>(
     `SELECT v.matviewname AS view_name,
             s.last_success,

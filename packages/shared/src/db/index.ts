@@ -1,4 +1,96 @@
-export { createPool, type Pool, type PoolClient, type PoolConfig, type Queryable } from "./pool.js";
+// The database: the pool, transactions, and one module per SQL concern.
+export {
+  ACTION_COLUMNS,
+  type ActionRow,
+  type ActorType,
+  candidateInputs,
+  candidateProvenance,
+  type CandidateRow,
+  candidateStats,
+  type Decision,
+  EXECUTION_STATUSES,
+  findCandidatesByIdempotencyKeys,
+  getCandidate,
+  IDEMPOTENCY_KEY_CONSTRAINT,
+  type IngestedCandidate,
+  type IngestedCandidateGroup,
+  type InputRow,
+  listCandidates,
+  type ProvenanceRow,
+  recordDecision,
+  recordExecutionOutcome,
+  selectedAction,
+  upsertIngestedCandidate,
+  upsertIngestedCandidates,
+} from "./candidates.js";
+export {
+  type ArchivedDeadLetter,
+  archiveDeadLetter,
+  getArchivedDeadLetter,
+  listArchivedDeadLetters,
+  uuidOrNull,
+} from "./dead-letters.js";
+export { isDatabaseUnavailable, isUniqueViolation } from "./errors.js";
+export {
+  clearExpiredEvaluationLeases,
+  countExpiredEvaluationLeases,
+  countUnevaluatedCandidates,
+  findUnqueuedCandidates,
+} from "./evaluation-state.js";
+export { type ActiveLock, type BacklogGauges, readActiveLocks, readBacklogGauges, readMatviewFreshness, type MatviewSuccessAge } from "./gauges.js";
+export { acquireLock, cleanupExpiredLocks, extendLock, listLocks, lockHolder, type LockRow, releaseLock } from "./locks.js";
+export {
+  matviewFreshness,
+  type MatviewFreshness,
+  matviewRowCount,
+  recentRefreshes,
+  refreshTracked,
+  TRACKED_MATVIEWS,
+  type TrackedMatview,
+} from "./matviews.js";
+export { cleanupExpiredPins, deletePin, getPin, listPins, type PinRow, upsertPin } from "./memory-pins.js";
+export {
+  claimOutboxEvents,
+  completeDeliveredOutboxEvents,
+  completeOutboxEvent,
+  DEAD_LETTER_PROCESSOR,
+  deadLetterOutboxEvent,
+  extendOutboxLeases,
+  type OutboxDeadLetterReason,
+  type OutboxEvent,
+  outboxEventsInRetry,
+  outboxLagSeconds,
+  outboxStatusOverview,
+  outboxTotals,
+  recentOutboxFailures,
+  releaseOutboxClaims,
+  resetStuckOutboxEvents,
+} from "./outbox.js";
+export { createPool, type Pool, type Queryable } from "./pool.js";
+export { insertRbacAudit, type RbacAuditEntry } from "./rbac-audit.js";
+export { findReplay, recordReplay, updateReplay } from "./replay-log.js";
+export {
+  ARCHIVE_JOBS,
+  archiveBatch,
+  type ArchiveJobName,
+  type BatchResult,
+  countArchivable,
+  countArchivableCandidates,
+  countPurgeable,
+  listRetentionJobs,
+  PURGE_JOBS,
+  purgeBatch,
+  type PurgeJobName,
+  recordRetentionRun,
+} from "./retention.js";
 export { TransactionCancelledError, withTransaction } from "./transaction.js";
-export { isDatabaseUnavailable, isUniqueViolation, UNIQUE_VIOLATION } from "./errors.js";
-export * as locks from "./locks.js";
+export {
+  claimWork,
+  completeWork,
+  completeWorkMany,
+  markWorkDeadLettered,
+  releaseStalledWork,
+  releaseWorkClaims,
+  type WorkItem,
+  workQueueDepth,
+} from "./work-queue.js";

@@ -1,2 +1,3 @@
+// Process lifecycle: shutdown steps and lease-holder ids.
 export { holderId } from "./holder-id.js";
-export { createShutdown, type Shutdown, type ShutdownStep } from "./shutdown.js";
+export { createShutdown } from "./shutdown.js";

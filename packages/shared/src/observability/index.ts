@@ -1,4 +1,5 @@
-export { createLogger, REDACTED_PATHS, safeUrl, type Logger } from "./logger.js";
-export { startHealthServer, type HealthServer, type HealthServerOptions, type ReadyReport, type ReadyStatus } from "./health-server.js";
-export * from "./catalogue.js";
-export * from "./metrics.js";
+// Logs, metrics (the one catalogue), health endpoints.
+export { metricSpecByName, type ServiceName } from "./catalogue.js";
+export { type ReadyReport, startHealthServer } from "./health-server.js";
+export { createLogger, type Logger, safeUrl } from "./logger.js";
+export { createMetrics, type M10Metrics, type ServiceMetrics } from "./metrics.js";

@@ -1,3 +1,11 @@
-export * from "./event-types.js";
+// Writing outbox events (delivery is @m10/delivery's job).
+export {
+  CANDIDATE_AGGREGATE,
+  RECOVERY_ACTION_REQUESTED,
+  RECOVERY_APPROVED,
+  RECOVERY_OUTCOME_REPORTED,
+  RECOVERY_REJECTED,
+  RECOVERY_SUGGESTED,
+} from "./event-types.js";
 export { outboxIdempotencyKey } from "./idempotency-key.js";
-export { publishOutbox, publishOutboxMany, type OutboxEventInput } from "./publish.js";
+export { type OutboxEventInput, publishOutbox, publishOutboxMany } from "./publish.js";

@@ -1,2 +1,3 @@
+// The Redis client and every key name M10 uses.
 export { createRedisClient, duplicateForBlocking, redisAnswers, type RedisClient } from "./client.js";
-export { OUTBOX_THROTTLE_PREFIX, RATE_LIMIT_PREFIX, streamKeys, type StreamKeys } from "./keys.js";
+export { OUTBOX_THROTTLE_PREFIX, RATE_LIMIT_PREFIX, type StreamKeys, streamKeys } from "./keys.js";

@@ -1,5 +1,5 @@
 // The action catalogue m10_recovery.suggestion_action, looked up by action_code.
-import type { Queryable } from "@m10/shared/db/pool.js";
+import type { Queryable } from "@m10/shared";
 
 export interface ActionRow {
   id: number;

@@ -2,7 +2,7 @@
 // "needs evaluation"; evaluation_claimed_at / evaluation_claimed_by say who is evaluating it.
 // A lease is taken with FOR UPDATE SKIP LOCKED and committed at once, so the rule engine runs
 // outside any transaction; the evaluation write re-checks it under the row lock.
-import type { Queryable } from "@m10/shared/db/pool.js";
+import type { Queryable } from "@m10/shared";
 
 export interface LeasedCandidate {
   id: number;

@@ -5,12 +5,7 @@
 //      and complete the batch's work_queue rows whose candidate is now done.
 // A batch that fails is retried candidate by candidate, so one poison candidate fails alone.
 import { performance } from "node:perf_hooks";
-import type { Logger } from "@m10/shared/observability/logger.js";
-import { isDatabaseUnavailable } from "@m10/shared/db/errors.js";
-import type { Pool } from "@m10/shared/db/pool.js";
-import { completeWorkMany } from "@m10/shared/db/work-queue.js";
-import type { OutboxEventInput } from "@m10/shared/outbox/publish.js";
-import { TransactionCancelledError, withTransaction } from "@m10/shared/db/transaction.js";
+import { type Logger, isDatabaseUnavailable, type Pool, completeWorkMany, type OutboxEventInput, TransactionCancelledError, withTransaction } from "@m10/shared";
 import { EvaluationCancelledError } from "../errors.js";
 import type { QueueEntry } from "../queue-entry.js";
 import { loadActions } from "./actions.js";

@@ -3,7 +3,7 @@
 // applied (DB_CONTRACT Decision 8). Bounded: the newest `limit` outcomes per code, one statement
 // for all codes of a batch. The same error signature implies the same code (the signature hashes
 // the error type), so per-code history covers both.
-import type { Queryable } from "@m10/shared/db/pool.js";
+import type { Queryable } from "@m10/shared";
 import type { HistoricalMatch } from "@m10/rules";
 
 export async function loadHistory(db: Queryable, errorCodes: readonly string[], limit: number): Promise<Map<string, HistoricalMatch[]>> {

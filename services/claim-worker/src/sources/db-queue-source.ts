@@ -1,10 +1,7 @@
 // The DB fallback queue side of the worker: claim_work (SKIP LOCKED) in batches, with or without
 // Redis, and release_stalled_work on an interval for claims whose worker died.
 import { performance } from "node:perf_hooks";
-import type { Logger } from "@m10/shared/observability/logger.js";
-import type { Pool } from "@m10/shared/db/pool.js";
-import { claimWork, releaseStalledWork, type WorkItem } from "@m10/shared/db/work-queue.js";
-import type { ServiceMetrics } from "@m10/shared/observability/metrics.js";
+import { type Logger, type Pool, claimWork, releaseStalledWork, type WorkItem, type ServiceMetrics } from "@m10/shared";
 import type { BatchProcessor } from "../batch-processor.js";
 import { retryDelayMs, type DependencyState } from "../dependency-state.js";
 import { pause } from "../pause.js";

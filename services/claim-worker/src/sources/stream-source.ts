@@ -3,14 +3,7 @@
 // Every Redis error is retried with backoff, so an outage only pauses this side; a group lost
 // in a Redis restart is recreated (NOGROUP) and consumption resumes without a restart.
 import { performance } from "node:perf_hooks";
-import type { Logger } from "@m10/shared/observability/logger.js";
-import type { Pool } from "@m10/shared/db/pool.js";
-import type { ServiceMetrics } from "@m10/shared/observability/metrics.js";
-import { reclaimStalled } from "@m10/shared/queue/autoclaim.js";
-import { readGroup, registerConsumer, type StreamMessage } from "@m10/shared/queue/consume.js";
-import { archiveMovedDeadLetter, DEAD_LETTER_REASONS, moveToDeadLetter } from "@m10/shared/queue/dead-letter.js";
-import type { RedisClient } from "@m10/shared/redis/client.js";
-import type { StreamKeys } from "@m10/shared/redis/keys.js";
+import { type Logger, type Pool, type ServiceMetrics, reclaimStalled, readGroup, registerConsumer, type StreamMessage, archiveMovedDeadLetter, DEAD_LETTER_REASONS, moveToDeadLetter, type RedisClient, type StreamKeys } from "@m10/shared";
 import type { BatchProcessor } from "../batch-processor.js";
 import { retryDelayMs, type DependencyState } from "../dependency-state.js";
 import { pause } from "../pause.js";

@@ -1,6 +1,6 @@
 // Candidates in the shape ingest writes (PREDECESSOR_BEHAVIOR §2.5), inserted with SQL.
 import { defaultSuggestionFor, errorSignature, PENDING_EVALUATION_CONFIDENCE } from "@m10/rules";
-import type { Queryable } from "@m10/shared/db/pool.js";
+import type { Queryable } from "@m10/shared";
 
 export interface FailureSpec {
   errorCode: string;

@@ -1,8 +1,7 @@
 // The per-file setup most claim-worker tests share: a fresh database, a pool on it and a Redis
 // client on the shared test Redis, torn down after the file.
 import { createTestDatabase, testStack, type TestDatabase } from "@m10/devstack/testing";
-import type { Pool } from "@m10/shared/db/pool.js";
-import { createRedisClient, type RedisClient } from "@m10/shared/redis/client.js";
+import { type Pool, createRedisClient, type RedisClient } from "@m10/shared";
 import { afterAll, beforeAll } from "vitest";
 import { redisReady, testPool } from "./harness.js";
 

@@ -1,11 +1,6 @@
 // An in-process worker on the test servers, with its own stream keys so test files never share Redis state.
 import { randomBytes } from "node:crypto";
-import { createPool, type Pool } from "@m10/shared/db/pool.js";
-import { createLogger, type Logger } from "@m10/shared/observability/logger.js";
-import { createMetrics } from "@m10/shared/observability/metrics.js";
-import { createBlockingClient } from "@m10/shared/queue/consume.js";
-import { createRedisClient, type RedisClient } from "@m10/shared/redis/client.js";
-import type { StreamKeys } from "@m10/shared/redis/keys.js";
+import { createPool, type Pool, createLogger, type Logger, createMetrics, createBlockingClient, createRedisClient, type RedisClient, type StreamKeys } from "@m10/shared";
 import { createWorker, type Worker, type WorkerOptions } from "../../src/worker.js";
 
 export const logger: Logger = createLogger("claim-worker-test", process.env.TEST_LOG_LEVEL ?? "silent");

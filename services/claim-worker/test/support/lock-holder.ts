@@ -2,7 +2,7 @@
 // transaction of the test's own holds uncommitted outbox rows with the keys the worker's
 // publish_outbox will insert (uq_outbox_pending), so that INSERT waits for the test's
 // transaction. The worker has leased its candidates and read its messages by then.
-import type { Queryable } from "@m10/shared/db/pool.js";
+import type { Queryable } from "@m10/shared";
 import { testPool } from "./harness.js";
 
 export interface OutboxLock {

@@ -2,7 +2,7 @@
 import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { startService, type RunningService } from "@m10/devstack/testing";
-import type { StreamKeys } from "@m10/shared/redis/keys.js";
+import type { StreamKeys } from "@m10/shared";
 import { keyEnv } from "./harness.js";
 
 export const WORKER_BIN = "services/claim-worker/bin/m10-claim-worker.js";

@@ -1,6 +1,5 @@
 // Database rows → JSON bodies: timestamps as ISO-8601 strings, catalogue defaults filled in.
-import type { ActionRow, CandidateRow, InputRow, ProvenanceRow } from "@m10/shared/db/candidates.js";
-import type { PinRow } from "@m10/shared/db/memory-pins.js";
+import type { ActionRow, CandidateRow, InputRow, ProvenanceRow, PinRow } from "@m10/shared";
 
 export const iso = (value: Date | null | undefined): string | null => (value ? value.toISOString() : null);
 

@@ -2,7 +2,7 @@
 // signature, the default suggestion, confidence 0.2 and explain {method: "pending_evaluation"}
 // plus the raw message, which the claim worker records as the error_message input.
 import { defaultSuggestionFor, errorSignature, failureFields, PENDING_EVALUATION_CONFIDENCE } from "@m10/rules";
-import type { IngestedCandidate } from "@m10/shared/db/candidates.js";
+import type { IngestedCandidate } from "@m10/shared";
 import type { IngestBody } from "../schemas/ingest.js";
 
 export const DEFAULT_SOURCE = "api";

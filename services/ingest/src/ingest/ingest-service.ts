@@ -2,15 +2,7 @@
 // of statements. Only new candidates are queued for evaluation: a repeat of a known failure
 // (or a replay of a key) changes its occurrence_count at most, and a candidate that was never
 // evaluated is picked up by the pending_sweep task.
-import type { EvaluationRequest, Pool, ServiceMetrics } from "@m10/shared";
-import { isUniqueViolation } from "@m10/shared";
-import {
-  findCandidatesByIdempotencyKeys,
-  IDEMPOTENCY_KEY_CONSTRAINT,
-  upsertIngestedCandidate,
-  upsertIngestedCandidates,
-  type IngestedCandidateGroup,
-} from "@m10/shared/db/candidates.js";
+import { type EvaluationRequest, type Pool, type ServiceMetrics, isUniqueViolation, findCandidatesByIdempotencyKeys, IDEMPOTENCY_KEY_CONSTRAINT, upsertIngestedCandidate, upsertIngestedCandidates, type IngestedCandidateGroup } from "@m10/shared";
 import { IdempotencyKeyReusedError } from "../errors.js";
 import type { BatchItemResult, BatchResponse, IngestBody, IngestResponse } from "../schemas/ingest.js";
 import type { EvaluationEnqueuer } from "./evaluation-enqueuer.js";

@@ -1,6 +1,5 @@
 // Dependency checks for /ready and /health/detailed: each with its latency, never hanging.
-import type { Pool, RedisClient, StreamKeys } from "@m10/shared";
-import { redisAnswers } from "@m10/shared";
+import { type Pool, type RedisClient, type StreamKeys, redisAnswers } from "@m10/shared";
 
 export interface DependencyCheck {
   ok: boolean;

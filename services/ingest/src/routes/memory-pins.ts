@@ -2,7 +2,7 @@
 // naming another tenant is a 403, so no caller can read or write another tenant's pins.
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import type { FastifyRequest } from "fastify";
-import { cleanupExpiredPins, deletePin, getPin, listPins, upsertPin } from "@m10/shared/db/memory-pins.js";
+import { cleanupExpiredPins, deletePin, getPin, listPins, upsertPin } from "@m10/shared";
 import { tenantFor } from "../auth/rbac.js";
 import type { Permission } from "../auth/permissions.js";
 import { FeatureDisabledError, NotFoundError } from "../errors.js";

@@ -1,19 +1,7 @@
 // GET/PATCH/DELETE /api/v1/recovery/candidates, POST /approve.
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import type { FastifyRequest } from "fastify";
-import { CANDIDATE_AGGREGATE, publishOutbox, RECOVERY_APPROVED, RECOVERY_OUTCOME_REPORTED, RECOVERY_REJECTED, withTransaction } from "@m10/shared";
-import {
-  candidateInputs,
-  candidateProvenance,
-  getCandidate,
-  listCandidates,
-  recordDecision,
-  recordExecutionOutcome,
-  selectedAction,
-  type ActorType,
-  type CandidateRow,
-  type Decision,
-} from "@m10/shared/db/candidates.js";
+import { CANDIDATE_AGGREGATE, publishOutbox, RECOVERY_APPROVED, RECOVERY_OUTCOME_REPORTED, RECOVERY_REJECTED, withTransaction, candidateInputs, candidateProvenance, getCandidate, listCandidates, recordDecision, recordExecutionOutcome, selectedAction, type ActorType, type CandidateRow, type Decision } from "@m10/shared";
 import { BadRequestError, NotFoundError } from "../errors.js";
 import { actionJson, candidateJson, inputJson, iso, provenanceJson } from "../http/wire-format.js";
 import { commonErrorResponses, ProblemSchema } from "../schemas/common.js";

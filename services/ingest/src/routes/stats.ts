@@ -1,6 +1,6 @@
 // GET /api/v1/recovery/stats: real counts.
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
-import { candidateStats } from "@m10/shared/db/candidates.js";
+import { candidateStats } from "@m10/shared";
 import { StatsResponse } from "../schemas/candidates.js";
 import { commonErrorResponses } from "../schemas/common.js";
 

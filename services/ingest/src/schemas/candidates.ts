@@ -1,6 +1,6 @@
 // The rest of the recovery API (PREDECESSOR_BEHAVIOR §3, real totals and counts).
 import { Type, type Static } from "@sinclair/typebox";
-import { EXECUTION_STATUSES } from "@m10/shared/db/candidates.js";
+import { EXECUTION_STATUSES } from "@m10/shared";
 import { IntegerId, Nullable, Text, Timestamp } from "./common.js";
 
 export const DECISIONS = ["pending", "approved", "rejected"] as const;

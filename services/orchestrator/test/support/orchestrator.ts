@@ -3,7 +3,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import { testStack } from "@m10/devstack/testing";
-import type { TaskResult } from "@m10/shared/maintenance/task-run.js";
+import type { TaskResult } from "@m10/maintenance";
 
 const BIN = fileURLToPath(new URL("../../bin/m10-orchestrator.js", import.meta.url));
 const CLAIM_WORKER_BIN = fileURLToPath(new URL("../../../claim-worker/bin/m10-claim-worker.js", import.meta.url));

@@ -1,0 +1,16 @@
+// @m10/delivery: the outbox delivery engine. One batch: claim -> route -> throttle -> target ->
+// complete / retry / dead-letter, under durable leases. The outbox-processor runs it in a loop;
+// the orchestrator's outbox_process task runs one batch of it.
+export {
+  createDeliveryEngine,
+  deliverySettings,
+  type BatchOptions,
+  type BatchReport,
+  type DeliveryEngine,
+  type DeliveryEngineDeps,
+  type DeliveryMetrics,
+  type DeliverySettings,
+} from "./engine.js";
+export { loadRoutingConfig, resolveRouting, type RoutingConfig, type RoutingFile } from "./routing.js";
+export { PermanentDeliveryError, RetryableDeliveryError, RoutingConfigError, UnroutableEventError } from "./errors.js";
+export { connectNats, type NatsConnection } from "./nats-connection.js";

@@ -1,0 +1,162 @@
+// retention: per retention_jobs row, archive-then-delete rows past retention_days in bounded
+// batches (provenance_archive, inputs_archive; candidates_archive only counts, the contract has no
+// candidates archive table), then purge replay_log, dead_letter_archive and processed outbox and
+// work_queue rows past their retention. Each job's run is recorded in its retention_jobs row
+// (last_run, rows_archived, rows_deleted) when the table has one.
+import type { Logger } from "pino";
+import { type MaintenanceSettings, type Queryable, ARCHIVE_JOBS, PURGE_JOBS, archiveBatch, countArchivable, countArchivableCandidates, countPurgeable, listRetentionJobs, purgeBatch, recordRetentionRun, type ArchiveJobName, type BatchResult, type PurgeJobName } from "@m10/shared";
+import { MaintenanceTaskError } from "./task-run.js";
+
+export type RetentionJobKind = "archive" | "purge" | "count_only";
+
+export const RETENTION_JOB_NAMES = ["provenance_archive", "inputs_archive", "candidates_archive", ...Object.keys(PURGE_JOBS)] as readonly string[];
+
+/** Defaults when retention_jobs has no row (or a NULL retention_days) for a job. */
+const DEFAULT_DAYS: Record<string, (settings: MaintenanceSettings) => number> = {
+  provenance_archive: () => 90,
+  inputs_archive: () => 90,
+  candidates_archive: () => 180,
+  replay_log_purge: (s) => s.REPLAY_LOG_RETENTION_DAYS,
+  dead_letter_archive_purge: (s) => s.DL_ARCHIVE_RETENTION_DAYS,
+  outbox_purge: (s) => s.OUTBOX_RETENTION_DAYS,
+  work_queue_purge: (s) => s.WORK_QUEUE_RETENTION_DAYS,
+};
+
+export class UnknownRetentionJobError extends Error {
+  constructor(readonly job: string) {
+    super(`unknown retention job "${job}" (expected one of ${RETENTION_JOB_NAMES.join(", ")})`);
+    this.name = "UnknownRetentionJobError";
+  }
+}
+
+export type RetentionJobResult = {
+  job: string;
+  kind: RetentionJobKind;
+  retention_days: number;
+  /** Rows past the retention (counted in dry runs and for count-only jobs; null otherwise). */
+  eligible: number | null;
+  archived: number;
+  deleted: number;
+  duration_seconds: number;
+  dry_run: boolean;
+  /** Whether last_run / rows_archived / rows_deleted were written (there is a retention_jobs row). */
+  recorded: boolean;
+  error: string | null;
+};
+
+export type RetentionDetails = {
+  dry_run: boolean;
+  jobs: RetentionJobResult[];
+  total_archived: number;
+  total_deleted: number;
+};
+
+export interface RetentionProgress {
+  job: string;
+  done: number;
+  total: number;
+}
+
+export interface RetentionOptions {
+  dryRun: boolean;
+  signal: AbortSignal;
+  /** Only this job (m10ctl retention --job). */
+  job?: string;
+  /** Overrides every job's retention (m10ctl retention --retention-days). */
+  retentionDays?: number;
+  /** Called after every batch; when given, each job is counted first so that `total` is known. */
+  progress?: (event: RetentionProgress) => void;
+}
+
+export interface RetentionDeps {
+  db: Queryable;
+  logger: Logger;
+  settings: MaintenanceSettings;
+}
+
+function kindOf(job: string): RetentionJobKind {
+  if (job in ARCHIVE_JOBS) return "archive";
+  if (job in PURGE_JOBS) return "purge";
+  return "count_only";
+}
+
+export async function runRetention(deps: RetentionDeps, options: RetentionOptions): Promise<RetentionDetails> {
+  if (options.job !== undefined && !RETENTION_JOB_NAMES.includes(options.job)) throw new UnknownRetentionJobError(options.job);
+  const rows = new Map((await listRetentionJobs(deps.db)).map((row) => [row.name, row]));
+  const jobs = RETENTION_JOB_NAMES.filter((job) => options.job === undefined || options.job === job);
+  const details: RetentionDetails = { dry_run: options.dryRun, jobs: [], total_archived: 0, total_deleted: 0 };
+
+  for (const job of jobs) {
+    const started = performance.now();
+    const days = options.retentionDays ?? rows.get(job)?.retention_days ?? DEFAULT_DAYS[job]?.(deps.settings) ?? 90;
+    const result: RetentionJobResult = {
+      job,
+      kind: kindOf(job),
+      retention_days: days,
+      eligible: null,
+      archived: 0,
+      deleted: 0,
+      duration_seconds: 0,
+      dry_run: options.dryRun,
+      recorded: false,
+      error: null,
+    };
+    try {
+      await runJob(deps, options, job, days, result);
+    } catch (error) {
+      result.error = error instanceof Error ? error.message : String(error);
+      deps.logger.error({ err: error, job }, "retention.job_failed");
+    }
+    if (!options.dryRun && rows.has(job)) {
+      try {
+        result.recorded = await recordRetentionRun(deps.db, job, result.archived, result.deleted);
+      } catch (error) {
+        result.error ??= `recording the run failed: ${error instanceof Error ? error.message : String(error)}`;
+      }
+    }
+    result.duration_seconds = Math.round(performance.now() - started) / 1000;
+    details.total_archived += result.archived;
+    details.total_deleted += result.deleted;
+    details.jobs.push(result);
+    deps.logger.info(
+      { job, retentionDays: days, archived: result.archived, deleted: result.deleted, eligible: result.eligible, dryRun: options.dryRun },
+      "retention.job_finished",
+    );
+  }
+  const failed = details.jobs.filter((job) => job.error !== null);
+  if (failed.length > 0) {
+    throw new MaintenanceTaskError(`retention failed: ${failed.map((job) => `${job.job}: ${job.error}`).join("; ")}`, details);
+  }
+  return details;
+}
+
+async function runJob(deps: RetentionDeps, options: RetentionOptions, job: string, days: number, result: RetentionJobResult): Promise<void> {
+  const kind = result.kind;
+  if (kind === "count_only") {
+    result.eligible = await countArchivableCandidates(deps.db, days);
+    return;
+  }
+  const count = () => (kind === "archive" ? countArchivable(deps.db, job as ArchiveJobName, days) : countPurgeable(deps.db, job as PurgeJobName, days));
+  if (options.dryRun) {
+    result.eligible = await count();
+    return;
+  }
+  const total = options.progress ? await count() : 0;
+  const batch = (afterId: number): Promise<BatchResult> =>
+    kind === "archive"
+      ? archiveBatch(deps.db, job as ArchiveJobName, days, deps.settings.M10_RETENTION_BATCH_SIZE, afterId)
+      : purgeBatch(deps.db, job as PurgeJobName, days, deps.settings.M10_RETENTION_BATCH_SIZE, afterId);
+  let afterId = 0;
+  for (;;) {
+    if (options.signal.aborted) {
+      result.error = `interrupted: ${options.signal.reason instanceof Error ? options.signal.reason.message : "stop requested"}`;
+      return;
+    }
+    const step = await batch(afterId);
+    result.archived += step.archived;
+    result.deleted += step.deleted;
+    options.progress?.({ job, done: result.deleted, total: Math.max(total, result.deleted) });
+    if (step.lastId === null) return;
+    afterId = step.lastId;
+  }
+}

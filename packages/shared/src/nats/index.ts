@@ -1,1 +1,0 @@
-export { connectNats, ensureStream, jetstreamClient, publishWithId, type JetStreamClient, type NatsConnection, type PubAck } from "./connection.js";
