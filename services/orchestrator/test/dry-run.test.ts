@@ -1,32 +1,14 @@
 // --dry-run reports what every task would change and changes nothing: the database's rows and
 // the streams are compared before and after.
-import { createTestDatabase, testStack, type TestDatabase } from "@m10/devstack/testing";
-import { createRedisClient, type RedisClient } from "@m10/shared";
 import { SWEEP_MEMO_KEY } from "@m10/maintenance";
-import pg from "pg";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { baseEnv, runOrchestrator, task, uniqueKeys } from "./support/orchestrator.js";
+import { describe, expect, it } from "vitest";
+import { baseEnv, runOrchestrator, task, uniqueKeys, useProcessEnvironment } from "./support/orchestrator.js";
 
-let database: TestDatabase;
-let db: pg.Pool;
-let redis: RedisClient;
+const environment = useProcessEnvironment();
 const keys = uniqueKeys();
 
-beforeAll(async () => {
-  database = await createTestDatabase();
-  db = new pg.Pool({ connectionString: database.url, max: 2 });
-  redis = createRedisClient(testStack().redisUrl, { enableOfflineQueue: true });
-  await redis.del(SWEEP_MEMO_KEY);
-});
-
-afterAll(async () => {
-  await db?.end();
-  redis?.disconnect();
-  await database?.drop();
-});
-
 async function candidate(sql: string): Promise<number> {
-  const result = await db.query<{ id: number }>(
+  const result = await environment.db.query<{ id: number }>(
     `INSERT INTO public.recovery_candidates (failure_match_id, suggestion, confidence, created_at, evaluated_at, evaluation_claimed_at, evaluation_claimed_by)
      VALUES ${sql} RETURNING id`,
   );
@@ -35,6 +17,9 @@ async function candidate(sql: string): Promise<number> {
 
 /** Something for every task to do. */
 async function prepare(): Promise<void> {
+  const { db, redis } = environment;
+  // The memo is one key for every database on the test Redis: ids another file's sweep remembered would hide ours.
+  await redis.del(SWEEP_MEMO_KEY);
   const evaluated = await candidate("(gen_random_uuid(), 's', 0.2, now(), now(), NULL, NULL)");
   await candidate("(gen_random_uuid(), 's', 0.2, now() - interval '1 hour', NULL, NULL, NULL)"); // never enqueued
   await candidate("(gen_random_uuid(), 's', 0.2, now(), NULL, now() - interval '1 hour', 'dead-worker')"); // expired lease
@@ -72,6 +57,7 @@ const TABLES = [
 ];
 
 async function snapshot(): Promise<unknown> {
+  const { db, redis } = environment;
   const counts: Record<string, number> = {};
   for (const table of TABLES) counts[table] = (await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${table}`)).rows[0]!.n;
   const rows = async (sql: string) => (await db.query(sql)).rows;
@@ -97,7 +83,7 @@ async function snapshot(): Promise<unknown> {
 describe("--dry-run", () => {
   it("reports what every task would change and leaves the database and the streams exactly as they were", async () => {
     await prepare();
-    const env = baseEnv(database.url, { ...keys, M10_DEAD_LETTER_MAX_LEN: "1", M10_SWEEP_AFTER_SECONDS: "60", M10_EVALUATION_LEASE_MS: "30000" });
+    const env = baseEnv(environment.database.url, { ...keys, M10_DEAD_LETTER_MAX_LEN: "1", M10_SWEEP_AFTER_SECONDS: "60", M10_EVALUATION_LEASE_MS: "30000" });
     const before = await snapshot();
 
     const run = await runOrchestrator(["--dry-run"], env);

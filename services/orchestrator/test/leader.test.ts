@@ -1,28 +1,15 @@
 // Leader election between orchestrators (ARCHITECTURE promise 6): one run at a time, the other
 // reports every task skipped with the holder; a killed holder's locks expire by their TTL.
-import { setTimeout as sleep } from "node:timers/promises";
-import { createTestDatabase, type TestDatabase } from "@m10/devstack/testing";
+import { waitFor } from "@m10/devstack";
 import { TASK_NAMES } from "@m10/maintenance";
-import pg from "pg";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { baseEnv, runOrchestrator, spawnOrchestrator, uniqueKeys, type Report } from "./support/orchestrator.js";
+import { describe, expect, it } from "vitest";
+import { baseEnv, runOrchestrator, spawnOrchestrator, uniqueKeys, useProcessEnvironment, type Report } from "./support/orchestrator.js";
 
-let database: TestDatabase;
-let db: pg.Pool;
-
-beforeAll(async () => {
-  database = await createTestDatabase();
-  db = new pg.Pool({ connectionString: database.url, max: 4 });
-});
-
-afterAll(async () => {
-  await db?.end();
-  await database?.drop();
-});
+const environment = useProcessEnvironment();
 
 /** Holds matview_refresh_log exclusively: matview_refresh (the second task) blocks on it. */
 async function blockMatviewRefresh(): Promise<{ release(): Promise<void> }> {
-  const client = await db.connect();
+  const client = await environment.db.connect();
   await client.query("BEGIN");
   await client.query("LOCK TABLE m10_recovery.matview_refresh_log IN ACCESS EXCLUSIVE MODE");
   return {
@@ -33,13 +20,15 @@ async function blockMatviewRefresh(): Promise<{ release(): Promise<void> }> {
   };
 }
 
-async function waitForLock(name: string): Promise<string> {
-  for (let i = 0; i < 200; i++) {
-    const result = await db.query<{ holder_id: string }>("SELECT holder_id FROM m10_recovery.distributed_locks WHERE lock_name = $1", [name]);
-    if (result.rows[0]) return result.rows[0].holder_id;
-    await sleep(50);
-  }
-  throw new Error(`lock ${name} never appeared`);
+/** The holder of lock `name`, once someone holds it. */
+async function lockHolder(name: string): Promise<string> {
+  let holder: string | undefined;
+  await waitFor(`lock ${name}`, async () => {
+    const result = await environment.db.query<{ holder_id: string }>("SELECT holder_id FROM m10_recovery.distributed_locks WHERE lock_name = $1", [name]);
+    holder = result.rows[0]?.holder_id;
+    return holder !== undefined;
+  });
+  return holder!;
 }
 
 function parse(stdout: string): Report {
@@ -48,7 +37,7 @@ function parse(stdout: string): Report {
 
 describe("leader election", () => {
   it("runs each task once when two orchestrators start at the same moment; the other reports every task skipped with the holder", async () => {
-    const env = baseEnv(database.url, uniqueKeys());
+    const env = baseEnv(environment.database.url, uniqueKeys());
     const block = await blockMatviewRefresh();
     const first = spawnOrchestrator(["--json"], env);
     const second = spawnOrchestrator(["--json"], env);
@@ -56,7 +45,7 @@ describe("leader election", () => {
       // Whoever won the leader lock is now stuck in matview_refresh; the other one is done.
       const loser = await Promise.race([first.done, second.done]);
       expect(loser.code, loser.stderr).toBe(0);
-      await waitForLock("m10:matview:mv_top_pending");
+      await lockHolder("m10:matview:mv_top_pending");
     } finally {
       await block.release();
     }
@@ -74,13 +63,13 @@ describe("leader election", () => {
       expect(task.details).toMatchObject({ lock_name: "m10:orchestrator", held_by: leader!.holder });
     }
     // Every lock was released after the run.
-    expect((await db.query("SELECT lock_name FROM m10_recovery.distributed_locks")).rows).toEqual([]);
+    expect((await environment.db.query("SELECT lock_name FROM m10_recovery.distributed_locks")).rows).toEqual([]);
   });
 
   it("skips a task whose lock the equivalent m10ctl command holds, naming that holder, and runs the others", async () => {
-    await db.query("SELECT m10_recovery.acquire_lock('m10:retention_cleanup', 'm10ctl:ops-laptop:4242:0badcafe', 60)");
+    await environment.db.query("SELECT m10_recovery.acquire_lock('m10:retention_cleanup', 'm10ctl:ops-laptop:4242:0badcafe', 60)");
     try {
-      const run = await runOrchestrator(["--tasks", "retention,reclaim_gc"], baseEnv(database.url, uniqueKeys()));
+      const run = await runOrchestrator(["--tasks", "retention,reclaim_gc"], baseEnv(environment.database.url, uniqueKeys()));
       expect(run.code).toBe(0);
       expect(run.report.tasks[0]).toMatchObject({
         name: "retention",
@@ -91,17 +80,17 @@ describe("leader election", () => {
       });
       expect(run.report.tasks[1]).toMatchObject({ name: "reclaim_gc", success: true, skipped: false });
     } finally {
-      await db.query("SELECT m10_recovery.release_lock('m10:retention_cleanup', 'm10ctl:ops-laptop:4242:0badcafe')");
+      await environment.db.query("SELECT m10_recovery.release_lock('m10:retention_cleanup', 'm10ctl:ops-laptop:4242:0badcafe')");
     }
   });
 
   it("lets the next run proceed once a killed orchestrator's locks have expired", async () => {
-    const env = baseEnv(database.url, { ...uniqueKeys(), M10_LOCK_TTL_MARGIN_SECONDS: "1" });
+    const env = baseEnv(environment.database.url, { ...uniqueKeys(), M10_LOCK_TTL_MARGIN_SECONDS: "1" });
     const block = await blockMatviewRefresh();
     let holder: string;
     try {
       const victim = spawnOrchestrator(["--json", "--timeout", "3"], env);
-      holder = await waitForLock("m10:matview:mv_top_pending");
+      holder = await lockHolder("m10:matview:mv_top_pending");
       victim.child.kill("SIGKILL");
       expect((await victim.done).signal).toBe("SIGKILL");
     } finally {
@@ -113,10 +102,10 @@ describe("leader election", () => {
     expect(blocked.report.tasks.every((task) => task.skipped && task.skip_reason?.includes(holder))).toBe(true);
 
     // ... and expire by themselves.
-    const locks = await db.query<{ wait_ms: number }>(
-      "SELECT ceil(extract(epoch FROM max(expires_at) - now()) * 1000)::int AS wait_ms FROM m10_recovery.distributed_locks",
-    );
-    await sleep(Math.max(0, locks.rows[0]!.wait_ms) + 200);
+    await waitFor("the killed orchestrator's locks to expire", async () => {
+      const live = await environment.db.query("SELECT 1 FROM m10_recovery.distributed_locks WHERE expires_at > now()");
+      return live.rowCount === 0;
+    });
     const next = await runOrchestrator(["--timeout", "3"], env);
     expect(next.code, next.stderr).toBe(0);
     expect(next.report.tasks.every((task) => !task.skipped && task.success)).toBe(true);

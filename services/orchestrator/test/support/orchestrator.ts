@@ -1,9 +1,13 @@
-// Runs the built m10-orchestrator as a real process, as systemd or compose would.
+// Runs the built m10-orchestrator as a real process, as systemd or compose would, against a
+// database of the test file's own and the shared test Redis.
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { fileURLToPath } from "node:url";
-import { testStack } from "@m10/devstack/testing";
+import { createTestDatabase, testStack, type TestDatabase } from "@m10/devstack/testing";
 import type { TaskResult } from "@m10/maintenance";
+import { createRedisClient, type RedisClient } from "@m10/shared";
+import pg from "pg";
+import { afterAll, beforeAll } from "vitest";
 
 const BIN = fileURLToPath(new URL("../../bin/m10-orchestrator.js", import.meta.url));
 const CLAIM_WORKER_BIN = fileURLToPath(new URL("../../../claim-worker/bin/m10-claim-worker.js", import.meta.url));
@@ -28,6 +32,29 @@ export interface Running {
   child: ChildProcess;
   done: Promise<Finished>;
   stderr(): string;
+}
+
+export interface ProcessEnvironment {
+  database: TestDatabase;
+  /** For preparing state and looking at what the process left behind. */
+  db: pg.Pool;
+  redis: RedisClient;
+}
+
+/** Registers the file's beforeAll/afterAll; the fields are filled once beforeAll has run. */
+export function useProcessEnvironment(): ProcessEnvironment {
+  const environment = {} as ProcessEnvironment;
+  beforeAll(async () => {
+    environment.database = await createTestDatabase();
+    environment.db = new pg.Pool({ connectionString: environment.database.url, max: 4 });
+    environment.redis = createRedisClient(testStack().redisUrl, { enableOfflineQueue: true });
+  });
+  afterAll(async () => {
+    await environment.db?.end();
+    environment.redis?.disconnect();
+    await environment.database?.drop();
+  });
+  return environment;
 }
 
 /** Stream keys of the test's own, so test files never see each other's Redis state. */

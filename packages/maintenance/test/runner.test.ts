@@ -1,27 +1,15 @@
-// The shared task runner (@m10/shared/maintenance/runner): locks, extension, timeouts.
+// The task runner: locks, extension, timeouts, and one task run as a TaskResult.
 import { setTimeout as sleep } from "node:timers/promises";
-import { createTestDatabase, type TestDatabase } from "@m10/devstack/testing";
-import { createLogger } from "@m10/shared";
-import { LockLostError, runExclusive, TaskTimeoutError, runMaintenanceTask } from "@m10/maintenance";
-import pg from "pg";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
+import { LockLostError, runExclusive, TaskTimeoutError } from "../src/runner.js";
+import { runMaintenanceTask } from "../src/task-run.js";
+import { useMaintenanceEnvironment } from "./support/environment.js";
 
-let database: TestDatabase;
-let db: pg.Pool;
-const logger = createLogger("runner-test", "silent");
-
-beforeAll(async () => {
-  database = await createTestDatabase();
-  db = new pg.Pool({ connectionString: database.url, max: 4 });
-});
-
-afterAll(async () => {
-  await db?.end();
-  await database?.drop();
-});
+const environment = useMaintenanceEnvironment();
+const me = () => ({ db: environment.db, holder: "me", logger: environment.logger });
 
 async function lock(name: string): Promise<{ holder_id: string; expires_in: number } | undefined> {
-  const result = await db.query<{ holder_id: string; expires_in: number }>(
+  const result = await environment.db.query<{ holder_id: string; expires_in: number }>(
     "SELECT holder_id, extract(epoch FROM expires_at - now())::float8 AS expires_in FROM m10_recovery.distributed_locks WHERE lock_name = $1",
     [name],
   );
@@ -32,7 +20,7 @@ describe("runExclusive", () => {
   it("holds the lock while the work runs, extends it past its first TTL, and releases it afterwards", async () => {
     const seen: { holder_id: string; expires_in: number }[] = [];
     const outcome = await runExclusive(
-      { db, lockName: "test:extend", holder: "me", ttlSeconds: 1, extendEveryMs: 200, timeoutMs: 10_000, logger },
+      { ...me(), lockName: "test:extend", ttlSeconds: 1, extendEveryMs: 200, timeoutMs: 10_000 },
       async () => {
         for (let i = 0; i < 3; i++) {
           await sleep(600);
@@ -50,9 +38,9 @@ describe("runExclusive", () => {
   });
 
   it("reports skipped with the current holder and never runs the work when another holder has the lock", async () => {
-    await db.query("SELECT m10_recovery.acquire_lock('test:busy', 'someone-else', 60)");
+    await environment.db.query("SELECT m10_recovery.acquire_lock('test:busy', 'someone-else', 60)");
     let ran = false;
-    const outcome = await runExclusive({ db, lockName: "test:busy", holder: "me", ttlSeconds: 10, timeoutMs: 1_000, logger }, async () => {
+    const outcome = await runExclusive({ ...me(), lockName: "test:busy", ttlSeconds: 10, timeoutMs: 1_000 }, async () => {
       ran = true;
     });
     expect(ran).toBe(false);
@@ -61,7 +49,7 @@ describe("runExclusive", () => {
   });
 
   it("aborts the work on timeout, reports the timeout and releases the lock", async () => {
-    const outcome = await runExclusive({ db, lockName: "test:timeout", holder: "me", ttlSeconds: 10, timeoutMs: 300, logger }, async (signal) => {
+    const outcome = await runExclusive({ ...me(), lockName: "test:timeout", ttlSeconds: 10, timeoutMs: 300 }, async (signal) => {
       await sleep(5_000, undefined, { signal }).catch(() => undefined);
       return signal.aborted ? "noticed" : "finished";
     });
@@ -75,7 +63,7 @@ describe("runExclusive", () => {
   it("leaves the lock to expire when the work ignores the timeout", async () => {
     let finish: () => void = () => undefined;
     const stuck = new Promise<void>((resolve) => (finish = resolve));
-    const outcome = await runExclusive({ db, lockName: "test:stuck", holder: "me", ttlSeconds: 30, timeoutMs: 200, graceMs: 200, logger }, () => stuck);
+    const outcome = await runExclusive({ ...me(), lockName: "test:stuck", ttlSeconds: 30, timeoutMs: 200, graceMs: 200 }, () => stuck);
     expect(outcome).toMatchObject({ status: "ran", abandoned: true });
     expect((await lock("test:stuck"))?.holder_id).toBe("me");
     finish();
@@ -83,9 +71,9 @@ describe("runExclusive", () => {
 
   it("aborts the work when the lock is lost to another holder", async () => {
     const outcome = await runExclusive(
-      { db, lockName: "test:lost", holder: "me", ttlSeconds: 1, extendEveryMs: 100, timeoutMs: 5_000, logger },
+      { ...me(), lockName: "test:lost", ttlSeconds: 1, extendEveryMs: 100, timeoutMs: 5_000 },
       async (signal) => {
-        await db.query("UPDATE m10_recovery.distributed_locks SET holder_id = 'thief' WHERE lock_name = 'test:lost'");
+        await environment.db.query("UPDATE m10_recovery.distributed_locks SET holder_id = 'thief' WHERE lock_name = 'test:lost'");
         await sleep(3_000, undefined, { signal }).catch(() => undefined);
       },
     );
@@ -97,7 +85,7 @@ describe("runExclusive", () => {
 describe("runMaintenanceTask", () => {
   it("takes no lock in a dry run", async () => {
     const result = await runMaintenanceTask(
-      { name: "retention", lockName: "test:dry", holder: "me", timeoutSeconds: 5, ttlSeconds: 10, dryRun: true, db, logger },
+      { ...me(), name: "retention", lockName: "test:dry", timeoutSeconds: 5, ttlSeconds: 10, dryRun: true },
       async () => ({ seen: (await lock("test:dry")) ?? null }),
     );
     expect(result).toMatchObject({ success: true, skipped: false, details: { seen: null } });
@@ -105,7 +93,7 @@ describe("runMaintenanceTask", () => {
 
   it("turns a thrown error into a failed result with its message", async () => {
     const result = await runMaintenanceTask(
-      { name: "retention", lockName: "test:error", holder: "me", timeoutSeconds: 5, ttlSeconds: 10, dryRun: false, db, logger },
+      { ...me(), name: "retention", lockName: "test:error", timeoutSeconds: 5, ttlSeconds: 10, dryRun: false },
       async () => {
         throw new Error("boom");
       },

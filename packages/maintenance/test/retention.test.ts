@@ -1,0 +1,67 @@
+// retention on rows dated past and within their retention.
+import { describe, expect, it } from "vitest";
+import { runRetention } from "../src/retention.js";
+import { count, insertCandidate, realRun, useMaintenanceEnvironment } from "./support/environment.js";
+
+const environment = useMaintenanceEnvironment();
+
+function retention(env: Record<string, string> = {}) {
+  const { db, logger } = environment;
+  return runRetention({ db, logger, settings: environment.config(env) }, realRun());
+}
+
+describe("retention", () => {
+  it("archives and deletes 10,000 old provenance rows in batches and records the counts in retention_jobs", async () => {
+    const { db } = environment;
+    const candidate = await insertCandidate(db, { ageSeconds: 200 * 86_400 });
+    await db.query(
+      `INSERT INTO m10_recovery.suggestion_provenance (suggestion_id, event_type, details, created_at)
+       SELECT $1, 'rule_evaluated', jsonb_build_object('n', n), now() - interval '100 days' FROM generate_series(1, 10000) AS n`,
+      [candidate],
+    );
+    await db.query(
+      `INSERT INTO m10_recovery.suggestion_provenance (suggestion_id, event_type, created_at)
+       SELECT $1, 'created', now() - interval '1 day' FROM generate_series(1, 5)`,
+      [candidate],
+    );
+    const before = await db.query<{ ids: number[] }>("SELECT array_agg(id ORDER BY id) AS ids FROM m10_recovery.suggestion_provenance WHERE created_at < now() - interval '90 days'");
+
+    const { jobs } = await retention({ M10_RETENTION_BATCH_SIZE: "1000" });
+
+    expect(jobs.find((job) => job.job === "provenance_archive")).toMatchObject({ archived: 10_000, deleted: 10_000, recorded: true });
+    expect(await count(db, "m10_recovery.suggestion_provenance")).toBe(5);
+    expect(await count(db, "m10_recovery.suggestion_provenance_archive")).toBe(10_000);
+    const after = await db.query<{ ids: number[] }>("SELECT array_agg(id ORDER BY id) AS ids FROM m10_recovery.suggestion_provenance_archive");
+    expect(after.rows[0]!.ids).toEqual(before.rows[0]!.ids);
+    const job = await db.query("SELECT rows_archived, rows_deleted, last_run > now() - interval '1 minute' AS recent FROM m10_recovery.retention_jobs WHERE name = 'provenance_archive'");
+    expect(job.rows[0]).toEqual({ rows_archived: 10_000, rows_deleted: 10_000, recent: true });
+  });
+
+  it("purges replay_log, dead_letter_archive and processed outbox and work_queue rows past their retention, and keeps the rest", async () => {
+    const { db } = environment;
+    await db.query(`INSERT INTO m10_recovery.replay_log (original_msg_id, replayed_at) VALUES ('old-1', now() - interval '31 days'), ('new-1', now())`);
+    await db.query(
+      `INSERT INTO m10_recovery.dead_letter_archive (dl_msg_id, payload, reason, archived_at)
+       VALUES ('dl-old', '{}', 'x', now() - interval '91 days'), ('dl-new', '{}', 'x', now())`,
+    );
+    await db.query(
+      `INSERT INTO m10_recovery.outbox (aggregate_type, aggregate_id, event_type, payload, created_at, processed_at)
+       VALUES ('t', 'old-done', 'e', '{}', now() - interval '30 days', now() - interval '8 days'),
+              ('t', 'old-pending', 'e', '{}', now() - interval '30 days', NULL),
+              ('t', 'new-done', 'e', '{}', now(), now())`,
+    );
+    await db.query(
+      `INSERT INTO m10_recovery.work_queue (candidate_id, queued_at, processed_at)
+       VALUES (900001, now() - interval '30 days', now() - interval '8 days'), (900002, now() - interval '30 days', NULL)`,
+    );
+
+    const { jobs } = await retention();
+
+    const deleted = Object.fromEntries(jobs.map((job) => [job.job, job.deleted]));
+    expect(deleted).toMatchObject({ replay_log_purge: 1, dead_letter_archive_purge: 1, outbox_purge: 1, work_queue_purge: 1 });
+    expect((await db.query("SELECT original_msg_id FROM m10_recovery.replay_log")).rows).toEqual([{ original_msg_id: "new-1" }]);
+    expect((await db.query("SELECT dl_msg_id FROM m10_recovery.dead_letter_archive WHERE dl_msg_id LIKE 'dl-%'")).rows).toEqual([{ dl_msg_id: "dl-new" }]);
+    expect((await db.query("SELECT aggregate_id FROM m10_recovery.outbox ORDER BY aggregate_id")).rows.map((r) => r.aggregate_id)).toEqual(["new-done", "old-pending"]);
+    expect((await db.query("SELECT candidate_id FROM m10_recovery.work_queue")).rows).toEqual([{ candidate_id: 900002 }]);
+  });
+});
