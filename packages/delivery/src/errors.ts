@@ -1,3 +1,5 @@
+import { errorMessage } from "@m10/shared";
+
 /**
  * A failed delivery attempt. `permanent` failures (4xx other than 408/429, an unknown event type,
  * a payload without an address) are dead-lettered at once; the others are retried with backoff.
@@ -49,6 +51,6 @@ export class RoutingConfigError extends Error {
 /** Any thrown value as a DeliveryError: unknown errors are transport problems, so retryable. */
 export function asDeliveryError(error: unknown): DeliveryError {
   if (error instanceof DeliveryError) return error;
-  const message = error instanceof Error ? error.message : String(error);
+  const message = errorMessage(error);
   return new RetryableDeliveryError(message);
 }

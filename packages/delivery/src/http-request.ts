@@ -2,6 +2,7 @@ import { Agent as HttpAgent, request as httpRequest, type IncomingHttpHeaders } 
 import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
 import { parseRetryAfter } from "./backoff.js";
 import { PermanentDeliveryError, RetryableDeliveryError, type DeliveryError } from "./errors.js";
+import { errorMessage } from "@m10/shared";
 
 export interface HttpRequest {
   url: string;
@@ -95,7 +96,7 @@ function transportFailure(error: unknown, signal: AbortSignal, messages: Transpo
     return new RetryableDeliveryError(messages.timeout);
   }
   const code = (error as { code?: unknown }).code;
-  const detail = typeof code === "string" ? code : error instanceof Error ? error.message : String(error);
+  const detail = typeof code === "string" ? code : errorMessage(error);
   return new RetryableDeliveryError(`${messages.transport}${detail}`);
 }
 

@@ -4,7 +4,7 @@
 // work_queue rows past their retention. Each job's run is recorded in its retention_jobs row
 // (last_run, rows_archived, rows_deleted) when the table has one.
 import type { Logger } from "pino";
-import { type MaintenanceSettings, type Queryable, ARCHIVE_JOBS, PURGE_JOBS, archiveBatch, countArchivable, countArchivableCandidates, countPurgeable, listRetentionJobs, purgeBatch, recordRetentionRun, type ArchiveJobName, type BatchResult, type PurgeJobName } from "@m10/shared";
+import { errorMessage, type MaintenanceSettings, type Queryable, ARCHIVE_JOBS, PURGE_JOBS, archiveBatch, countArchivable, countArchivableCandidates, countPurgeable, listRetentionJobs, purgeBatch, recordRetentionRun, type ArchiveJobName, type BatchResult, type PurgeJobName } from "@m10/shared";
 import { MaintenanceTaskError } from "./task-run.js";
 
 export type RetentionJobKind = "archive" | "purge" | "count_only";
@@ -104,14 +104,14 @@ export async function runRetention(deps: RetentionDeps, options: RetentionOption
     try {
       await runJob(deps, options, job, days, result);
     } catch (error) {
-      result.error = error instanceof Error ? error.message : String(error);
+      result.error = errorMessage(error);
       deps.logger.error({ err: error, job }, "retention.job_failed");
     }
     if (!options.dryRun && rows.has(job)) {
       try {
         result.recorded = await recordRetentionRun(deps.db, job, result.archived, result.deleted);
       } catch (error) {
-        result.error ??= `recording the run failed: ${error instanceof Error ? error.message : String(error)}`;
+        result.error ??= `recording the run failed: ${errorMessage(error)}`;
       }
     }
     result.duration_seconds = Math.round(performance.now() - started) / 1000;

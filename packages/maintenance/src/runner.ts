@@ -3,7 +3,7 @@
 // that holder. A timeout or a lost lock aborts the work's signal; work that ignores the signal is
 // abandoned after a grace period and its lock is left to expire (never released under it).
 import type { Logger } from "pino";
-import { acquireLock, extendLock, lockHolder, releaseLock, type LockRow, type Queryable } from "@m10/shared";
+import { acquireLock, extendLock, lockHolder, releaseLock, withTimeout, type LockRow, type Queryable } from "@m10/shared";
 
 export class TaskTimeoutError extends Error {
   constructor(readonly timeoutMs: number) {
@@ -65,7 +65,7 @@ export type ExclusiveOutcome<T> =
   | ({ status: "ran"; lockName: string; heldSeconds: number } & Supervised<T>);
 
 const ABORTED = Symbol("aborted");
-const GRACE_OVER = Symbol("grace-over");
+const GRACE_OVER: unique symbol = Symbol("grace-over");
 
 function asError(error: unknown): Error {
   return error instanceof Error ? error : new Error(String(error));
@@ -84,14 +84,6 @@ function whenAborted(signal: AbortSignal): { promise: Promise<typeof ABORTED>; d
     dispose = () => signal.removeEventListener("abort", listener);
   });
   return { promise, dispose };
-}
-
-function sleep(ms: number): { promise: Promise<typeof GRACE_OVER>; cancel: () => void } {
-  let timer: NodeJS.Timeout | undefined;
-  const promise = new Promise<typeof GRACE_OVER>((resolve) => {
-    timer = setTimeout(() => resolve(GRACE_OVER), ms);
-  });
-  return { promise, cancel: () => clearTimeout(timer) };
 }
 
 /**
@@ -121,9 +113,8 @@ export async function supervise<T>(
       const error = controller.signal.aborted ? abortReason(controller.signal) : first.ok ? undefined : first.error;
       return { value: first.ok ? first.value : undefined, error, abandoned: false };
     }
-    const grace = sleep(options.graceMs ?? 5_000);
-    const late = await Promise.race([settled, grace.promise]);
-    grace.cancel();
+    // `settled` never rejects, so a rejection here is the grace period running out.
+    const late = await withTimeout(settled, options.graceMs ?? 5_000, "grace period").catch((): typeof GRACE_OVER => GRACE_OVER);
     if (late === GRACE_OVER) return { value: undefined, error: abortReason(controller.signal), abandoned: true };
     return { value: late.ok ? late.value : undefined, error: abortReason(controller.signal), abandoned: false };
   } finally {

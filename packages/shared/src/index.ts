@@ -8,3 +8,5 @@ export * from "./queue/index.js";
 export * from "./observability/index.js";
 export * from "./lifecycle/index.js";
 export * from "./async/index.js";
+export { errorMessage } from "./error-message.js";
+export { nonNegativeSeconds, port, positiveInt, positiveSeconds } from "./cli-options.js";

@@ -1,7 +1,8 @@
+import { freePort } from "@m10/devstack";
 import { testStack } from "@m10/devstack/testing";
 import { Cluster, Redis } from "ioredis";
 import { describe, expect, it } from "vitest";
-import { createRedisClient, redisAnswers } from "../src/redis/index.js";
+import { createRedisClient, redisAnswers, RedisUnavailableError, requireReady, waitUntilReady } from "../src/redis/index.js";
 
 describe("redis client factory", () => {
   it("connects to a standalone URL and answers PING", async () => {
@@ -40,6 +41,22 @@ describe("redis client factory", () => {
       expect(await redisAnswers(client, 200)).toBe(false);
     } finally {
       client.disconnect();
+    }
+  });
+
+  it("waitUntilReady answers true for a connected client, and false at once for one that gave up connecting", async () => {
+    const up = createRedisClient(testStack().redisUrl);
+    const gone = createRedisClient(`redis://127.0.0.1:${await freePort()}`, { retryStrategy: () => null });
+    gone.on("error", () => undefined);
+    try {
+      expect(await waitUntilReady(up, 10_000)).toBe(true);
+      const started = Date.now();
+      expect(await waitUntilReady(gone, 30_000)).toBe(false);
+      expect(Date.now() - started).toBeLessThan(10_000);
+      await expect(requireReady(gone, 30_000, "redis://127.0.0.1")).rejects.toBeInstanceOf(RedisUnavailableError);
+    } finally {
+      up.disconnect();
+      gone.disconnect();
     }
   });
 });

@@ -9,7 +9,7 @@ import type { QueueEntry, QueueSource } from "./queue-entry.js";
 export const WORK_QUEUE_NAME = "m10_recovery.work_queue";
 
 /** One finished batch, for logs, /health/detailed and benchmarks. */
-export interface BatchReport {
+export interface EvaluationBatchReport {
   source: QueueSource;
   entries: number;
   candidates: number;
@@ -32,12 +32,12 @@ export interface BatchProcessorDeps {
   logger: Logger;
   /** M10_MAX_RECLAIM_ATTEMPTS, also the attempts a work_queue row gets before it is dead-lettered. */
   maxAttempts: number;
-  onBatch?: (report: BatchReport) => void;
+  onBatch?: (report: EvaluationBatchReport) => void;
 }
 
 export interface BatchProcessor {
   /** Never throws. `claimedAt` = performance.now() when the entries were claimed. */
-  process(source: QueueSource, entries: readonly QueueEntry[], claimedAt: number, signal: AbortSignal): Promise<BatchReport>;
+  process(source: QueueSource, entries: readonly QueueEntry[], claimedAt: number, signal: AbortSignal): Promise<EvaluationBatchReport>;
 }
 
 const PROCESSED_STATUS = { evaluated: "success", skipped: "skipped", failed: "failed" } as const;
@@ -146,7 +146,7 @@ export function createBatchProcessor(deps: BatchProcessorDeps): BatchProcessor {
         if (outcome.status === "failed") logger.warn({ err: outcome.error, candidateId, source }, "evaluation.failed");
       }
 
-      const report: BatchReport = {
+      const report: EvaluationBatchReport = {
         source,
         entries: entries.length,
         candidates: outcomes.size,

@@ -1,7 +1,7 @@
 // m10-claim-worker's flags (the Recovery Operations Runbook's "Worker Operations"). Flags override
 // the environment; the environment has the defaults.
-import { Command, InvalidArgumentError } from "commander";
-import { claimWorkerConfigSchema, formatEnvDocs } from "@m10/shared";
+import { Command } from "commander";
+import { claimWorkerConfigSchema, formatEnvDocs, positiveInt, positiveSeconds } from "@m10/shared";
 
 export interface CliOptions {
   batchSize?: number;
@@ -12,18 +12,6 @@ export interface CliOptions {
   useStream?: boolean;
   once: boolean;
   debug: boolean;
-}
-
-function positiveInt(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError("must be a whole number of at least 1");
-  return n;
-}
-
-function positiveSeconds(value: string): number {
-  const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError("must be a number of seconds above 0");
-  return n;
 }
 
 const EXAMPLES = `

@@ -1,5 +1,5 @@
 // /ready and /health/detailed of the worker's health server.
-import { type Pool, workQueueDepth, type ReadyReport, streamStatus, redisAnswers, type RedisClient, type StreamKeys } from "@m10/shared";
+import { errorMessage, databaseAnswers, type Pool, workQueueDepth, type ReadyReport, streamStatus, redisAnswers, type RedisClient, type StreamKeys } from "@m10/shared";
 import type { Worker } from "./worker.js";
 
 export interface HealthDeps {
@@ -12,31 +12,11 @@ export interface HealthDeps {
 
 const CHECK_TIMEOUT_MS = 2_000;
 
-async function databaseAnswers(pool: Pool): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([
-      pool.query("SELECT 1").then(() => true),
-      new Promise<boolean>((resolve) => {
-        timer = setTimeout(() => resolve(false), CHECK_TIMEOUT_MS);
-      }),
-    ]);
-  } catch {
-    return false;
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-function errorText(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
-
 /** PostgreSQL down = not ready (nothing can be evaluated); Redis down = degraded (the DB queue still drains). */
 export function readiness(deps: HealthDeps): () => Promise<ReadyReport> {
   return async () => {
     const [postgres, redis] = await Promise.all([
-      databaseAnswers(deps.pool),
+      databaseAnswers(deps.pool, CHECK_TIMEOUT_MS),
       deps.redis ? redisAnswers(deps.redis, CHECK_TIMEOUT_MS) : Promise.resolve(null),
     ]);
     const checks = { postgres: postgres ? "ok" : "down", redis: redis === null ? "disabled" : redis ? "ok" : "down" };
@@ -51,10 +31,10 @@ export function detailedHealth(deps: HealthDeps): () => Promise<Record<string, u
       deps.redis
         ? streamStatus(deps.redis, deps.keys).then(
             (status) => ({ key: deps.keys.stream, group: deps.keys.group, dead_letter_key: deps.keys.deadLetter, ...status }),
-            (error: unknown) => ({ key: deps.keys.stream, error: errorText(error) }),
+            (error: unknown) => ({ key: deps.keys.stream, error: errorMessage(error) }),
           )
         : Promise.resolve({ enabled: false }),
-      workQueueDepth(deps.pool, deps.workStalledSeconds).catch((error: unknown) => ({ error: errorText(error) })),
+      workQueueDepth(deps.pool, deps.workStalledSeconds).catch((error: unknown) => ({ error: errorMessage(error) })),
     ]);
     return { stream, db_queue: dbQueue, worker: deps.worker.status() };
   };

@@ -7,9 +7,9 @@
 //
 // Both queues feed one pool of `concurrency` batch slots: the Redis stream (when enabled) and the
 // DB fallback queue work_queue (always).
-import { type Logger, type Pool, releaseWorkClaims, type ServiceMetrics, deleteConsumerIfIdle, waitUntilReady, type RedisClient, type StreamKeys } from "@m10/shared";
-import { createBatchProcessor, type BatchReport } from "./batch-processor.js";
-import { DependencyState } from "./dependency-state.js";
+import { type Logger, type Pool, releaseWorkClaims, type ServiceMetrics, deleteConsumerIfIdle, waitUntilReady, type RedisClient, type StreamKeys, DependencyState, settlesWithin } from "@m10/shared";
+import { createBatchProcessor, type EvaluationBatchReport } from "./batch-processor.js";
+
 import { releaseEvaluationLeases } from "./evaluation/candidate-lease.js";
 import { createEvaluator } from "./evaluation/evaluate-entries.js";
 import { Slots } from "./slots.js";
@@ -49,7 +49,7 @@ export interface WorkerDeps {
   metrics: ServiceMetrics<"claim-worker">;
   options: WorkerOptions;
   /** Called after every batch (benchmarks: per-batch times). */
-  onBatch?: (report: BatchReport) => void;
+  onBatch?: (report: EvaluationBatchReport) => void;
 }
 
 export interface Totals {
@@ -94,19 +94,6 @@ const FIRST_CONNECT_MS = 5_000;
 
 function emptyTotals(): Totals {
   return { batches: 0, evaluated: 0, skipped: 0, busy: 0, failed: 0, outboxEvents: 0 };
-}
-
-/** Resolves true when `promise` settles within `ms`, false otherwise. */
-async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<boolean>((resolve) => {
-    timer = setTimeout(() => resolve(false), Math.max(0, ms));
-  });
-  try {
-    return await Promise.race([promise.then(() => true, () => true), timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 export function createWorker(deps: WorkerDeps): Worker {

@@ -3,7 +3,7 @@
 import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from "fastify";
-import { createMetrics, streamKeys, type IngestConfig, type Logger, type M10Metrics, type Pool, type RedisClient } from "@m10/shared";
+import { createMetrics, streamKeys, type IngestConfig, type Logger, type M10Metrics, type Pool, type RedisClient, DependencyState, watchRedis } from "@m10/shared";
 import type { AppContext } from "./app-context.js";
 import { parsePermissionList } from "./auth/permissions.js";
 import { registerRbac } from "./auth/rbac.js";
@@ -46,6 +46,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const tokens = deps.tokens ?? loadTokenStore(config);
   const anonymousPermissions = parsePermissionList(config.RBAC_ANONYMOUS_PERMISSIONS);
   const keys = streamKeys(config);
+  // One view of Redis for the whole process: the client's connection, the enqueues that fall back
+  // to the DB queue and the rate limits that fail open all report to it, so an outage is logged once.
+  const redisState = new DependencyState("redis", logger);
+  if (redis) watchRedis(redis, redisState, logger);
 
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
@@ -64,7 +68,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   registerProblemHandler(app, { logger, retryAfterSeconds: config.M10_INGEST_RETRY_AFTER_SECONDS });
 
   const sourceLabel = new SourceLabel();
-  const enqueuer = new EvaluationEnqueuer({ redis, db: pool, keys, maxLen: config.M10_STREAM_MAX_LEN, logger }, metrics);
+  const enqueuer = new EvaluationEnqueuer({ redis, db: pool, keys, maxLen: config.M10_STREAM_MAX_LEN, logger, redisState }, metrics);
   registerRequestIdHeader(app);
   const audit = registerRbac(app, {
     enforce: config.RBAC_ENFORCE,
@@ -138,6 +142,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       windowMs: config.M10_RATE_LIMIT_WINDOW_MS,
       max: { ingest: config.M10_RATE_LIMIT_INGEST_MAX, recovery: config.M10_RATE_LIMIT_RECOVERY_MAX, pins: config.M10_RATE_LIMIT_PINS_MAX },
       logger,
+      redisState,
       metrics,
     });
   } else if (config.RATE_LIMIT_ENABLED) {

@@ -1,16 +1,10 @@
 // m10-ingest's command line: flags override the environment; --help lists every variable.
-import { Command, InvalidArgumentError } from "commander";
-import { formatEnvDocs, ingestConfigSchema } from "@m10/shared";
+import { Command } from "commander";
+import { formatEnvDocs, ingestConfigSchema, port } from "@m10/shared";
 
 export interface CliOverrides {
   /** Variables set by flags, merged over process.env before the config is parsed. */
   env: Record<string, string>;
-}
-
-function port(value: string): string {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0 || n > 65_535) throw new InvalidArgumentError("a port number 0..65535");
-  return String(n);
 }
 
 export function parseCli(argv: readonly string[]): CliOverrides {
@@ -36,10 +30,10 @@ export function parseCli(argv: readonly string[]): CliOverrides {
       ].join("\n"),
     );
   program.parse([...argv]);
-  const options = program.opts<{ port?: string; host?: string }>();
+  const options = program.opts<{ port?: number; host?: string }>();
   return {
     env: {
-      ...(options.port === undefined ? {} : { PORT: options.port }),
+      ...(options.port === undefined ? {} : { PORT: String(options.port) }),
       ...(options.host === undefined ? {} : { HOST: options.host }),
     },
   };

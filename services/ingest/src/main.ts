@@ -1,5 +1,5 @@
 // m10-ingest: wiring only. config → logger → pool → redis → app → listen → graceful shutdown.
-import { createLogger, createMetrics, createPool, createRedisClient, createShutdown, ingestConfigSchema, loadConfigOrExit, safeUrl } from "@m10/shared";
+import { createLogger, createMetrics, createPool, createRedisClient, createShutdown, ingestConfigSchema, loadConfigOrExit } from "@m10/shared";
 import { buildApp } from "./app.js";
 import { UnknownPermissionError } from "./auth/permissions.js";
 import { loadTokenStore, TokenFileError } from "./auth/token-store.js";
@@ -27,8 +27,6 @@ shutdown.onStop("postgres", () => pool.end());
 // Auto-pipelining: commands issued in the same tick by concurrent requests (rate-limit checks,
 // XADDs) share one write to Redis.
 const redis = createRedisClient(config.REDIS_URL, { enableAutoPipelining: true });
-redis.on("error", (error: Error) => logger.warn({ err: error.message }, "redis.error"));
-redis.on("ready", () => logger.info({ url: safeUrl(config.REDIS_URL) }, "redis.ready"));
 shutdown.onStop("redis", async () => {
   await redis.quit().catch(() => redis.disconnect());
 });

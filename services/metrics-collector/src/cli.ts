@@ -1,6 +1,6 @@
 /** Command-line flags of m10-metrics-collector. */
-import { Command, InvalidArgumentError } from "commander";
-import { formatEnvDocs, metricsCollectorConfigSchema } from "@m10/shared";
+import { Command } from "commander";
+import { formatEnvDocs, metricsCollectorConfigSchema, positiveInt } from "@m10/shared";
 
 export interface CollectorCli {
   /** One collection, printed as JSON on stdout, then exit (non-zero when a source failed). */
@@ -11,12 +11,6 @@ export interface CollectorCli {
   debug: boolean;
 }
 
-function positiveInteger(value: string): number {
-  const parsed = Number(value);
-  if (!Number.isInteger(parsed) || parsed < 1) throw new InvalidArgumentError("must be a whole number of seconds >= 1");
-  return parsed;
-}
-
 export function parseCli(argv: readonly string[]): CollectorCli {
   const program = new Command("m10-metrics-collector")
     .description(
@@ -24,7 +18,7 @@ export function parseCli(argv: readonly string[]): CollectorCli {
         "on /metrics, with /health, /ready and /health/detailed, on M10_HEALTH_PORT (default 9100).",
     )
     .option("--once", "collect once, print the values as one JSON document on stdout and exit (exit 1 if a source failed)", false)
-    .option("--interval <seconds>", "seconds between collections (default: M10_METRICS_INTERVAL)", positiveInteger)
+    .option("--interval <seconds>", "seconds between collections (default: M10_METRICS_INTERVAL)", positiveInt)
     .option("--debug", "debug logging: one log line per collection pass", false)
     .addHelpText(
       "after",

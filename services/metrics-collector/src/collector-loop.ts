@@ -3,9 +3,8 @@
  * Sources reconnect by themselves (pg pool, ioredis), so a failed pass is simply retried at the
  * next tick; source outages and recoveries are logged once each, not every 30 s.
  */
-import { setTimeout as sleep } from "node:timers/promises";
-import type { Logger } from "@m10/shared";
-import { collect, SOURCES, type Collection, type SourceName, type Sources } from "./collection.js";
+import { DependencyState, sleep, type Logger } from "@m10/shared";
+import { collect, SOURCES, type Collection, type Sources } from "./collection.js";
 import type { GaugeRecorder } from "./gauge-recorder.js";
 
 export interface CollectorLoopOptions {
@@ -20,25 +19,21 @@ export interface CollectorLoopOptions {
 
 export async function runCollectorLoop(options: CollectorLoopOptions): Promise<void> {
   const { logger, signal } = options;
-  const sourceUp = new Map<SourceName, boolean>();
+  const states = new Map(SOURCES.map((source) => [source, new DependencyState(source, logger, { component: "collector" })]));
   while (!signal.aborted) {
     const collection = await collect(options.sources);
     options.recorder.record(collection);
     options.onCollection?.(collection);
     for (const source of SOURCES) {
       const result = collection[source];
-      const wasUp = sourceUp.get(source);
-      if (!result.ok && wasUp !== false) logger.warn({ source, err: result.error }, "collection.source_failed");
-      if (result.ok && wasUp === false) logger.info({ source }, "collection.source_recovered");
-      sourceUp.set(source, result.ok);
+      if (result.ok) states.get(source)?.markUp();
+      else states.get(source)?.markDown(result.error);
     }
     logger.debug(
       { duration_ms: Math.round(collection.durationSeconds * 1000), postgres: collection.postgres.ok, redis: collection.redis.ok },
       "collection.completed",
     );
     const wait = Math.max(0, options.intervalMs - collection.durationSeconds * 1000);
-    await sleep(wait, undefined, { signal }).catch((error: unknown) => {
-      if (!signal.aborted) throw error;
-    });
+    await sleep(wait, signal);
   }
 }

@@ -5,7 +5,7 @@
  * XPENDING with IDLE and a COUNT limit, CLIENT LIST (one line per connection). A missing stream or
  * group is an empty queue, not an error: the claim-worker creates the group on start.
  */
-import type { RedisClient, StreamKeys } from "@m10/shared";
+import { errorMessage, requireReady, type RedisClient, type StreamKeys } from "@m10/shared";
 
 export interface StreamGaugeOptions {
   keys: StreamKeys;
@@ -38,16 +38,8 @@ export interface StreamGauges {
   deadLetterLength: number;
 }
 
-/** Redis could not be reached (not connected, or a command failed for connection reasons). */
-export class RedisUnavailableError extends Error {
-  constructor(readonly status: string) {
-    super(`Redis is not connected (client status: ${status})`);
-    this.name = "RedisUnavailableError";
-  }
-}
-
 export async function readStreamGauges(client: RedisClient, options: StreamGaugeOptions): Promise<StreamGauges> {
-  await waitUntilReady(client, options.connectWaitMs);
+  await requireReady(client, options.connectWaitMs);
   const { stream, group, deadLetter } = options.keys;
   const [streamLength, deadLetterLength, groupInfo, consumers, reclaimable, blockedReaders] = await Promise.all([
     client.xlen(stream),
@@ -113,7 +105,7 @@ function numberField(fields: Map<string, unknown>, name: string): number | undef
 
 /** "no such key" (stream absent) and NOGROUP (group absent) mean an empty queue. */
 function isMissingStreamOrGroup(error: unknown): boolean {
-  const message = error instanceof Error ? error.message : String(error);
+  const message = errorMessage(error);
   return /no such key|NOGROUP/i.test(message);
 }
 
@@ -194,21 +186,4 @@ export function blockedReadersIn(clientList: string, db: number): number {
     if (fields.get("cmd") === "xreadgroup" && (fields.get("flags") ?? "").includes("b") && Number(fields.get("db")) === db) count += 1;
   }
   return count;
-}
-
-/** Waits up to `timeoutMs` for a connecting client; commands fail at once while it is not ready. */
-async function waitUntilReady(client: RedisClient, timeoutMs: number): Promise<void> {
-  if (client.status === "ready") return;
-  if (client.status === "end") throw new RedisUnavailableError(client.status);
-  await new Promise<void>((resolve, reject) => {
-    const onReady = () => {
-      clearTimeout(timer);
-      resolve();
-    };
-    const timer = setTimeout(() => {
-      client.off("ready", onReady);
-      reject(new RedisUnavailableError(client.status));
-    }, timeoutMs);
-    client.once("ready", onReady);
-  });
 }

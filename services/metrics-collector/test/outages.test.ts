@@ -64,8 +64,8 @@ describe("m10-metrics-collector when a dependency goes away", () => {
       expect(valueOf(back, "m10_queue_depth")).toBe(6);
       expect(await service.stop("SIGTERM")).toBe(0);
       // One warning for the outage and one note for the recovery, not one per pass.
-      expect(service.output().match(/collection\.source_failed/g)).toHaveLength(1);
-      expect(service.output()).toContain("collection.source_recovered");
+      expect(service.output().match(/dependency\.unavailable/g)).toHaveLength(1);
+      expect(service.output()).toContain("dependency.recovered");
     } finally {
       await service?.stop("SIGKILL");
       redis.disconnect();

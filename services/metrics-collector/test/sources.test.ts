@@ -1,12 +1,12 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { createTestDatabase, testStack, type TestDatabase } from "@m10/devstack/testing";
-import { createMetrics, duplicateForBlocking, type Pool, type RedisClient, type StreamKeys, readBacklogGauges, readMatviewFreshness } from "@m10/shared";
+import { createMetrics, duplicateForBlocking, type Pool, type RedisClient, type StreamKeys, readBacklogGauges, readMatviewFreshness, RedisUnavailableError } from "@m10/shared";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { collect } from "../src/collection.js";
 import { createGaugeRecorder } from "../src/gauge-recorder.js";
 import { gaugeSamples } from "../src/once.js";
 import { readDatabaseGauges } from "../src/postgres-source.js";
-import { blockedReadersIn, readStreamGauges, RedisUnavailableError, type StreamGaugeOptions } from "../src/redis-source.js";
+import { blockedReadersIn, readStreamGauges, type StreamGaugeOptions } from "../src/redis-source.js";
 import { testPool, testRedis, uniqueKeys } from "./support/prepared-state.js";
 
 const options = (keys: StreamKeys, overrides: Partial<StreamGaugeOptions> = {}): StreamGaugeOptions => ({

@@ -1,5 +1,5 @@
 // m10-orchestrator's flags (ARCHITECTURE §4: --tasks --dry-run --json --timeout --every).
-import { formatEnvDocs, orchestratorConfigSchema } from "@m10/shared";
+import { formatEnvDocs, orchestratorConfigSchema, positiveSeconds } from "@m10/shared";
 import { parseTaskList, TASK_ALIASES, TASK_NAMES, type TaskName } from "@m10/maintenance";
 import { Command, InvalidArgumentError } from "commander";
 import { parseDuration } from "./duration.js";
@@ -13,12 +13,6 @@ export interface OrchestratorOptions {
   /** Loop mode: run every N ms and serve /health and /metrics. */
   everyMs: number | undefined;
   debug: boolean;
-}
-
-function positiveNumber(value: string): number {
-  const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError("must be a positive number of seconds");
-  return n;
 }
 
 function duration(value: string): number {
@@ -43,7 +37,7 @@ export function buildCli(): Command {
     .option("--tasks <names>", `comma-separated tasks, in the order given (default: all, ${TASK_NAMES.join(",")})`, taskList)
     .option("--dry-run", "report what each task would change; change nothing", false)
     .option("--json", "print one JSON report on stdout (logs stay on stderr)", false)
-    .option("--timeout <seconds>", "per-task timeout (default M10_ORCHESTRATOR_TIMEOUT)", positiveNumber)
+    .option("--timeout <seconds>", "per-task timeout (default M10_ORCHESTRATOR_TIMEOUT)", positiveSeconds)
     .option("--every <duration>", "keep running: one run every <duration> (e.g. 5m), with /health and /metrics on M10_HEALTH_PORT", duration)
     .option("--debug", "debug logging", false)
     .addHelpText(

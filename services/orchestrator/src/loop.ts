@@ -1,6 +1,6 @@
 // --every: one run per period until a stop is requested; a run that overruns the period is
 // followed by the next one at once (never two at a time).
-import { setTimeout as sleep } from "node:timers/promises";
+import { sleep } from "@m10/shared";
 import type { RunReport } from "./run.js";
 
 export interface LoopState {
@@ -17,10 +17,6 @@ export async function runEvery(everyMs: number, signal: AbortSignal, runCycle: (
     state.runs += 1;
     const wait = Math.max(0, everyMs - (Date.now() - started));
     state.nextRunAt = new Date(Date.now() + wait);
-    try {
-      await sleep(wait, undefined, { signal });
-    } catch {
-      // aborted: stop requested
-    }
+    await sleep(wait, signal);
   }
 }

@@ -1,5 +1,5 @@
 // m10-orchestrator: the maintenance tasks, once (the systemd timer's oneshot) or --every <duration>.
-import { createLogger, createMetrics, createPool, createRedisClient, createShutdown, holderId, loadConfigOrExit, orchestratorConfigSchema, startHealthServer, streamKeys, waitUntilReady } from "@m10/shared";
+import { createLogger, createMetrics, createPool, createRedisClient, createShutdown, holderId, loadConfigOrExit, orchestratorConfigSchema, startHealthServer, streamKeys, waitUntilReady, DependencyState, watchRedis } from "@m10/shared";
 import { parseCli } from "./cli.js";
 import { runEvery, type LoopState } from "./loop.js";
 import { createOutboxTask } from "@m10/maintenance";
@@ -18,9 +18,9 @@ const holder = `orchestrator:${holderId(config.HOSTNAME)}`;
 const pool = createPool(config, logger, "m10-orchestrator");
 shutdown.onStop("postgres", () => pool.end());
 const redis = createRedisClient(config.REDIS_URL, { connectionName: "m10-orchestrator" });
-redis.on("error", (error: Error) => logger.debug({ err: error }, "redis.error"));
+watchRedis(redis, new DependencyState("redis", logger), logger);
 shutdown.onStop("redis", async () => void (await redis.quit().catch(() => redis.disconnect())));
-if (!(await waitUntilReady(redis, 3_000))) logger.warn({}, "redis.not_ready");
+if (!(await waitUntilReady(redis, 3_000))) logger.warn({ waitedMs: 3_000 }, "redis.not_connected_at_start");
 
 const outbox = createOutboxTask({ pool, redis, config, logger, metrics, processorId: holder });
 shutdown.onStop("outbox-engine", () => outbox.close());

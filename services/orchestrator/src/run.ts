@@ -1,6 +1,6 @@
 // One orchestrator run: the leader lock for the whole run, then each selected task under its own
 // lock and timeout, in order. The report is what --json prints.
-import type { Logger, Queryable } from "@m10/shared";
+import { errorMessage, type Logger, type Queryable } from "@m10/shared";
 import { lockTtlSeconds, ORCHESTRATOR_LEADER_LOCK, TASK_LOCKS, describeHolder, runExclusive, type LockObserver, runMaintenanceTask, type TaskResult, type TaskName } from "@m10/maintenance";
 
 export interface RunReport {
@@ -111,7 +111,7 @@ export async function runOnce(options: RunOptions): Promise<RunReport> {
     );
   } catch (error) {
     // acquire_lock failed (PostgreSQL unreachable): every task failed to run.
-    const message = `leader lock ${ORCHESTRATOR_LEADER_LOCK}: ${error instanceof Error ? error.message : String(error)}`;
+    const message = `leader lock ${ORCHESTRATOR_LEADER_LOCK}: ${errorMessage(error)}`;
     options.logger.error({ err: error }, "orchestrator.leader_lock_failed");
     return report(
       options,

@@ -1,5 +1,5 @@
-import { Command, InvalidArgumentError } from "commander";
-import { formatEnvDocs, outboxProcessorConfigSchema } from "@m10/shared";
+import { Command } from "commander";
+import { formatEnvDocs, outboxProcessorConfigSchema, positiveInt, nonNegativeSeconds } from "@m10/shared";
 
 export interface CliOptions {
   once: boolean;
@@ -7,18 +7,6 @@ export interface CliOptions {
   concurrency?: number;
   pollInterval?: number;
   debug: boolean;
-}
-
-function positiveInt(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError("must be a positive integer");
-  return n;
-}
-
-function nonNegativeNumber(value: string): number {
-  const n = Number(value);
-  if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError("must be a number of seconds >= 0");
-  return n;
 }
 
 const EXAMPLES = `
@@ -42,7 +30,7 @@ export function parseCli(argv: string[]): CliOptions {
     .option("--once", "claim and deliver one batch, then exit (exit 1 if any delivery failed)", false)
     .option("--batch-size <n>", "events claimed per batch (default OUTBOX_BATCH_SIZE)", positiveInt)
     .option("--concurrency <n>", "deliveries in flight at once (default OUTBOX_CONCURRENCY)", positiveInt)
-    .option("--poll-interval <seconds>", "sleep when the outbox had less than a batch (default OUTBOX_POLL_INTERVAL)", nonNegativeNumber)
+    .option("--poll-interval <seconds>", "sleep when the outbox had less than a batch (default OUTBOX_POLL_INTERVAL)", nonNegativeSeconds)
     .option("--debug", "debug logging (overrides LOG_LEVEL)", false)
     .addHelpText("after", EXAMPLES)
     .showHelpAfterError();

@@ -1,9 +1,9 @@
 // m10-outbox-processor: wiring only. Delivery lives in @m10/shared/delivery (the orchestrator's
 // outbox_process task runs the same engine); the polling loop in processor.ts.
-import { createLogger, createMetrics, createPool, createShutdown, holderId, loadConfigOrExit, outboxProcessorConfigSchema, startHealthServer } from "@m10/shared";
+import { retryUntil, createLogger, createMetrics, createPool, createShutdown, holderId, loadConfigOrExit, outboxProcessorConfigSchema, startHealthServer } from "@m10/shared";
 import { type NatsConnection, deliverySettings, RoutingConfigError, loadRoutingConfig, type RoutingConfig } from "@m10/delivery";
 import { parseCli } from "./cli.js";
-import { connectNatsWithRetry, connectRedis, retryUntilDone } from "./connections.js";
+import { connectNatsWithRetry, connectRedis } from "./connections.js";
 import { createProcessor, type Processor } from "./processor.js";
 import { readiness } from "./readiness.js";
 
@@ -70,7 +70,7 @@ if (!usesNats || nats) {
   });
   processor = started;
   shutdown.onStop("delivery-engine", () => started.close());
-  if (await retryUntilDone("nats-streams", () => started.start(), logger, startup)) {
+  if (await retryUntil(() => started.start().then(() => true), { what: "nats streams", logger, signal: startup, baseMs: 500 })) {
     if (options.once) {
       try {
         const report = await started.runOnce(shutdown.signal);

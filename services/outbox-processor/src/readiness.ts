@@ -1,4 +1,4 @@
-import { redisAnswers, type Pool, type ReadyReport, type RedisClient, outboxLagSeconds, outboxTotals } from "@m10/shared";
+import { databaseAnswers, redisAnswers, type Pool, type ReadyReport, type RedisClient, outboxLagSeconds, outboxTotals } from "@m10/shared";
 import { type NatsConnection } from "@m10/delivery";
 import type { Processor } from "./processor.js";
 
@@ -13,17 +13,17 @@ export interface ReadinessDeps {
   processor: () => Processor | undefined;
 }
 
+/** A readiness probe answers within this, whatever its dependencies do. */
+const CHECK_TIMEOUT_MS = 2_000;
+
 /**
  * PostgreSQL down = not ready; Redis down = degraded (per-process throttles); NATS not connected =
  * degraded (NATS deliveries retry with backoff).
  */
 export function readiness(deps: ReadinessDeps): { ready: () => Promise<ReadyReport>; detailed: () => Promise<Record<string, unknown>> } {
   const ready = async (): Promise<ReadyReport> => {
-    const postgres = await deps.pool.query("SELECT 1").then(
-      () => true,
-      () => false,
-    );
-    const redis = await redisAnswers(deps.redis);
+    const postgres = await databaseAnswers(deps.pool, CHECK_TIMEOUT_MS);
+    const redis = await redisAnswers(deps.redis, CHECK_TIMEOUT_MS);
     const nc = deps.nats();
     const nats = deps.usesNats ? nc !== undefined && !nc.isClosed() && nc.info !== undefined : undefined;
     const status = !postgres ? "down" : !redis || nats === false ? "degraded" : "ok";

@@ -4,6 +4,7 @@ import { eventEnvelope } from "../envelope.js";
 import { RetryableDeliveryError } from "../errors.js";
 import type { ResolvedTarget } from "../routing.js";
 import type { DeliveryTarget } from "../target.js";
+import { errorMessage } from "@m10/shared";
 
 type NatsTarget = Extract<ResolvedTarget, { type: "nats" }>;
 
@@ -49,7 +50,7 @@ export function createNatsTarget(target: NatsTarget, nc: NatsConnection, js: Jet
         if (ack.duplicate) logger.debug({ event_id: event.id, subject, seq: ack.seq }, "outbox.nats_duplicate_dropped");
       } catch (error) {
         streamSuspect = true;
-        throw new RetryableDeliveryError(`NATS publish failed: ${error instanceof Error ? error.message : String(error)}`);
+        throw new RetryableDeliveryError(`NATS publish failed: ${errorMessage(error)}`);
       }
     },
   };

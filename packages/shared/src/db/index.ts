@@ -66,7 +66,7 @@ export {
   releaseOutboxClaims,
   resetStuckOutboxEvents,
 } from "./outbox.js";
-export { createPool, type Pool, type Queryable } from "./pool.js";
+export { createPool, databaseAnswers, type Pool, type Queryable } from "./pool.js";
 export { insertRbacAudit, type RbacAuditEntry } from "./rbac-audit.js";
 export { findReplay, recordReplay, updateReplay } from "./replay-log.js";
 export {

@@ -1,5 +1,6 @@
 import pg from "pg";
 import type { Logger } from "pino";
+import { withTimeout } from "../async/timeout.js";
 
 export type Pool = pg.Pool;
 export type PoolClient = pg.PoolClient;
@@ -30,4 +31,14 @@ export function createPool(config: PoolConfig, logger: Logger, applicationName: 
   // discards it and the next query reconnects.
   pool.on("error", (error) => logger.warn({ err: error }, "db.idle_client_error"));
   return pool;
+}
+
+/** SELECT 1 with a timeout: true when PostgreSQL answers (readiness checks never hang on a dead pool). */
+export async function databaseAnswers(pool: Queryable, timeoutMs: number): Promise<boolean> {
+  try {
+    await withTimeout(pool.query("SELECT 1"), timeoutMs, "SELECT 1");
+    return true;
+  } catch {
+    return false;
+  }
 }

@@ -123,25 +123,6 @@ export function createBlockingClient(url: string, blockMs: number, extra: RedisO
   return createRedisClient(url, { commandTimeout: blockMs + 5_000, connectionName: "m10-xreadgroup", ...extra });
 }
 
-/**
- * Resolves true once the client is connected, false after `timeoutMs`. The clients fail commands
- * fast while (re)connecting (no offline queue), so a process that wants to start with the stream
- * waits here first instead of treating the first connect as an outage.
- */
-export async function waitUntilReady(client: RedisClient, timeoutMs: number): Promise<boolean> {
-  if (client.status === "ready") return true;
-  return new Promise<boolean>((resolve) => {
-    const done = (ready: boolean) => {
-      clearTimeout(timer);
-      client.off("ready", onReady);
-      resolve(ready);
-    };
-    const onReady = () => done(true);
-    const timer = setTimeout(() => done(false), timeoutMs);
-    client.on("ready", onReady);
-  });
-}
-
 export interface ReadGroupOptions {
   count: number;
   /** 0 = do not block (return at once when nothing is there). */

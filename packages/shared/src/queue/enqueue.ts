@@ -2,6 +2,8 @@ import type { Logger } from "pino";
 import type { Queryable } from "../db/pool.js";
 import type { RedisClient } from "../redis/client.js";
 import type { StreamKeys } from "../redis/keys.js";
+import { errorMessage } from "../error-message.js";
+import { DependencyState } from "../observability/dependency-state.js";
 
 export interface EvaluationRequest {
   candidateId: number;
@@ -21,20 +23,19 @@ export interface EnqueueDeps {
   keys: StreamKeys;
   maxLen: number;
   logger: Logger;
+  /** The process's view of Redis: a fallback marks it down, a stream write up (logged once per outage). */
+  redisState?: DependencyState;
 }
 
-// While Redis is down every request falls back: one warning per interval, with how many it covers.
-const FALLBACK_LOG_INTERVAL_MS = 10_000;
-let lastFallbackLogAt = 0;
-let unloggedFallbacks = 0;
+// Callers without a Redis state of their own (tools, maintenance) share one per logger, so an
+// outage is still one warning and one recovery line however many enqueues fall back.
+const defaultStates = new WeakMap<Logger, DependencyState>();
 
-function logFallback(logger: Logger, reason: string, count: number): void {
-  unloggedFallbacks += count;
-  const now = Date.now();
-  if (now - lastFallbackLogAt < FALLBACK_LOG_INTERVAL_MS) return;
-  logger.warn({ reason, requests: unloggedFallbacks }, "queue.enqueue_fallback");
-  lastFallbackLogAt = now;
-  unloggedFallbacks = 0;
+function redisStateOf(deps: EnqueueDeps): DependencyState {
+  if (deps.redisState) return deps.redisState;
+  let state = defaultStates.get(deps.logger);
+  if (!state) defaultStates.set(deps.logger, (state = new DependencyState("redis", deps.logger, { component: "enqueue" })));
+  return state;
 }
 
 /** The stream entry's fields (ARCHITECTURE §4): candidate_id, priority, enqueued_at, metadata, idempotency_key. */
@@ -71,13 +72,14 @@ export async function enqueueEvaluations(deps: EnqueueDeps, requests: Evaluation
       const replies = (await pipeline.exec()) ?? [];
       const failed = replies.find(([error]) => error);
       if (!failed && replies.length === requests.length) {
+        redisStateOf(deps).markUp();
         return replies.map(([, id]) => ({ method: "redis_stream" as const, messageId: String(id) }));
       }
       reason = failed?.[0]?.message ?? "incomplete pipeline reply";
     } catch (error) {
-      reason = error instanceof Error ? error.message : String(error);
+      reason = errorMessage(error);
     }
-    logFallback(deps.logger, reason, requests.length);
+    redisStateOf(deps).markDown(reason);
   }
   const workIds = await enqueueWork(deps.db, requests, "db_fallback");
   return workIds.map((workId) => ({ method: "db_fallback" as const, workId, reason }));

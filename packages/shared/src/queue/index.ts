@@ -15,7 +15,6 @@ export {
   type StreamMessage,
   streamStatus,
   type StreamStatus,
-  waitUntilReady,
 } from "./consume.js";
 export {
   archiveMovedDeadLetter,

@@ -1,4 +1,5 @@
 import { Cluster, Redis, type RedisOptions } from "ioredis";
+import { withTimeout } from "../async/timeout.js";
 
 export type RedisClient = Redis | Cluster;
 
@@ -60,12 +61,48 @@ export function duplicateForBlocking(client: RedisClient): RedisClient {
 export async function redisAnswers(client: RedisClient, timeoutMs = 1_000): Promise<boolean> {
   if (client.status !== "ready") return false;
   try {
-    const reply = await Promise.race([
-      client.ping(),
-      new Promise<never>((_, reject) => setTimeout(() => reject(new Error("timeout")), timeoutMs).unref()),
-    ]);
-    return reply === "PONG";
+    return (await withTimeout(client.ping(), timeoutMs, "PING")) === "PONG";
   } catch {
     return false;
   }
+}
+
+/** Redis could not be reached (not connected, or gave up connecting). */
+export class RedisUnavailableError extends Error {
+  constructor(
+    readonly status: string,
+    readonly url?: string,
+  ) {
+    super(`Redis${url ? ` at ${url}` : ""} is not reachable (client status: ${status})`);
+    this.name = "RedisUnavailableError";
+  }
+}
+
+/**
+ * Resolves true once the client is connected, false after `timeoutMs` or as soon as the client has
+ * given up (status "end"). The clients fail commands fast while (re)connecting (no offline queue),
+ * so a process that wants to start with Redis waits here first instead of treating the first
+ * connect as an outage.
+ */
+export async function waitUntilReady(client: RedisClient, timeoutMs: number): Promise<boolean> {
+  if (client.status === "ready") return true;
+  if (client.status === "end") return false;
+  return new Promise<boolean>((resolve) => {
+    const done = (ready: boolean) => {
+      clearTimeout(timer);
+      client.off("ready", onReady);
+      client.off("end", onEnd);
+      resolve(ready);
+    };
+    const onReady = () => done(true);
+    const onEnd = () => done(false);
+    const timer = setTimeout(() => done(false), timeoutMs);
+    client.on("ready", onReady);
+    client.on("end", onEnd);
+  });
+}
+
+/** waitUntilReady, throwing RedisUnavailableError when Redis is not there in time (tools that cannot work without it). */
+export async function requireReady(client: RedisClient, timeoutMs: number, url?: string): Promise<void> {
+  if (!(await waitUntilReady(client, timeoutMs))) throw new RedisUnavailableError(client.status, url);
 }

@@ -1,3 +1,11 @@
 // The Redis client and every key name M10 uses.
-export { createRedisClient, duplicateForBlocking, redisAnswers, type RedisClient } from "./client.js";
+export {
+  createRedisClient,
+  duplicateForBlocking,
+  redisAnswers,
+  type RedisClient,
+  RedisUnavailableError,
+  requireReady,
+  waitUntilReady,
+} from "./client.js";
 export { OUTBOX_THROTTLE_PREFIX, RATE_LIMIT_PREFIX, type StreamKeys, streamKeys } from "./keys.js";

@@ -3,7 +3,7 @@
 import { evaluate, normalizeErrorMessage, type EvaluationResult, type HistoricalMatch, type RuleContext } from "@m10/rules";
 import { CANDIDATE_AGGREGATE, RECOVERY_ACTION_REQUESTED, RECOVERY_SUGGESTED, type OutboxEventInput } from "@m10/shared";
 import type { QueueEntry } from "../queue-entry.js";
-import type { ActionRow } from "./actions.js";
+import type { CatalogueAction } from "./actions.js";
 import type { LeasedCandidate } from "./candidate-lease.js";
 import { compactRulesEvaluated } from "./rules-evaluated.js";
 
@@ -74,7 +74,7 @@ export interface CandidateUpdateRow {
   auto_execute: boolean;
 }
 
-export interface InputRow {
+export interface InputInsert {
   suggestion_id: number;
   recovery_candidate_id: number;
   input_type: "error_code" | "error_message" | "historical_pattern";
@@ -86,7 +86,7 @@ export interface InputRow {
   source: string;
 }
 
-export interface ProvenanceRow {
+export interface ProvenanceInsert {
   suggestion_id: number;
   event_type: "created" | "input_added" | "rule_evaluated" | "action_selected" | "confidence_updated";
   details: Record<string, unknown>;
@@ -104,11 +104,11 @@ export interface EvaluationPlan {
   /** recovery_candidates.source, for recovery_suggestions_total{source}. */
   candidateSource: string;
   verdict: RuleVerdict;
-  action: ActionRow | null;
+  action: CatalogueAction | null;
   autoExecute: boolean;
   update: CandidateUpdateRow;
-  inputs: InputRow[];
-  provenance: ProvenanceRow[];
+  inputs: InputInsert[];
+  provenance: ProvenanceInsert[];
 }
 
 export interface PlanSettings {
@@ -119,7 +119,7 @@ export interface PlanSettings {
 }
 
 /** An action is requested automatically only when it is automated, needs no approval and the confidence is high enough. */
-export function shouldAutoExecute(action: ActionRow | null, confidence: number, minConfidence: number): boolean {
+export function shouldAutoExecute(action: CatalogueAction | null, confidence: number, minConfidence: number): boolean {
   return action !== null && action.is_automated && !action.requires_approval && confidence >= minConfidence;
 }
 
@@ -135,7 +135,7 @@ function historySummary(history: readonly HistoricalMatch[]) {
   return { matches: history.length, successes, success_rate: history.length ? Math.round((successes / history.length) * 10_000) / 10_000 : 0, actions };
 }
 
-export function planEvaluation(verdict: RuleVerdict, action: ActionRow | null, settings: PlanSettings): EvaluationPlan {
+export function planEvaluation(verdict: RuleVerdict, action: CatalogueAction | null, settings: PlanSettings): EvaluationPlan {
   const { candidate, entry, result, history, message } = verdict;
   const id = candidate.id;
   const errorCode = candidate.error_code ?? UNKNOWN_ERROR_CODE;
@@ -149,7 +149,7 @@ export function planEvaluation(verdict: RuleVerdict, action: ActionRow | null, s
     ingest: candidate.explain ?? {},
   };
 
-  const inputs: InputRow[] = [
+  const inputs: InputInsert[] = [
     {
       suggestion_id: id,
       recovery_candidate_id: id,
@@ -190,7 +190,7 @@ export function planEvaluation(verdict: RuleVerdict, action: ActionRow | null, s
 
   const base = { suggestion_id: id, actor: settings.actor, actor_type: "system" as const };
   const matched = result.rulesEvaluated.filter((rule) => rule.matched).map((rule) => rule.ruleId);
-  const provenance: ProvenanceRow[] = [
+  const provenance: ProvenanceInsert[] = [
     {
       ...base,
       event_type: "created",

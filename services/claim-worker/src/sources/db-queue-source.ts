@@ -1,10 +1,8 @@
 // The DB fallback queue side of the worker: claim_work (SKIP LOCKED) in batches, with or without
 // Redis, and release_stalled_work on an interval for claims whose worker died.
 import { performance } from "node:perf_hooks";
-import { type Logger, type Pool, claimWork, releaseStalledWork, type WorkItem, type ServiceMetrics } from "@m10/shared";
+import { type Logger, type Pool, claimWork, releaseStalledWork, type WorkItem, type ServiceMetrics, backoffDelayMs, type DependencyState, sleep } from "@m10/shared";
 import type { BatchProcessor } from "../batch-processor.js";
-import { retryDelayMs, type DependencyState } from "../dependency-state.js";
-import { pause } from "../pause.js";
 import type { QueueEntry } from "../queue-entry.js";
 import type { Slots } from "../slots.js";
 import type { LoopMode } from "./stream-source.js";
@@ -63,7 +61,7 @@ export function createDbQueueSource(deps: DbQueueSourceDeps): DbQueueSource {
         if (lastBatchStuck) {
           if (mode === "once") break;
           lastBatchStuck = false;
-          await pause(settings.pollIntervalMs, stop);
+          await sleep(settings.pollIntervalMs, stop);
           continue;
         }
         if (!(await deps.slots.acquire(stop))) break;
@@ -76,13 +74,13 @@ export function createDbQueueSource(deps: DbQueueSourceDeps): DbQueueSource {
           deps.slots.release();
           deps.dbState.markDown(error);
           if (mode === "once") break;
-          await pause(retryDelayMs(failures++), stop);
+          await sleep(backoffDelayMs(failures++), stop);
           continue;
         }
         if (items.length === 0) {
           deps.slots.release();
           if (mode === "once") break;
-          await pause(settings.pollIntervalMs, stop);
+          await sleep(settings.pollIntervalMs, stop);
           continue;
         }
         const claimedAt = performance.now();
@@ -97,7 +95,7 @@ export function createDbQueueSource(deps: DbQueueSourceDeps): DbQueueSource {
     async releaseStalledLoop(stop) {
       while (!stop.aborted) {
         await releaseStalledOnce();
-        await pause(settings.releaseStalledIntervalMs, stop);
+        await sleep(settings.releaseStalledIntervalMs, stop);
       }
     },
     releaseStalledOnce,

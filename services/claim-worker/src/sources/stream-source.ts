@@ -3,10 +3,8 @@
 // Every Redis error is retried with backoff, so an outage only pauses this side; a group lost
 // in a Redis restart is recreated (NOGROUP) and consumption resumes without a restart.
 import { performance } from "node:perf_hooks";
-import { type Logger, type Pool, type ServiceMetrics, reclaimStalled, readGroup, registerConsumer, type StreamMessage, archiveMovedDeadLetter, DEAD_LETTER_REASONS, moveToDeadLetter, type RedisClient, type StreamKeys } from "@m10/shared";
+import { type Logger, type Pool, type ServiceMetrics, reclaimStalled, readGroup, registerConsumer, type StreamMessage, archiveMovedDeadLetter, DEAD_LETTER_REASONS, moveToDeadLetter, type RedisClient, type StreamKeys, backoffDelayMs, type DependencyState, sleep } from "@m10/shared";
 import type { BatchProcessor } from "../batch-processor.js";
-import { retryDelayMs, type DependencyState } from "../dependency-state.js";
-import { pause } from "../pause.js";
 import type { QueueEntry } from "../queue-entry.js";
 import type { Slots } from "../slots.js";
 
@@ -149,7 +147,7 @@ export function createStreamSource(deps: StreamSourceDeps): StreamSource {
           deps.redisState.markDown(error);
           registered = false;
           if (mode === "once") break;
-          await pause(retryDelayMs(failures++), stop);
+          await sleep(backoffDelayMs(failures++), stop);
           continue;
         }
         if (messages.length === 0) {
@@ -165,7 +163,7 @@ export function createStreamSource(deps: StreamSourceDeps): StreamSource {
     async reclaimLoop(stop, hard) {
       while (!stop.aborted) {
         await reclaimOnce(hard);
-        await pause(settings.reclaimIntervalMs, stop);
+        await sleep(settings.reclaimIntervalMs, stop);
       }
     },
     reclaimOnce,

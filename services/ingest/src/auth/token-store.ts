@@ -7,6 +7,7 @@ import { createHash, timingSafeEqual } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { z } from "zod";
 import { isRole, ROLES, type Role } from "./permissions.js";
+import { errorMessage } from "@m10/shared";
 
 export interface Principal {
   subject: string;
@@ -77,7 +78,7 @@ export function readTokenFile(file: string): Map<string, Principal> {
   try {
     parsed = JSON.parse(readFileSync(file, "utf8"));
   } catch (error) {
-    throw new TokenFileError(file, error instanceof Error ? error.message : String(error));
+    throw new TokenFileError(file, errorMessage(error));
   }
   const result = tokenFileSchema.safeParse(parsed);
   if (!result.success) {

@@ -1,19 +1,10 @@
 // Dependency checks for /ready and /health/detailed: each with its latency, never hanging.
-import { type Pool, type RedisClient, type StreamKeys, redisAnswers } from "@m10/shared";
+import { errorMessage, withTimeout, type Pool, type RedisClient, type StreamKeys, redisAnswers } from "@m10/shared";
 
 export interface DependencyCheck {
   ok: boolean;
   latency_ms: number;
   error?: string;
-}
-
-function withTimeout<T>(work: Promise<T>, timeoutMs: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
-    timer.unref();
-  });
-  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
 }
 
 const elapsedMs = (start: bigint) => Math.round((Number(process.hrtime.bigint() - start) / 1e6) * 100) / 100;
@@ -22,12 +13,10 @@ export async function checkPostgres(pool: Pool, timeoutMs: number): Promise<Depe
   const start = process.hrtime.bigint();
   try {
     // The pool query may still be waiting for a connection after the timeout; it settles on its own.
-    const query = pool.query("SELECT 1");
-    query.catch(() => undefined);
-    await withTimeout(query, timeoutMs);
+    await withTimeout(pool.query("SELECT 1"), timeoutMs, "SELECT 1");
     return { ok: true, latency_ms: elapsedMs(start) };
   } catch (error) {
-    return { ok: false, latency_ms: elapsedMs(start), error: error instanceof Error ? error.message : String(error) };
+    return { ok: false, latency_ms: elapsedMs(start), error: errorMessage(error) };
   }
 }
 
@@ -48,7 +37,7 @@ export async function queueDepths(pool: Pool, redis: RedisClient | undefined, ke
   const streamLength = async () => {
     if (!redis || redis.status !== "ready") return null;
     try {
-      return await withTimeout(redis.xlen(keys.stream), timeoutMs);
+      return await withTimeout(redis.xlen(keys.stream), timeoutMs, "XLEN");
     } catch {
       return null;
     }
@@ -56,8 +45,7 @@ export async function queueDepths(pool: Pool, redis: RedisClient | undefined, ke
   const dbDepth = async () => {
     try {
       const query = pool.query<{ depth: number }>("SELECT count(*) AS depth FROM m10_recovery.work_queue WHERE processed_at IS NULL");
-      query.catch(() => undefined);
-      const { rows } = await withTimeout(query, timeoutMs);
+      const { rows } = await withTimeout(query, timeoutMs, "work_queue depth");
       return rows[0]?.depth ?? 0;
     } catch {
       return null;

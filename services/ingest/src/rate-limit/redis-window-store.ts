@@ -29,6 +29,7 @@ export interface WindowStoreOptions {
   redis: RedisClient;
   windowMs: number;
   onError: (group: string, error: Error) => void;
+  onSuccess: () => void;
 }
 
 /** The group is the part of the key before the first ":" (see keyGenerator in register.ts). */
@@ -48,7 +49,10 @@ export function redisWindowStore(options: WindowStoreOptions) {
   return class RedisWindowStore {
     incr(key: string, callback: IncrCallback, timeWindow?: number): void {
       command.m10RateLimitWindow(`${RATE_LIMIT_PREFIX}${key}`, timeWindow ?? options.windowMs).then(
-        ([current, ttl]) => callback(null, { current, ttl }),
+        ([current, ttl]) => {
+          options.onSuccess();
+          callback(null, { current, ttl });
+        },
         (error: unknown) => {
           const failure = error instanceof Error ? error : new Error(String(error));
           options.onError(groupOfKey(key), failure);

@@ -1,7 +1,7 @@
 // Per-tenant rate limits by route group (ingest, recovery, pins), on Redis, failing open.
 import rateLimit from "@fastify/rate-limit";
 import type { FastifyInstance, FastifyRequest } from "fastify";
-import type { Logger, RedisClient, ServiceMetrics } from "@m10/shared";
+import type { DependencyState, Logger, RedisClient, ServiceMetrics } from "@m10/shared";
 import { RateLimitedError } from "../errors.js";
 import { groupOfKey, redisWindowStore } from "./redis-window-store.js";
 
@@ -20,6 +20,8 @@ export interface RateLimitOptions {
   windowMs: number;
   max: Readonly<Record<RouteGroup, number>>;
   logger: Logger;
+  /** Marked down while the limits fail open (logged once per outage), up when a check succeeds. */
+  redisState: DependencyState;
   metrics: Pick<ServiceMetrics<"ingest">, "m10RateLimitBlockedTotal" | "m10RateLimitFailOpenTotal">;
 }
 
@@ -28,12 +30,7 @@ export function rateLimitSubject(request: FastifyRequest): string {
   return request.principal ? `tenant:${request.principal.tenant}` : `ip:${request.ip}`;
 }
 
-/** While Redis is down every request fails open: log the first failure, then one summary per interval. */
-const FAIL_OPEN_LOG_INTERVAL_MS = 10_000;
-
 export async function registerRateLimits(app: FastifyInstance, options: RateLimitOptions): Promise<void> {
-  let lastFailOpenLog = 0;
-  let suppressed = 0;
   const groupOf = (request: FastifyRequest): RouteGroup | undefined => request.routeOptions.config.routeGroup;
   await app.register(rateLimit, {
     global: true,
@@ -48,15 +45,9 @@ export async function registerRateLimits(app: FastifyInstance, options: RateLimi
       windowMs: options.windowMs,
       onError: (group, error) => {
         options.metrics.m10RateLimitFailOpenTotal.inc({ route_group: group });
-        const now = Date.now();
-        if (now - lastFailOpenLog < FAIL_OPEN_LOG_INTERVAL_MS) {
-          suppressed++;
-          return;
-        }
-        options.logger.warn({ route_group: group, err: error.message, suppressed_since_last: suppressed }, "rate_limit.fail_open");
-        lastFailOpenLog = now;
-        suppressed = 0;
+        options.redisState.markDown(error);
       },
+      onSuccess: () => options.redisState.markUp(),
     }),
     onExceeded: (request, key) => {
       options.metrics.m10RateLimitBlockedTotal.inc({ route_group: groupOfKey(key) });
