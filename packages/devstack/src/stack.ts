@@ -30,7 +30,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   ];
   const started: DevServer[] = [];
   try {
-    const postgres = await createPostgres({ dir: join(options.dir, "postgres"), port: pgPort, ephemeral: options.ephemeral, ...(options.database ? { database: options.database } : {}) });
+    const postgres = await createPostgres({ dir: join(options.dir, "postgres"), port: pgPort, ephemeral: options.ephemeral, database: options.database });
     started.push(postgres);
     const redis = await createRedis({ dir: join(options.dir, "redis"), port: redisPort, durable: !options.ephemeral });
     started.push(redis);

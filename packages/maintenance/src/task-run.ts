@@ -51,7 +51,7 @@ export async function runMaintenanceTask(
   const { name, logger } = options;
   const started = performance.now();
   const elapsed = () => round3((performance.now() - started) / 1000);
-  const supervision = { timeoutMs: options.timeoutSeconds * 1000, ...(options.signal ? { signal: options.signal } : {}), ...(options.graceMs !== undefined ? { graceMs: options.graceMs } : {}) };
+  const supervision = { timeoutMs: options.timeoutSeconds * 1000, signal: options.signal, graceMs: options.graceMs };
   logger.info({ task: name, lockName: options.lockName, dryRun: options.dryRun }, "task.started");
 
   let result: TaskResult;
@@ -68,7 +68,7 @@ export async function runMaintenanceTask(
           holder: options.holder,
           ttlSeconds: options.ttlSeconds,
           logger,
-          ...(options.observer ? { observer: options.observer } : {}),
+          observer: options.observer,
         },
         work,
       );

@@ -1,6 +1,6 @@
 // PREDECESSOR_BEHAVIOR §2.4 step 4: the suggestion text a candidate gets at ingest.
 import { describe, expect, it } from "vitest";
-import { defaultSuggestionFor, PENDING_EVALUATION_CONFIDENCE } from "../src/index.js";
+import { defaultSuggestionFor, PENDING_EVALUATION_CONFIDENCE } from "../src/default-suggestion.js";
 
 describe("defaultSuggestionFor", () => {
   it.each([

@@ -1,13 +1,11 @@
 // The engine around the rules: ranking, aggregation, failures, suggestion text and explain.
 import { describe, expect, it } from "vitest";
-import {
-  DEFAULT_RULES,
-  customRule,
-  errorCodeRule,
-  evaluate,
-  occurrenceThresholdRule,
-  type HistoricalMatch,
-} from "../src/index.js";
+import { DEFAULT_RULES } from "../src/default-rules.js";
+import { evaluate } from "../src/evaluate.js";
+import { customRule } from "../src/rules/custom-rule.js";
+import { errorCodeRule } from "../src/rules/error-code-rule.js";
+import { occurrenceThresholdRule } from "../src/rules/occurrence-threshold-rule.js";
+import { type HistoricalMatch } from "../src/types.js";
 
 const retryOk: HistoricalMatch = { actionCode: "retry_exponential", succeeded: true };
 

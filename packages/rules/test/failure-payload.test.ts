@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { failureFields } from "../src/index.js";
+import { failureFields } from "../src/failure-payload.js";
 
 describe("failureFields", () => {
   it("reads error_type and raw", () => {

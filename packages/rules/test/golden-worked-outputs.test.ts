@@ -1,6 +1,8 @@
 // PREDECESSOR_BEHAVIOR §5.6 "Worked outputs from the real code": every one, pinned.
 import { describe, expect, it } from "vitest";
-import { DEFAULT_RULES, evaluate, type HistoricalMatch, type RuleContext } from "../src/index.js";
+import { DEFAULT_RULES } from "../src/default-rules.js";
+import { evaluate } from "../src/evaluate.js";
+import { type HistoricalMatch, type RuleContext } from "../src/types.js";
 
 interface GoldenCase {
   name: string;

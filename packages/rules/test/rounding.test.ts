@@ -1,6 +1,6 @@
 // Expected values are CPython 3.11's round(x, 4).
 import { describe, expect, it } from "vitest";
-import { roundHalfEven } from "../src/index.js";
+import { roundHalfEven } from "../src/rounding.js";
 
 describe("roundHalfEven", () => {
   it.each([

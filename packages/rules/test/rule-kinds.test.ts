@@ -1,17 +1,14 @@
 // Each rule kind on its own, including the predecessor's unit-test scenarios (PREDECESSOR_OPS test table).
 import { describe, expect, it } from "vitest";
-import {
-  compositeRule,
-  customRule,
-  errorCodeRule,
-  evaluateRule,
-  historicalPatternRule,
-  occurrenceThresholdRule,
-  resolveContext,
-  skillSpecificRule,
-  type HistoricalMatch,
-  type RuleContext,
-} from "../src/index.js";
+import { resolveContext } from "../src/context.js";
+import { evaluateRule } from "../src/evaluate-rule.js";
+import { compositeRule } from "../src/rules/composite-rule.js";
+import { customRule } from "../src/rules/custom-rule.js";
+import { errorCodeRule } from "../src/rules/error-code-rule.js";
+import { historicalPatternRule } from "../src/rules/historical-pattern-rule.js";
+import { occurrenceThresholdRule } from "../src/rules/occurrence-threshold-rule.js";
+import { skillSpecificRule } from "../src/rules/skill-specific-rule.js";
+import { type HistoricalMatch, type RuleContext } from "../src/types.js";
 
 const ctx = (context: RuleContext) => resolveContext(context);
 const outcome = (actionCode: string | null, succeeded: boolean): HistoricalMatch => ({ actionCode, succeeded });

@@ -3,7 +3,7 @@
 //   hashlib.sha256(f"{t}:{str(raw).lower().strip()[:500]}".encode()).hexdigest()[:16]
 import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { errorSignature, normalizeErrorMessage } from "../src/index.js";
+import { errorSignature, normalizeErrorMessage } from "../src/signature.js";
 
 describe("normalizeErrorMessage", () => {
   it("lower-cases and strips surrounding whitespace", () => {

@@ -1,6 +1,7 @@
 // The snake_case shapes of POST /evaluate and the rules_evaluated jsonb column.
 import { describe, expect, it } from "vitest";
-import { evaluate, rulesEvaluatedJson, toEvaluateResponse } from "../src/index.js";
+import { evaluate } from "../src/evaluate.js";
+import { rulesEvaluatedJson, toEvaluateResponse } from "../src/wire-format.js";
 
 describe("wire format", () => {
   it("writes rules_evaluated in the predecessor's RuleResult shape, one entry per rule", () => {

@@ -39,7 +39,7 @@ export function createProcessor(deps: ProcessorDeps): Processor {
   let last: BatchReport | undefined;
 
   const runOnce = async (signal?: AbortSignal): Promise<BatchReport> => {
-    const report = await engine.runBatch({ batchSize: deps.batchSize, concurrency: deps.concurrency, ...(signal ? { signal } : {}) });
+    const report = await engine.runBatch({ batchSize: deps.batchSize, concurrency: deps.concurrency, signal });
     last = report;
     if (report.claimed > 0) logger.info(report, "outbox.batch_done");
     return report;

@@ -196,8 +196,8 @@ export function planEvaluation(verdict: RuleVerdict, action: CatalogueAction | n
       event_type: "created",
       details: {
         queue: entry.source,
-        ...(entry.messageId ? { message_id: entry.messageId } : {}),
-        ...(entry.work ? { work_id: entry.work.workId } : {}),
+        message_id: entry.messageId || undefined,
+        work_id: entry.work?.workId,
         ...(entry.deliveries !== null ? { deliveries: entry.deliveries } : {}),
         failure_match_id: candidate.failure_match_id,
         candidate_source: candidate.source,
