@@ -130,6 +130,17 @@ export function defaultRoutingFile(): RoutingFile {
 }
 
 /** Reads and validates the routing configuration: OUTBOX_ROUTES_FILE, else OUTBOX_ROUTES_JSON, else the NATS default. */
+/** loadRoutingConfig for a process's start-up: an invalid file is reported on stderr and the process exits 2. */
+export function loadRoutingOrExit(sources: RoutingSources, program: string): RoutingConfig {
+  try {
+    return loadRoutingConfig(sources);
+  } catch (error) {
+    if (!(error instanceof RoutingConfigError)) throw error;
+    process.stderr.write(`${program}: ${error.message}\n`);
+    process.exit(2);
+  }
+}
+
 export function loadRoutingConfig(sources: RoutingSources, readFile: (path: string) => string = (path) => readFileSync(path, "utf8")): RoutingConfig {
   if (sources.OUTBOX_ROUTES_FILE) {
     let text: string;

@@ -1,5 +1,5 @@
 import { createDeliveryEngine, type BatchReport, type DeliveryEngineDeps } from "@m10/delivery";
-import { isDatabaseUnavailable, sleep } from "@m10/shared";
+import { isDatabaseUnavailable, sleep, type Logger } from "@m10/shared";
 
 export interface ProcessorDeps extends DeliveryEngineDeps {
   batchSize: number;
@@ -74,4 +74,24 @@ export function createProcessor(deps: ProcessorDeps): Processor {
     },
     close: () => engine.close(),
   };
+}
+
+/**
+ * The process's delivery work: with `once`, one batch whose report goes to stdout (exit code 1 when
+ * an attempt failed); otherwise the loop until `signal` aborts. Resolves the exit code once the
+ * once-batch is done, or at once for the loop (whose end `loopDone` reports).
+ */
+export async function runDelivery(
+  processor: Processor,
+  options: { once: boolean; signal: AbortSignal; logger: Logger },
+): Promise<{ exitCode: number; loopDone: Promise<unknown> }> {
+  if (!options.once) return { exitCode: 0, loopDone: processor.run(options.signal) };
+  try {
+    const report = await processor.runOnce(options.signal);
+    process.stdout.write(`${JSON.stringify(report)}\n`);
+    return { exitCode: report.failed > 0 || report.completionErrors > 0 ? 1 : 0, loopDone: Promise.resolve() };
+  } catch (error) {
+    options.logger.error({ err: error }, "outbox.batch_failed");
+    return { exitCode: 1, loopDone: Promise.resolve() };
+  }
 }
