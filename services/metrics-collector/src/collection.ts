@@ -3,8 +3,9 @@
  * database gauges and the other way round. A pass never throws; a failed source is recorded with
  * its error.
  */
-import type { DatabaseGauges } from "./postgres-source.js";
-import type { StreamGauges } from "./redis-source.js";
+import type { MetricsCollectorConfig, Pool, RedisClient, StreamKeys } from "@m10/shared";
+import { readDatabaseGauges, type DatabaseGauges } from "./postgres-source.js";
+import { readStreamGauges, type StreamGauges } from "./redis-source.js";
 
 export const SOURCES = ["postgres", "redis"] as const;
 export type SourceName = (typeof SOURCES)[number];
@@ -22,6 +23,21 @@ export interface Collection {
 export interface Sources {
   postgres: () => Promise<DatabaseGauges>;
   redis: () => Promise<StreamGauges>;
+}
+
+/** The two sources of a collector process, read with the configured windows and limits. */
+export function collectorSources(config: MetricsCollectorConfig, pool: Pool, redis: RedisClient, keys: StreamKeys): Sources {
+  return {
+    postgres: () => readDatabaseGauges(pool),
+    redis: () =>
+      readStreamGauges(redis, {
+        keys,
+        activeWithinMs: config.M10_METRICS_CONSUMER_ACTIVE_SECONDS * 1000,
+        claimIdleMs: config.M10_CLAIM_IDLE_MS,
+        pendingScanLimit: config.M10_METRICS_PENDING_SCAN_LIMIT,
+        connectWaitMs: 2_000,
+      }),
+  };
 }
 
 async function settle<T>(read: () => Promise<T>): Promise<SourceResult<T>> {

@@ -13,13 +13,11 @@ import {
   streamKeys,
 } from "@m10/shared";
 import { parseCli } from "./cli.js";
-import type { Sources } from "./collection.js";
+import { collectorSources } from "./collection.js";
 import { runCollectorLoop } from "./collector-loop.js";
 import { createCollectorStatus } from "./collector-status.js";
 import { createGaugeRecorder } from "./gauge-recorder.js";
 import { collectOnce } from "./once.js";
-import { readDatabaseGauges } from "./postgres-source.js";
-import { readStreamGauges } from "./redis-source.js";
 
 const cli = parseCli(process.argv);
 const config = loadConfigOrExit(metricsCollectorConfigSchema, "m10-metrics-collector");
@@ -38,17 +36,7 @@ const closeClients = async () => {
   await pool.end();
 };
 
-const sources: Sources = {
-  postgres: () => readDatabaseGauges(pool),
-  redis: () =>
-    readStreamGauges(redis, {
-      keys,
-      activeWithinMs: config.M10_METRICS_CONSUMER_ACTIVE_SECONDS * 1000,
-      claimIdleMs: config.M10_CLAIM_IDLE_MS,
-      pendingScanLimit: config.M10_METRICS_PENDING_SCAN_LIMIT,
-      connectWaitMs: 2_000,
-    }),
-};
+const sources = collectorSources(config, pool, redis, keys);
 
 if (cli.once) {
   const { registry, metrics } = createMetrics("metrics-collector", { defaultMetrics: false });

@@ -3,6 +3,6 @@ export { type ClaimWorkerConfig, claimWorkerConfigSchema } from "./claim-worker.
 export { databaseEnv, redisEnv } from "./common.js";
 export { describeEnv, env, formatEnvDocs, loadConfigOrExit, parseEnv } from "./env.js";
 export { type IngestConfig, ingestConfigSchema } from "./ingest.js";
-export { metricsCollectorConfigSchema } from "./metrics-collector.js";
+export { metricsCollectorConfigSchema, type MetricsCollectorConfig } from "./metrics-collector.js";
 export { maintenanceEnv, type MaintenanceSettings, type OrchestratorConfig, orchestratorConfigSchema } from "./orchestrator.js";
 export { type OutboxDeliveryConfig, outboxDeliveryEnv, outboxProcessorConfigSchema } from "./outbox-processor.js";
