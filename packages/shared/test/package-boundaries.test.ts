@@ -7,7 +7,9 @@ import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
-const WORKSPACE_DIRS = ["packages", "services"].flatMap((group) => readdirSync(join(ROOT, group)).map((name) => join(group, name))).concat(["migrations", "bench"]);
+const WORKSPACE_DIRS = ["packages", "services"]
+  .flatMap((group) => readdirSync(join(ROOT, group)).map((name) => join(group, name)))
+  .concat(["migrations", "bench", "."]);
 
 interface Manifest {
   dir: string;
@@ -63,7 +65,9 @@ describe("package boundaries", () => {
   });
 
   it("no file imports another package's internal file or leaves its own package by a relative path", () => {
-    const violations = manifests.flatMap((pkg) =>
+    const violations = manifests
+      .filter((pkg) => pkg.dir !== ".")
+      .flatMap((pkg) =>
       sourceFiles(join(ROOT, pkg.dir)).flatMap((file) =>
         importsOf(file).flatMap((specifier) => {
           const why = boundaryViolation(pkg, file, specifier);
@@ -92,6 +96,15 @@ describe("package boundaries", () => {
         .map((dep) => `${m.name} -> ${dep}`);
     });
     expect(upward).toEqual([]);
+  });
+
+  it("takes every external dependency's version from the workspace catalog, so no two packages drift apart", () => {
+    const pinnedElsewhere = manifests.flatMap((m) =>
+      Object.entries({ ...m.dependencies, ...m.devDependencies })
+        .filter(([name, version]) => !name.startsWith("@m10/") && version !== "catalog:")
+        .map(([name, version]) => `${m.name}: ${name}@${version}`),
+    );
+    expect(pinnedElsewhere).toEqual([]);
   });
 
   it("@m10/shared carries no delivery dependencies", () => {
