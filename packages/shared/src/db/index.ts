@@ -38,6 +38,7 @@ export {
   findUnqueuedCandidates,
 } from "./evaluation-state.js";
 export { type ActiveLock, type BacklogGauges, readActiveLocks, readBacklogGauges, readMatviewFreshness, type MatviewSuccessAge } from "./gauges.js";
+export { healthCheckCounts, type HealthCheckCounts } from "./health-check.js";
 export { acquireLock, cleanupExpiredLocks, extendLock, listLocks, lockHolder, type LockRow, releaseLock } from "./locks.js";
 export {
   matviewFreshness,
@@ -59,12 +60,17 @@ export {
   type OutboxDeadLetterReason,
   type OutboxEvent,
   outboxEventsInRetry,
+  outboxEventState,
+  type OutboxEventState,
+  outboxHealthCounts,
+  type OutboxHealthCounts,
   outboxLagSeconds,
   outboxStatusOverview,
   outboxTotals,
   recentOutboxFailures,
   releaseOutboxClaims,
   resetStuckOutboxEvents,
+  retryOutboxEvent,
 } from "./outbox.js";
 export { createPool, type Pool, type Queryable } from "./pool.js";
 export { insertRbacAudit, type RbacAuditEntry } from "./rbac-audit.js";
