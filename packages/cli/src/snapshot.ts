@@ -6,6 +6,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { createReadStream, existsSync } from "node:fs";
 import { appendFile, mkdir, stat } from "node:fs/promises";
 import { join } from "node:path";
+import { outboxTotals } from "@m10/shared";
 import pg from "pg";
 
 export class PgToolError extends Error {
@@ -128,7 +129,7 @@ export async function verifySnapshot(options: { databaseUrl: string; file: strin
       const check = new pg.Client({ connectionString: withDatabase(options.databaseUrl, scratch) });
       await check.connect();
       try {
-        result.outbox_rows = Number((await check.query<{ n: string }>("SELECT COUNT(*) AS n FROM m10_recovery.outbox")).rows[0]?.n ?? 0);
+        result.outbox_rows = (await outboxTotals(check)).total;
       } finally {
         await check.end();
       }

@@ -8,7 +8,7 @@
 //      dead_letter_archive and only the ones copied are deleted from the stream.
 // The predecessor's reconcile_dl read XPENDING's summary as a list and did nothing (D6).
 import type { Logger } from "pino";
-import { type MaintenanceSettings, archiveDeadLetter, type Queryable, acknowledge, fieldsToRecord, isNoGroupError, parseCandidateId, listDeadLetters, type DeadLetterEntry, type RedisClient, type StreamKeys } from "@m10/shared";
+import { type MaintenanceSettings, archiveDeadLetterEntry, type Queryable, acknowledge, fieldsToRecord, isNoGroupError, parseCandidateId, listDeadLetters, type DeadLetterEntry, type RedisClient, type StreamKeys } from "@m10/shared";
 import { MaintenanceTaskError } from "./task-run.js";
 
 export type DlReconcileDetails = {
@@ -42,23 +42,6 @@ export class RedisNotConfiguredError extends Error {
     super("Redis is not configured (REDIS_URL)");
     this.name = "RedisNotConfiguredError";
   }
-}
-
-/** archive_dead_letter for an entry read from the dead-letter stream (idempotent by its id). */
-export async function archiveDeadLetterEntry(db: Queryable, keys: StreamKeys, entry: DeadLetterEntry, archivedBy: string): Promise<number> {
-  return archiveDeadLetter(db, {
-    dlMsgId: entry.id,
-    originalMsgId: entry.originalMsgId ?? entry.id,
-    candidateId: entry.candidateId,
-    failureMatchId: entry.failureMatchId,
-    payload: entry.fields,
-    reason: entry.reason ?? "unknown",
-    reclaimCount: 0,
-    deadLetteredAt: entry.deadLetteredAt && !Number.isNaN(Date.parse(entry.deadLetteredAt)) ? entry.deadLetteredAt : null,
-    archivedBy,
-    streamName: keys.deadLetter,
-    streamMsgId: entry.id,
-  });
 }
 
 /** One page of the pending list (XPENDING extended form), oldest first, after `afterId`. */

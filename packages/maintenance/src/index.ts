@@ -5,7 +5,7 @@ export { TASK_ALIASES, TASK_NAMES, parseTaskList, UnknownTaskError, type TaskNam
 export { lockTtlSeconds, ORCHESTRATOR_LEADER_LOCK, TASK_LOCKS } from "./locks.js";
 export { describeHolder, LockLostError, runExclusive, TaskTimeoutError, type LockObserver } from "./runner.js";
 export { MaintenanceTaskError, runMaintenanceTask, type TaskResult } from "./task-run.js";
-export { archiveDeadLetterEntry, reconcileDeadLetters } from "./dl-reconcile.js";
+export { reconcileDeadLetters } from "./dl-reconcile.js";
 export { refreshStaleMatviews } from "./matview-refresh.js";
 export { createOutboxTask, type OutboxTask } from "./outbox-process.js";
 export { runRetention, RETENTION_JOB_NAMES, type RetentionJobResult } from "./retention.js";

@@ -1,7 +1,8 @@
 import { createTestDatabase, type TestDatabase } from "@m10/devstack/testing";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { publishOutbox, publishOutboxMany } from "../src/outbox/index.js";
+import { createMetrics, type ServiceMetrics } from "../src/observability/metrics.js";
+import { countPublishedOutboxEvents, publishOutbox, publishOutboxMany, withOutboxTransaction } from "../src/outbox/index.js";
 
 let db: TestDatabase;
 let pool: pg.Pool;
@@ -40,5 +41,44 @@ describe("publishing outbox events", () => {
     } finally {
       client.release();
     }
+  });
+});
+
+describe("counting published outbox events", () => {
+  const published = async (metrics: ServiceMetrics<"m10ctl">, eventType: string) =>
+    (await metrics.m10OutboxPublishedTotal.get()).values.find((v) => v.labels.event_type === eventType)?.value ?? 0;
+
+  it("counts each event by aggregate and event type", async () => {
+    const { metrics } = createMetrics("m10ctl", { defaultMetrics: false });
+    countPublishedOutboxEvents(metrics, [
+      { aggregateType: "recovery_candidate", aggregateId: "1", eventType: "recovery.approved", payload: {} },
+      { aggregateType: "recovery_candidate", aggregateId: "2", eventType: "recovery.approved", payload: {} },
+    ]);
+    expect(await published(metrics, "recovery.approved")).toBe(2);
+    expect((await metrics.m10OutboxPublishedTotal.get()).values[0]?.labels).toEqual({ aggregate_type: "recovery_candidate", event_type: "recovery.approved" });
+  });
+
+  it("withOutboxTransaction counts what it published once the transaction committed", async () => {
+    const { metrics } = createMetrics("m10ctl", { defaultMetrics: false });
+    const id = await withOutboxTransaction(pool, metrics, async (_client, publish) => {
+      const eventId = await publish({ aggregateType: "recovery_candidate", aggregateId: "c1", eventType: "committed.event", payload: { a: 1 } });
+      expect(await published(metrics, "committed.event")).toBe(0);
+      return eventId;
+    });
+    expect(await published(metrics, "committed.event")).toBe(1);
+    expect((await pool.query("SELECT payload FROM m10_recovery.outbox WHERE id = $1", [id])).rows).toEqual([{ payload: { a: 1 } }]);
+  });
+
+  it("withOutboxTransaction counts nothing when the transaction rolls back", async () => {
+    const { metrics } = createMetrics("m10ctl", { defaultMetrics: false });
+    let id = 0;
+    await expect(
+      withOutboxTransaction(pool, metrics, async (_client, publish) => {
+        id = await publish({ aggregateType: "recovery_candidate", aggregateId: "r1", eventType: "rolled.event", payload: {} });
+        throw new Error("state change failed");
+      }),
+    ).rejects.toThrow("state change failed");
+    expect(await published(metrics, "rolled.event")).toBe(0);
+    expect((await pool.query("SELECT 1 FROM m10_recovery.outbox WHERE id = $1", [id])).rowCount).toBe(0);
   });
 });

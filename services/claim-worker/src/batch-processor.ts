@@ -2,7 +2,7 @@
 // are acknowledged (XACK + XDEL, only after the commit), work_queue rows of failed candidates are
 // retried or dead-lettered, busy ones are given back, and the metrics are written.
 import { performance } from "node:perf_hooks";
-import { type Logger, archiveDeadLetter, type Pool, withTransaction, completeWork, completeWorkMany, markWorkDeadLettered, releaseWorkClaims, type ServiceMetrics, acknowledge, DEAD_LETTER_REASONS, type RedisClient, type StreamKeys } from "@m10/shared";
+import { type Logger, archiveDeadLetter, countPublishedOutboxEvents, type Pool, withTransaction, completeWork, completeWorkMany, markWorkDeadLettered, releaseWorkClaims, type ServiceMetrics, acknowledge, DEAD_LETTER_REASONS, type RedisClient, type StreamKeys } from "@m10/shared";
 import type { CandidateOutcome, Evaluator } from "./evaluation/evaluate-entries.js";
 import type { QueueEntry, QueueSource } from "./queue-entry.js";
 
@@ -139,9 +139,7 @@ export function createBatchProcessor(deps: BatchProcessorDeps): BatchProcessor {
         metrics.recoverySuggestionsTotal.inc({ source: outcome.plan.candidateSource, decision: outcome.plan.autoExecute ? "action_requested" : "pending" });
         metrics.recoverySuggestionsLatencySeconds.observe(evaluation.computeSecondsPerCandidate);
       }
-      for (const event of evaluation.events) {
-        metrics.m10OutboxPublishedTotal.inc({ aggregate_type: event.aggregateType, event_type: event.eventType });
-      }
+      countPublishedOutboxEvents(metrics, evaluation.events);
       for (const [candidateId, outcome] of outcomes) {
         if (outcome.status === "failed") logger.warn({ err: outcome.error, candidateId, source }, "evaluation.failed");
       }

@@ -1,6 +1,7 @@
 // What every route plugin needs, decorated onto the Fastify instance once as `app.m10`.
 import type { IngestConfig, Logger, M10Metrics, Pool, RedisClient, ServiceMetrics, StreamKeys } from "@m10/shared";
 import type { AuditDenial } from "./auth/rbac.js";
+import type { CandidateService } from "./candidates/candidate-service.js";
 import type { EvaluationEnqueuer } from "./ingest/evaluation-enqueuer.js";
 import type { IngestService } from "./ingest/ingest-service.js";
 import type { SourceLabel } from "./ingest/source-label.js";
@@ -14,6 +15,7 @@ export interface AppContext {
   metrics: ServiceMetrics<"ingest">;
   registry: M10Metrics<"ingest">["registry"];
   ingest: IngestService;
+  candidates: CandidateService;
   enqueuer: EvaluationEnqueuer;
   sourceLabel: SourceLabel;
   rbac: { enforce: boolean; audit: AuditDenial };

@@ -8,6 +8,7 @@ import type { AppContext } from "./app-context.js";
 import { parsePermissionList } from "./auth/permissions.js";
 import { registerRbac } from "./auth/rbac.js";
 import { loadTokenStore, type TokenStore } from "./auth/token-store.js";
+import { CandidateService } from "./candidates/candidate-service.js";
 import { InFlightHandlers, registerInFlightTracking } from "./http/in-flight.js";
 import { registerJsonBodyParser } from "./http/json-body-parser.js";
 import { registerProblemHandler } from "./http/problem-handler.js";
@@ -90,6 +91,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     enqueuer,
     sourceLabel,
     ingest: new IngestService({ pool, enqueuer, metrics, sourceLabel }),
+    candidates: new CandidateService({ pool, metrics }),
     rbac: { enforce: config.RBAC_ENFORCE, audit },
   };
   app.decorate("m10", context);

@@ -88,6 +88,8 @@ describe("GET /api/v1/recovery/candidates/{id}", () => {
 describe("PATCH /api/v1/recovery/candidates/{id}", () => {
   it("records an execution outcome with a provenance row and an outbox event in one transaction", async () => {
     const id = await newCandidate();
+    const published = () => metricValue(t.metrics, "m10_outbox_published_total", { event_type: "recovery.outcome_reported" });
+    const publishedBefore = await published();
     const response = await t.app.inject({
       method: "PATCH",
       url: `/api/v1/recovery/candidates/${id}`,
@@ -109,6 +111,7 @@ describe("PATCH /api/v1/recovery/candidates/{id}", () => {
     expect(provenance.rows).toEqual([{ event_type: "success", actor: "machine", actor_type: "agent", action_id: 1, details: { execution_status: "succeeded", note: "retried" } }]);
     const outbox = await t.pool.query("SELECT event_type, payload FROM m10_recovery.outbox WHERE aggregate_type = 'recovery_candidate' AND aggregate_id = $1", [String(id)]);
     expect(outbox.rows).toEqual([{ event_type: "recovery.outcome_reported", payload: expect.objectContaining({ candidate_id: id, execution_status: "succeeded" }) }]);
+    expect(await published()).toBe(publishedBefore + 1);
   });
 
   it("maps executing to an executed provenance event and failed to failure", async () => {
@@ -121,6 +124,8 @@ describe("PATCH /api/v1/recovery/candidates/{id}", () => {
 
   it("answers 400 with no updates, an invalid status or an unknown action, and 404 for an unknown candidate", async () => {
     const id = await newCandidate();
+    const published = () => metricValue(t.metrics, "m10_outbox_published_total", { event_type: "recovery.outcome_reported" });
+    const publishedBefore = await published();
     const none = await t.app.inject({ method: "PATCH", url: `/api/v1/recovery/candidates/${id}`, headers: machine, payload: { note: "only a note" } });
     expect(none.statusCode).toBe(400);
     expect(none.json().code).toBe("no_updates");
@@ -132,6 +137,8 @@ describe("PATCH /api/v1/recovery/candidates/{id}", () => {
     expect(unknownAction.json()).toMatchObject({ code: "unknown_action", field: "selected_action_id" });
     const missing = await t.app.inject({ method: "PATCH", url: "/api/v1/recovery/candidates/999999", headers: machine, payload: { execution_status: "failed" } });
     expect(missing.statusCode).toBe(404);
+    // Rolled back or never written: not published, not counted.
+    expect(await published()).toBe(publishedBefore);
   });
 });
 
@@ -139,6 +146,7 @@ describe("POST /api/v1/recovery/approve and DELETE /candidates/{id}", () => {
   it("records an approval with audit row, provenance row, outbox event and metric", async () => {
     const id = await newCandidate();
     const before = await metricValue(t.metrics, "recovery_approvals_total", { decision: "approved" });
+    const publishedBefore = await metricValue(t.metrics, "m10_outbox_published_total", { aggregate_type: "recovery_candidate", event_type: "recovery.approved" });
     const response = await t.app.inject({
       method: "POST",
       url: "/api/v1/recovery/approve",
@@ -154,6 +162,7 @@ describe("POST /api/v1/recovery/approve and DELETE /candidates/{id}", () => {
     const outbox = await t.pool.query("SELECT event_type FROM m10_recovery.outbox WHERE aggregate_id = $1", [String(id)]);
     expect(outbox.rows).toEqual([{ event_type: "recovery.approved" }]);
     expect(await metricValue(t.metrics, "recovery_approvals_total", { decision: "approved" })).toBe(before + 1);
+    expect(await metricValue(t.metrics, "m10_outbox_published_total", { aggregate_type: "recovery_candidate", event_type: "recovery.approved" })).toBe(publishedBefore + 1);
   });
 
   it("defaults approved_by to the token's subject and answers 404 / 400 for unknown candidates and decisions", async () => {

@@ -1,37 +1,48 @@
-import { listArchivedDeadLetters, findReplay, parseDeadLetterEntry, readDeadLetter } from "@m10/shared";
+import {
+  DEAD_LETTER_HANDLED_STATUSES,
+  deadLetterLength,
+  deadLetterReport,
+  type DeadLetterOperationsDeps,
+  type DeadLetterReplayOutcome,
+  type DeadLetterSource,
+  inspectDeadLetter,
+  listDeadLetterSources,
+  replayAllDeadLetters,
+  replayOneDeadLetter,
+  resolveDeadLetter,
+} from "@m10/shared";
 import { MaintenanceTaskError } from "@m10/maintenance";
 import type { Command } from "commander";
 import { InvalidArgumentError } from "commander";
-import { context } from "../context.js";
-import {
-  archiveReport,
-  archivedDeadLetter,
-  REPLAY_OK,
-  replayOne,
-  replayReport,
-  resolveOne,
-  STREAM_ID,
-  streamEntries,
-  type ReasonCount,
-  type ReplayOutcome,
-} from "../dead-letters.js";
+import { context, type Context } from "../context.js";
 import { runLockedTask, taskExitCode, taskHeadline } from "../locked-task.js";
+import { positiveInt } from "../options.js";
 import { CommandError, EXIT_FAILED, EXIT_USAGE, type Output } from "../output.js";
 import { createProgress } from "../progress.js";
 import { keyValues, table } from "../table.js";
 
-function positiveInt(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError("must be a positive whole number");
-  return n;
+function deadLetterDeps(ctx: Context): DeadLetterOperationsDeps {
+  return {
+    // A getter: the pool (and DATABASE_URL's check) only when an operation reaches PostgreSQL.
+    get db() {
+      return ctx.db();
+    },
+    redis: () => ctx.redis(),
+    keys: ctx.keys,
+    maxLen: ctx.config.M10_STREAM_MAX_LEN,
+    actor: ctx.holder,
+    logger: ctx.logger,
+    // m10ctl has no /metrics endpoint: these counts end with the process (see context.ts).
+    metrics: ctx.metrics,
+  };
 }
 
-function source(value: string): "stream" | "archive" | "all" {
+function source(value: string): DeadLetterSource {
   if (value !== "stream" && value !== "archive" && value !== "all") throw new InvalidArgumentError("expected stream, archive or all");
   return value;
 }
 
-function replayLine(result: ReplayOutcome): string {
+function replayLine(result: DeadLetterReplayOutcome): string {
   const where = result.source ? ` (${result.source}${result.kind === "outbox" ? ", outbox event" : ""})` : "";
   const candidate = result.candidate_id !== null ? ` candidate ${result.candidate_id}` : "";
   const target = result.new_message_id ? ` -> ${result.new_message_id}` : "";
@@ -64,49 +75,45 @@ Examples:
     .option("--limit <n>", "entries of each source", positiveInt, 20)
     .option("--source <source>", "stream, archive or all", source, "all")
     .option("--reason <reason>", "archive rows with this reason only")
-    .action(async (options: { limit: number; source: "stream" | "archive" | "all"; reason?: string }) => {
-      const ctx = context();
-      const data: Record<string, unknown> = {};
-      if (options.source !== "archive") {
-        const redis = await ctx.redis();
-        const entries = (await redis.xrevrange(ctx.keys.deadLetter, "+", "-", "COUNT", options.limit)).map(([id, flat]) => parseDeadLetterEntry(id, flat));
-        data.stream = {
-          key: ctx.keys.deadLetter,
-          length: await redis.xlen(ctx.keys.deadLetter),
-          entries: entries.map((e) => ({
-            id: e.id,
-            original_msg_id: e.originalMsgId,
-            reason: e.reason,
-            dead_lettered_at: e.deadLetteredAt,
-            consumer: e.consumer,
-            candidate_id: e.candidateId,
-          })),
-        };
-      }
-      if (options.source !== "stream") {
-        const rows = await listArchivedDeadLetters(ctx.db(), { limit: options.limit, ...(options.reason ? { reason: options.reason } : {}) });
-        data.archive = {
-          rows: rows.map((r) => ({
-            id: r.id,
-            dl_msg_id: r.dl_msg_id,
-            original_msg_id: r.original_msg_id,
-            candidate_id: r.candidate_id,
-            reason: r.reason,
-            reclaim_count: r.reclaim_count,
-            dead_lettered_at: r.dead_lettered_at,
-            archived_at: r.archived_at,
-            archived_by: r.archived_by,
-          })),
-        };
-      }
+    .action(async (options: { limit: number; source: DeadLetterSource; reason?: string }) => {
+      const { stream, archive } = await listDeadLetterSources(deadLetterDeps(context()), options);
+      const data = {
+        ...(stream && {
+          stream: {
+            key: stream.key,
+            length: stream.length,
+            entries: stream.entries.map((e) => ({
+              id: e.id,
+              original_msg_id: e.originalMsgId,
+              reason: e.reason,
+              dead_lettered_at: e.deadLetteredAt,
+              consumer: e.consumer,
+              candidate_id: e.candidateId,
+            })),
+          },
+        }),
+        ...(archive && {
+          archive: {
+            rows: archive.rows.map((r) => ({
+              id: r.id,
+              dl_msg_id: r.dl_msg_id,
+              original_msg_id: r.original_msg_id,
+              candidate_id: r.candidate_id,
+              reason: r.reason,
+              reclaim_count: r.reclaim_count,
+              dead_lettered_at: r.dead_lettered_at,
+              archived_at: r.archived_at,
+              archived_by: r.archived_by,
+            })),
+          },
+        }),
+      };
       output().result(data, () => {
         const parts: string[] = [];
-        const stream = data.stream as { key: string; length: number; entries: { id: string; original_msg_id: string | null; reason: string | null; dead_lettered_at: string | null; candidate_id: number | null }[] } | undefined;
         if (stream) {
           parts.push(`stream ${stream.key}: ${stream.length} entries`);
-          parts.push(table(["id", "original_msg_id", "reason", "dead_lettered_at", "candidate"], stream.entries.map((e) => [e.id, e.original_msg_id, e.reason, e.dead_lettered_at, e.candidate_id])));
+          parts.push(table(["id", "original_msg_id", "reason", "dead_lettered_at", "candidate"], stream.entries.map((e) => [e.id, e.originalMsgId, e.reason, e.deadLetteredAt, e.candidateId])));
         }
-        const archive = data.archive as { rows: { id: number; original_msg_id: string | null; reason: string | null; dead_lettered_at: Date | null; candidate_id: number | null; archived_by: string | null }[] } | undefined;
         if (archive) {
           parts.push("archive m10_recovery.dead_letter_archive:");
           parts.push(table(["id", "original_msg_id", "reason", "failed_at", "candidate", "archived_by"], archive.rows.map((r) => [r.id, r.original_msg_id, r.reason, r.dead_lettered_at, r.candidate_id, r.archived_by])));
@@ -121,23 +128,9 @@ Examples:
     .argument("<id>", "stream id, archive id or original message id")
     .action(async (id: string) => {
       const ctx = context();
-      const entry = STREAM_ID.test(id) ? await readDeadLetter(await ctx.redis(), ctx.keys, id) : null;
-      const archive = (await archivedDeadLetter(ctx, id)) ?? null;
-      if (!entry && !archive) throw new CommandError(`no dead letter ${id} in ${ctx.keys.deadLetter} or dead_letter_archive`);
-      const original = entry?.originalMsgId ?? archive?.original_msg_id ?? null;
-      const replay = original ? ((await findReplay(ctx.db(), original)) ?? null) : null;
-      const candidateId = entry?.candidateId ?? archive?.candidate_id ?? null;
-      const candidate =
-        candidateId !== null
-          ? ((
-              await ctx
-                .db()
-                .query(
-                  "SELECT id, decision, evaluated_at, evaluation_claimed_by, error_code, suggestion, confidence FROM public.recovery_candidates WHERE id = $1",
-                  [candidateId],
-                )
-            ).rows[0] ?? null)
-          : null;
+      const found = await inspectDeadLetter(deadLetterDeps(ctx), id);
+      if (!found) throw new CommandError(`no dead letter ${id} in ${ctx.keys.deadLetter} or dead_letter_archive`);
+      const { entry, archive, replay, candidate } = found;
       const data = { id, stream_entry: entry, archive, replay, candidate };
       output().result(data, () =>
         [
@@ -168,33 +161,21 @@ is unknown; --all exits 1 when any entry failed with an error.`,
     .action(async (id: string | undefined, options: { all: boolean; dryRun: boolean }) => {
       const ctx = context();
       if (options.all === (id !== undefined)) throw new CommandError("give either a dead-letter id or --all", EXIT_USAGE);
+      const deps = deadLetterDeps(ctx);
       if (id !== undefined) {
-        const result = await replayOne(ctx, id, options.dryRun);
-        output().result({ dry_run: options.dryRun, ...result }, () => replayLine(result), REPLAY_OK.includes(result.status) ? 0 : EXIT_FAILED);
+        const result = await replayOneDeadLetter(deps, id, options.dryRun);
+        output().result({ dry_run: options.dryRun, ...result }, () => replayLine(result), DEAD_LETTER_HANDLED_STATUSES.includes(result.status) ? 0 : EXIT_FAILED);
         return;
       }
       const out = output();
       const progress = createProgress(out.json);
-      const total = await (await ctx.redis()).xlen(ctx.keys.deadLetter);
+      const total = await deadLetterLength(await ctx.redis(), ctx.keys);
       let result;
       try {
         result = await runLockedTask(ctx, "dl_reconcile", { dryRun: options.dryRun }, async (signal) => {
-          const results: ReplayOutcome[] = [];
-          const errors: string[] = [];
-          for await (const entry of streamEntries(ctx)) {
-            if (signal.aborted) break;
-            try {
-              results.push(await replayOne(ctx, entry.id, options.dryRun));
-            } catch (error) {
-              errors.push(`${entry.id}: ${error instanceof Error ? error.message : String(error)}`);
-            }
-            progress.update(results.length + errors.length, total, "replaying");
-          }
-          const byStatus: Record<string, number> = {};
-          for (const r of results) byStatus[r.status] = (byStatus[r.status] ?? 0) + 1;
-          const details = { dry_run: options.dryRun, total: results.length + errors.length, by_status: byStatus, errors, results };
-          if (errors.length > 0) throw new MaintenanceTaskError(`${errors.length} replay(s) failed, first: ${errors[0]}`, details);
-          return details;
+          const report = await replayAllDeadLetters(deps, { dryRun: options.dryRun, signal, onProgress: (done) => progress.update(done, total, "replaying") });
+          if (report.errors.length > 0) throw new MaintenanceTaskError(`${report.errors.length} replay(s) failed, first: ${report.errors[0]}`, report);
+          return report;
         });
       } finally {
         progress.stop();
@@ -205,7 +186,7 @@ is unknown; --all exits 1 when any entry failed with an error.`,
           [
             taskHeadline(result),
             keyValues(result.details.by_status as Record<string, number>),
-            ...((result.details.results as ReplayOutcome[] | undefined) ?? []).map(replayLine),
+            ...((result.details.results as DeadLetterReplayOutcome[] | undefined) ?? []).map(replayLine),
           ].join("\n"),
         taskExitCode(result),
       );
@@ -217,7 +198,7 @@ is unknown; --all exits 1 when any entry failed with an error.`,
     .argument("<id>", "stream id, archive id or original message id")
     .option("--note <text>", "why (stored in replay_log.error_message)", "resolved by operator")
     .action(async (id: string, options: { note: string }) => {
-      const result = await resolveOne(context(), id, options.note);
+      const result = await resolveDeadLetter(deadLetterDeps(context()), id, options.note);
       if (result.status === "not_found") throw new CommandError(`no dead letter ${id} in the dead-letter stream or dead_letter_archive`);
       output().result(result, () => `${id}: ${result.status} (archive row ${result.archive_id}, replay_log ${result.replay_id}${result.removed_from_stream ? ", removed from the stream" : ""})`);
     });
@@ -227,49 +208,21 @@ is unknown; --all exits 1 when any entry failed with an error.`,
     .description("dead letters of the last N hours grouped by failure reason (archive and stream), and replays by status")
     .option("--hours <n>", "window", positiveInt, 24)
     .action(async (options: { hours: number }) => {
-      const ctx = context();
-      const db = ctx.db();
-      const archive = await archiveReport(db, options.hours);
-      const replays = await replayReport(db, options.hours);
-      const since = new Date(Date.now() - options.hours * 3_600_000);
-      const streamCounts = new Map<string, ReasonCount>();
-      let scanned = 0;
-      let streamError: string | null = null;
-      try {
-        for await (const entry of streamEntries(ctx)) {
-          scanned += 1;
-          const at = entry.deadLetteredAt ? new Date(entry.deadLetteredAt) : null;
-          if (at && !Number.isNaN(at.getTime()) && at < since) continue;
-          const reason = entry.reason ?? "(none)";
-          const row = streamCounts.get(reason) ?? { reason, count: 0, oldest: entry.deadLetteredAt, newest: entry.deadLetteredAt };
-          row.count += 1;
-          row.newest = entry.deadLetteredAt ?? row.newest;
-          streamCounts.set(reason, row);
-        }
-      } catch (error) {
-        streamError = error instanceof Error ? error.message : String(error);
-      }
-      const stream = [...streamCounts.values()].sort((a, b) => b.count - a.count || a.reason.localeCompare(b.reason));
-      const data = {
-        hours: options.hours,
-        since: since.toISOString(),
-        archive: { total: archive.reduce((sum, r) => sum + r.count, 0), by_reason: archive },
-        stream: { key: ctx.keys.deadLetter, scanned, total: stream.reduce((sum, r) => sum + r.count, 0), by_reason: stream, error: streamError },
-        replays: { by_status: replays },
-      };
+      const data = await deadLetterReport(deadLetterDeps(context()), options.hours);
+      const { archive, stream, replays } = data;
       output().result(
         data,
         () =>
           [
             `dead letters since ${data.since} (${options.hours} h)`,
-            `archive (${data.archive.total}):`,
-            table(["reason", "count", "oldest", "newest"], archive.map((r) => [r.reason, r.count, r.oldest, r.newest])),
-            `stream ${ctx.keys.deadLetter} (${data.stream.total})${streamError ? `: error ${streamError}` : ""}:`,
-            table(["reason", "count", "oldest", "newest"], stream.map((r) => [r.reason, r.count, r.oldest, r.newest])),
+            `archive (${archive.total}):`,
+            table(["reason", "count", "oldest", "newest"], archive.by_reason.map((r) => [r.reason, r.count, r.oldest, r.newest])),
+            `stream ${stream.key} (${stream.total})${stream.error ? `: error ${stream.error}` : ""}:`,
+            table(["reason", "count", "oldest", "newest"], stream.by_reason.map((r) => [r.reason, r.count, r.oldest, r.newest])),
             "replays:",
-            table(["status", "count"], replays.map((r) => [r.status, r.count])),
+            table(["status", "count"], replays.by_status.map((r) => [r.status, r.count])),
           ].join("\n"),
-        streamError ? EXIT_FAILED : 0,
+        stream.error ? EXIT_FAILED : 0,
       );
     });
 }

@@ -1,3 +1,4 @@
+import { healthCheckCounts } from "@m10/shared";
 import type { Command } from "commander";
 import { context, type Context } from "../context.js";
 import { EXIT_FAILED, type Output } from "../output.js";
@@ -23,13 +24,6 @@ interface ServiceHealth {
   body: unknown;
   error: string | null;
 }
-
-/** The Production Handbook's "Quick Health Check" (§9). */
-const DB_HEALTH_SQL = `SELECT
-  (SELECT COUNT(*) FROM m10_recovery.outbox WHERE processed_at IS NULL)::int as outbox_pending,
-  (SELECT COUNT(*) FROM m10_recovery.dead_letter_archive)::int as dead_letters,
-  (SELECT COUNT(*) FROM m10_recovery.distributed_locks WHERE expires_at > NOW())::int as active_locks,
-  (SELECT COUNT(*) FROM m10_recovery.replay_log)::int as replay_log_entries`;
 
 async function fetchJson(url: string, ctx: Context): Promise<{ status: number; body: unknown }> {
   const headers: Record<string, string> = ctx.config.M10_ADMIN_TOKEN ? { authorization: `Bearer ${ctx.config.M10_ADMIN_TOKEN}` } : {};
@@ -95,8 +89,7 @@ Examples:
       );
       let database: Record<string, unknown>;
       try {
-        const result = await ctx.db().query<Record<string, number>>(DB_HEALTH_SQL);
-        database = { ok: true, ...result.rows[0] };
+        database = { ok: true, ...(await healthCheckCounts(ctx.db())) };
       } catch (error) {
         database = { ok: false, error: error instanceof Error ? error.message : String(error) };
       }

@@ -1,16 +1,19 @@
-import { outboxLagSeconds, outboxStatusOverview, outboxTotals, recentOutboxFailures, resetStuckOutboxEvents, DEAD_LETTER_PROCESSOR } from "@m10/shared";
+import {
+  DEAD_LETTER_PROCESSOR,
+  outboxEventState,
+  outboxHealthCounts,
+  outboxLagSeconds,
+  outboxStatusOverview,
+  outboxTotals,
+  recentOutboxFailures,
+  resetStuckOutboxEvents,
+  retryOutboxEvent,
+} from "@m10/shared";
 import type { Command } from "commander";
-import { InvalidArgumentError } from "commander";
 import { context } from "../context.js";
+import { positiveInt } from "../options.js";
 import { CommandError, type Output } from "../output.js";
-import { outboxEventState, outboxHealthCounts, retryOutboxEvent } from "../outbox-queries.js";
 import { keyValues, table } from "../table.js";
-
-function positiveInt(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError("must be a positive whole number");
-  return n;
-}
 
 export function registerOutbox(program: Command, output: () => Output): void {
   const outbox = program

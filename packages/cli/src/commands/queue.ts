@@ -1,9 +1,9 @@
 import { countUnevaluatedCandidates, workQueueDepth, pendingEntries, listConsumers, streamStatus, type ConsumerInfo, type StreamStatus } from "@m10/shared";
 import { reclaimGarbage } from "@m10/maintenance";
 import type { Command } from "commander";
-import { InvalidArgumentError } from "commander";
 import { context, type Context } from "../context.js";
 import { runLockedTask, taskExitCode, taskHeadline } from "../locked-task.js";
+import { positiveInt } from "../options.js";
 import { EXIT_FAILED, type Output } from "../output.js";
 import { keyValues, table } from "../table.js";
 
@@ -32,12 +32,6 @@ async function streamReport(ctx: Context): Promise<StreamReport> {
     report.error = error instanceof Error ? error.message : String(error);
   }
   return report;
-}
-
-function positiveInt(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError("must be a positive whole number");
-  return n;
 }
 
 export function registerQueue(program: Command, output: () => Output): void {

@@ -3,15 +3,10 @@ import type { Command } from "commander";
 import { InvalidArgumentError } from "commander";
 import { context } from "../context.js";
 import { runLockedTask, taskExitCode, taskHeadline } from "../locked-task.js";
+import { positiveInt } from "../options.js";
 import type { Output } from "../output.js";
 import { createProgress } from "../progress.js";
 import { table } from "../table.js";
-
-function positiveInt(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError("must be a positive whole number");
-  return n;
-}
 
 function jobName(value: string): string {
   if (!RETENTION_JOB_NAMES.includes(value)) throw new InvalidArgumentError(`expected one of ${RETENTION_JOB_NAMES.join(", ")}`);

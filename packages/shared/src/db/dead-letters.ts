@@ -108,3 +108,24 @@ export async function getArchivedDeadLetter(db: Queryable, key: number | string)
         );
   return result.rows[0];
 }
+
+/** Dead letters of one failure reason within a window. */
+export interface ReasonCount {
+  reason: string;
+  count: number;
+  oldest: Date | string | null;
+  newest: Date | string | null;
+}
+
+/** Rows that failed within the last `hours`, grouped by reason (largest first). */
+export async function archivedDeadLettersByReason(db: Queryable, hours: number): Promise<ReasonCount[]> {
+  const result = await db.query<ReasonCount>(
+    `SELECT COALESCE(failure_reason, '(none)') AS reason, count(*)::int AS count, min(failed_at) AS oldest, max(failed_at) AS newest
+       FROM m10_recovery.dead_letter_archive
+      WHERE failed_at > now() - make_interval(hours => $1)
+      GROUP BY 1
+      ORDER BY count DESC, reason`,
+    [hours],
+  );
+  return result.rows;
+}

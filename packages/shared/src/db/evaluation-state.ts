@@ -69,3 +69,31 @@ export async function countUnevaluatedCandidates(db: Queryable): Promise<number>
   const result = await db.query<{ n: number }>("SELECT count(*)::int AS n FROM public.recovery_candidates WHERE evaluated_at IS NULL");
   return result.rows[0]?.n ?? 0;
 }
+
+export type CandidateEvaluationState = "missing" | "evaluated" | "pending";
+
+/** Whether a candidate still waits for evaluation: replaying a dead letter only helps one that does. */
+export async function candidateEvaluationState(db: Queryable, id: number): Promise<CandidateEvaluationState> {
+  const result = await db.query<{ evaluated: boolean }>("SELECT evaluated_at IS NOT NULL AS evaluated FROM public.recovery_candidates WHERE id = $1", [id]);
+  const row = result.rows[0];
+  return !row ? "missing" : row.evaluated ? "evaluated" : "pending";
+}
+
+export interface CandidateEvaluationSummary {
+  id: number;
+  decision: string | null;
+  evaluated_at: Date | null;
+  evaluation_claimed_by: string | null;
+  error_code: string | null;
+  suggestion: string;
+  confidence: number;
+}
+
+/** The columns that tell why a dead-lettered candidate's evaluation failed (who holds it, what it got). */
+export async function candidateEvaluationSummary(db: Queryable, id: number): Promise<CandidateEvaluationSummary | undefined> {
+  const result = await db.query<CandidateEvaluationSummary>(
+    "SELECT id, decision, evaluated_at, evaluation_claimed_by, error_code, suggestion, confidence FROM public.recovery_candidates WHERE id = $1",
+    [id],
+  );
+  return result.rows[0];
+}

@@ -3,12 +3,14 @@ export {
   ACTION_COLUMNS,
   type ActionRow,
   type ActorType,
+  type CandidateFilter,
   candidateInputs,
   candidateProvenance,
   type CandidateRow,
   candidateStats,
   type Decision,
   EXECUTION_STATUSES,
+  type ExecutionOutcomeInput,
   findCandidatesByIdempotencyKeys,
   getCandidate,
   IDEMPOTENCY_KEY_CONSTRAINT,
@@ -38,6 +40,7 @@ export {
   findUnqueuedCandidates,
 } from "./evaluation-state.js";
 export { type ActiveLock, type BacklogGauges, readActiveLocks, readBacklogGauges, readMatviewFreshness, type MatviewSuccessAge } from "./gauges.js";
+export { healthCheckCounts, type HealthCheckCounts } from "./health-check.js";
 export { acquireLock, cleanupExpiredLocks, extendLock, listLocks, lockHolder, type LockRow, releaseLock } from "./locks.js";
 export {
   matviewFreshness,
@@ -59,12 +62,17 @@ export {
   type OutboxDeadLetterReason,
   type OutboxEvent,
   outboxEventsInRetry,
+  outboxEventState,
+  type OutboxEventState,
+  outboxHealthCounts,
+  type OutboxHealthCounts,
   outboxLagSeconds,
   outboxStatusOverview,
   outboxTotals,
   recentOutboxFailures,
   releaseOutboxClaims,
   resetStuckOutboxEvents,
+  retryOutboxEvent,
 } from "./outbox.js";
 export { createPool, databaseAnswers, type Pool, type Queryable } from "./pool.js";
 export { insertRbacAudit, type RbacAuditEntry } from "./rbac-audit.js";

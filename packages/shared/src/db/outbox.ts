@@ -245,17 +245,72 @@ export async function outboxEventsInRetry(db: Queryable, limit = 10): Promise<Ou
   return result.rows;
 }
 
+// The runbook's reset: no failures, no last error, due now (the retry-time trigger copies
+// next_retry_at into process_after).
+const RESET_FOR_RETRY = "retry_count = 0, next_retry_at = NOW(), last_error = NULL";
+
 /**
- * "Events stuck in retry", step 2: resets retry_count and last_error of unprocessed events with at
- * least `minRetries` failures and makes them due at once (the retry-time trigger copies
- * next_retry_at into process_after). Returns the number of events reset.
+ * "Events stuck in retry", step 2: resets unprocessed events with at least `minRetries` failures.
+ * Returns the number of events reset.
  */
 export async function resetStuckOutboxEvents(db: Queryable, minRetries = 5): Promise<number> {
   const result = await db.query(
     `UPDATE m10_recovery.outbox
-        SET retry_count = 0, next_retry_at = NOW(), last_error = NULL
+        SET ${RESET_FOR_RETRY}
       WHERE id IN (SELECT id FROM m10_recovery.outbox WHERE retry_count >= $1 AND processed_at IS NULL)`,
     [minRetries],
   );
   return result.rowCount ?? 0;
+}
+
+export interface OutboxEventState {
+  id: number;
+  event_type: string;
+  processed_at: Date | null;
+  processed_by: string | null;
+  retry_count: number | null;
+  claimed_by: string | null;
+}
+
+const EVENT_STATE_COLUMNS = "id, event_type, processed_at, processed_by, retry_count, claimed_by";
+
+/**
+ * The runbook's reset for one event. Only an unprocessed event changes; a lease a processor holds
+ * right now is left alone (it completes or expires as usual). Undefined when nothing changed.
+ */
+export async function retryOutboxEvent(db: Queryable, id: number): Promise<OutboxEventState | undefined> {
+  const result = await db.query<OutboxEventState>(
+    `UPDATE m10_recovery.outbox
+        SET ${RESET_FOR_RETRY}
+      WHERE id = $1 AND processed_at IS NULL
+      RETURNING ${EVENT_STATE_COLUMNS}`,
+    [id],
+  );
+  return result.rows[0];
+}
+
+/** Where an event stands: tells an operator why a retry changed nothing (delivered, dead-lettered, unknown). */
+export async function outboxEventState(db: Queryable, id: number): Promise<OutboxEventState | undefined> {
+  const result = await db.query<OutboxEventState>(`SELECT ${EVENT_STATE_COLUMNS} FROM m10_recovery.outbox WHERE id = $1`, [id]);
+  return result.rows[0];
+}
+
+export interface OutboxHealthCounts {
+  /** Unprocessed with at least `minRetries` failures ("Events stuck in retry"). */
+  stuck: number;
+  /** Processed by the dead-letter path (archived in dead_letter_archive). */
+  dead_lettered: number;
+  /** Leases held right now. */
+  leased: number;
+}
+
+export async function outboxHealthCounts(db: Queryable, minRetries: number): Promise<OutboxHealthCounts> {
+  const result = await db.query<OutboxHealthCounts>(
+    `SELECT count(*) FILTER (WHERE processed_at IS NULL AND retry_count >= $1)::int AS stuck,
+            count(*) FILTER (WHERE processed_by = $2)::int AS dead_lettered,
+            count(*) FILTER (WHERE processed_at IS NULL AND claimed_at IS NOT NULL)::int AS leased
+       FROM m10_recovery.outbox`,
+    [minRetries, DEAD_LETTER_PROCESSOR],
+  );
+  return result.rows[0] ?? { stuck: 0, dead_lettered: 0, leased: 0 };
 }

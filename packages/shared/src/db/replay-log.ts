@@ -63,3 +63,13 @@ export async function findReplay(db: Queryable, originalMsgId: string): Promise<
   );
   return result.rows[0];
 }
+
+/** replay_log rows of the last `hours` by status (replayed, resolved, ...), largest first. */
+export async function replaysByStatus(db: Queryable, hours: number): Promise<{ status: string; count: number }[]> {
+  const result = await db.query<{ status: string; count: number }>(
+    `SELECT status, count(*)::int AS count FROM m10_recovery.replay_log
+      WHERE replayed_at > now() - make_interval(hours => $1) GROUP BY status ORDER BY count DESC, status`,
+    [hours],
+  );
+  return result.rows;
+}

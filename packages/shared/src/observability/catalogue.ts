@@ -208,7 +208,7 @@ export const METRICS = {
     kind: "counter",
     help: "Events written to m10_recovery.outbox (in the transaction of the state change), by aggregate and event type.",
     labelNames: ["aggregate_type", "event_type"],
-    services: ["claim-worker", "ingest"],
+    services: ["claim-worker", "ingest", "m10ctl"],
   },
   m10OutboxClaimedTotal: {
     name: "m10_outbox_claimed_total",

@@ -8,4 +8,11 @@ export {
   RECOVERY_SUGGESTED,
 } from "./event-types.js";
 export { outboxIdempotencyKey } from "./idempotency-key.js";
-export { type OutboxEventInput, publishOutbox, publishOutboxMany } from "./publish.js";
+export {
+  countPublishedOutboxEvents,
+  type OutboxEventInput,
+  type OutboxPublishMetrics,
+  publishOutbox,
+  publishOutboxMany,
+  withOutboxTransaction,
+} from "./publish.js";

@@ -1,4 +1,9 @@
-import type { Queryable } from "../db/pool.js";
+// Every path that writes outbox events counts them in m10_outbox_published_total through
+// countPublishedOutboxEvents, and only after its transaction committed: an event rolled back
+// with the state change that caused it was never published.
+import type { Pool, PoolClient, Queryable } from "../db/pool.js";
+import { withTransaction } from "../db/transaction.js";
+import type { MetricFor } from "../observability/metrics.js";
 
 export interface OutboxEventInput {
   aggregateType: string;
@@ -34,4 +39,34 @@ export async function publishOutboxMany(db: Queryable, events: OutboxEventInput[
     [JSON.stringify(events.map((e) => ({ aggregate_type: e.aggregateType, aggregate_id: e.aggregateId, event_type: e.eventType, payload: e.payload })))],
   );
   return result.rows.map((row) => row.id);
+}
+
+export interface OutboxPublishMetrics {
+  readonly m10OutboxPublishedTotal: MetricFor<"m10OutboxPublishedTotal">;
+}
+
+/** The one place m10_outbox_published_total is counted. Call it after the commit. */
+export function countPublishedOutboxEvents(metrics: OutboxPublishMetrics, events: readonly OutboxEventInput[]): void {
+  for (const event of events) metrics.m10OutboxPublishedTotal.inc({ aggregate_type: event.aggregateType, event_type: event.eventType });
+}
+
+/**
+ * Runs `work` in one transaction with a `publish` that writes an outbox event in it; the events
+ * are counted once the transaction has committed, so a caller cannot forget the metric.
+ */
+export async function withOutboxTransaction<T>(
+  pool: Pool,
+  metrics: OutboxPublishMetrics,
+  work: (client: PoolClient, publish: (event: OutboxEventInput) => Promise<number>) => Promise<T>,
+): Promise<T> {
+  const published: OutboxEventInput[] = [];
+  const result = await withTransaction(pool, (client) =>
+    work(client, async (event) => {
+      const id = await publishOutbox(client, event);
+      published.push(event);
+      return id;
+    }),
+  );
+  countPublishedOutboxEvents(metrics, published);
+  return result;
 }

@@ -130,6 +130,23 @@ export async function archiveMovedDeadLetter(
   });
 }
 
+/** archive_dead_letter for an entry read from the dead-letter stream (idempotent by its id). */
+export async function archiveDeadLetterEntry(db: Queryable, keys: StreamKeys, entry: DeadLetterEntry, archivedBy: string): Promise<number> {
+  return archiveDeadLetter(db, {
+    dlMsgId: entry.id,
+    originalMsgId: entry.originalMsgId ?? entry.id,
+    candidateId: entry.candidateId,
+    failureMatchId: entry.failureMatchId,
+    payload: entry.fields,
+    reason: entry.reason ?? "unknown",
+    reclaimCount: 0,
+    deadLetteredAt: entry.deadLetteredAt && !Number.isNaN(Date.parse(entry.deadLetteredAt)) ? entry.deadLetteredAt : null,
+    archivedBy,
+    streamName: keys.deadLetter,
+    streamMsgId: entry.id,
+  });
+}
+
 /** One entry of the dead-letter stream, parsed. */
 export interface DeadLetterEntry {
   id: string;
@@ -185,4 +202,25 @@ export async function listDeadLetters(
   options: { count?: number; start?: string; end?: string } = {},
 ): Promise<DeadLetterEntry[]> {
   return parseDeadLetterEntries(await redis.xrange(keys.deadLetter, options.start ?? "-", options.end ?? "+", "COUNT", options.count ?? 100));
+}
+
+/** Newest first, at most `count` entries (XREVRANGE). */
+export async function newestDeadLetters(redis: RedisClient, keys: StreamKeys, count: number): Promise<DeadLetterEntry[]> {
+  return parseDeadLetterEntries(await redis.xrevrange(keys.deadLetter, "+", "-", "COUNT", count));
+}
+
+export async function deadLetterLength(redis: RedisClient, keys: StreamKeys): Promise<number> {
+  return redis.xlen(keys.deadLetter);
+}
+
+/** Every entry of the dead-letter stream, oldest first, read in pages of `pageSize`. */
+export async function* allDeadLetters(redis: RedisClient, keys: StreamKeys, pageSize = 500): AsyncGenerator<DeadLetterEntry> {
+  let start = "-";
+  for (;;) {
+    const page = await listDeadLetters(redis, keys, { start, count: pageSize });
+    yield* page;
+    const last = page.at(-1);
+    if (!last || page.length < pageSize) return;
+    start = `(${last.id}`;
+  }
 }

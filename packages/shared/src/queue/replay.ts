@@ -18,6 +18,7 @@ import type { Logger } from "pino";
 import type { Queryable } from "../db/pool.js";
 import { recordReplay, updateReplay } from "../db/replay-log.js";
 import { uuidOrNull } from "../db/dead-letters.js";
+import { candidateEvaluationState } from "../db/evaluation-state.js";
 import type { RedisClient } from "../redis/client.js";
 import type { StreamKeys } from "../redis/keys.js";
 import { readDeadLetter, type DeadLetterEntry } from "./dead-letter.js";
@@ -59,13 +60,9 @@ export async function replayDeadLetter(deps: ReplayDeps, dlId: string): Promise<
   const candidateId = entry.candidateId;
   if (candidateId === null) return { status: "invalid_message", dlId };
 
-  const state = await deps.db.query<{ evaluated: boolean }>(
-    "SELECT evaluated_at IS NOT NULL AS evaluated FROM public.recovery_candidates WHERE id = $1",
-    [candidateId],
-  );
-  const candidate = state.rows[0];
-  if (!candidate) return { status: "candidate_missing", dlId, candidateId };
-  if (candidate.evaluated) return { status: "already_evaluated", dlId, candidateId };
+  const state = await candidateEvaluationState(deps.db, candidateId);
+  if (state === "missing") return { status: "candidate_missing", dlId, candidateId };
+  if (state === "evaluated") return { status: "already_evaluated", dlId, candidateId };
 
   const idempotencyKey = uuidOrNull(entry.originalFields.idempotency_key);
   const recorded = await recordReplay(deps.db, {

@@ -1,7 +1,8 @@
-// GET/PATCH/DELETE /api/v1/recovery/candidates, POST /approve.
+// GET/PATCH/DELETE /api/v1/recovery/candidates, POST /approve: schemas, parsing and status
+// codes; what they do is CandidateService's.
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import type { FastifyRequest } from "fastify";
-import { CANDIDATE_AGGREGATE, publishOutbox, RECOVERY_APPROVED, RECOVERY_OUTCOME_REPORTED, RECOVERY_REJECTED, withTransaction, candidateInputs, candidateProvenance, getCandidate, listCandidates, recordDecision, recordExecutionOutcome, selectedAction, type ActorType, type CandidateRow, type Decision } from "@m10/shared";
+import type { ActorType, Decision } from "@m10/shared";
 import { BadRequestError, NotFoundError } from "../errors.js";
 import { actionJson, candidateJson, inputJson, iso, provenanceJson } from "../http/wire-format.js";
 import { commonErrorResponses, ProblemSchema } from "../schemas/common.js";
@@ -18,8 +19,6 @@ import {
   OutcomeResponse,
 } from "../schemas/candidates.js";
 
-const FOREIGN_KEY_VIOLATION = "23503";
-
 /** Who reports: the token's subject (agents report outcomes with the machine role). */
 function actorOf(request: FastifyRequest, fallback: string): { actor: string; actorType: ActorType } {
   const principal = request.principal;
@@ -28,7 +27,7 @@ function actorOf(request: FastifyRequest, fallback: string): { actor: string; ac
 }
 
 export const recoveryCandidateRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  const { pool, metrics } = app.m10;
+  const { candidates } = app.m10;
   const read = { permission: "recovery:read", routeGroup: "recovery" } as const;
   const notFound = (id: number) => new NotFoundError(`Candidate ${id} not found`, "candidate_not_found");
 
@@ -49,7 +48,7 @@ export const recoveryCandidateRoutes: FastifyPluginAsyncTypebox = async (app) =>
         throw new BadRequestError("status and decision disagree", { code: "conflicting_filters", field: "decision", location: "query" });
       }
       const wanted = q.decision ?? q.status ?? "pending";
-      const { candidates, total } = await listCandidates(pool, {
+      const page = await candidates.list({
         ...(wanted === "all" ? {} : { decision: wanted }),
         ...(q.error_code === undefined ? {} : { errorCode: q.error_code }),
         ...(q.source === undefined ? {} : { source: q.source }),
@@ -57,7 +56,7 @@ export const recoveryCandidateRoutes: FastifyPluginAsyncTypebox = async (app) =>
         limit: q.limit,
         offset: q.offset,
       });
-      return { candidates: candidates.map(candidateJson), total, limit: q.limit, offset: q.offset };
+      return { candidates: page.candidates.map(candidateJson), total: page.total, limit: q.limit, offset: q.offset };
     },
   );
 
@@ -75,13 +74,9 @@ export const recoveryCandidateRoutes: FastifyPluginAsyncTypebox = async (app) =>
     },
     async (request) => {
       const { id } = request.params;
-      const row = await getCandidate(pool, id);
-      if (!row) throw notFound(id);
-      const [action, inputs, provenance] = await Promise.all([
-        row.selected_action_id === null ? undefined : selectedAction(pool, row.selected_action_id),
-        request.query.include_inputs ? candidateInputs(pool, id) : [],
-        request.query.include_provenance ? candidateProvenance(pool, id) : [],
-      ]);
+      const detail = await candidates.detail(id, { inputs: request.query.include_inputs, provenance: request.query.include_provenance });
+      if (!detail) throw notFound(id);
+      const { candidate: row, action, inputs, provenance } = detail;
       return {
         ...candidateJson(row),
         selected_action: action ? actionJson(action) : null,
@@ -114,83 +109,35 @@ export const recoveryCandidateRoutes: FastifyPluginAsyncTypebox = async (app) =>
       if (applied.length === 0) {
         throw new BadRequestError("Provide execution_status, selected_action_id or execution_result", { code: "no_updates", location: "body" });
       }
-      const { actor, actorType } = actorOf(request, "api");
-      let row: CandidateRow | undefined;
-      try {
-        row = await withTransaction(pool, async (client) => {
-          const updated = await recordExecutionOutcome(client, {
-            candidateId: id,
-            ...(body.execution_status === undefined ? {} : { executionStatus: body.execution_status }),
-            ...(body.selected_action_id === undefined ? {} : { selectedActionId: body.selected_action_id }),
-            ...(body.execution_result === undefined ? {} : { executionResult: body.execution_result }),
-            ...(body.note === undefined ? {} : { note: body.note }),
-            actor,
-            actorType,
-          });
-          if (!updated) return undefined;
-          await publishOutbox(client, {
-            aggregateType: CANDIDATE_AGGREGATE,
-            aggregateId: String(id),
-            eventType: RECOVERY_OUTCOME_REPORTED,
-            payload: {
-              candidate_id: id,
-              failure_match_id: updated.failure_match_id,
-              execution_status: updated.execution_status,
-              selected_action_id: updated.selected_action_id,
-              execution_result: updated.execution_result ?? null,
-              executed_at: iso(updated.executed_at),
-              note: body.note ?? null,
-              reported_by: actor,
-            },
-          });
-          return updated;
-        });
-      } catch (error) {
-        if ((error as { code?: string }).code === FOREIGN_KEY_VIOLATION) {
-          throw new BadRequestError(`No action with id ${body.selected_action_id}`, { code: "unknown_action", field: "selected_action_id", location: "body" });
-        }
-        throw error;
+      const result = await candidates.reportOutcome(id, {
+        ...(body.execution_status === undefined ? {} : { executionStatus: body.execution_status }),
+        ...(body.selected_action_id === undefined ? {} : { selectedActionId: body.selected_action_id }),
+        ...(body.execution_result === undefined ? {} : { executionResult: body.execution_result }),
+        ...(body.note === undefined ? {} : { note: body.note }),
+        ...actorOf(request, "api"),
+      });
+      if (result.status === "unknown_action") {
+        throw new BadRequestError(`No action with id ${body.selected_action_id}`, { code: "unknown_action", field: "selected_action_id", location: "body" });
       }
-      if (!row) throw notFound(id);
-      metrics.m10OutboxPublishedTotal.inc({ aggregate_type: CANDIDATE_AGGREGATE, event_type: RECOVERY_OUTCOME_REPORTED });
+      if (result.status === "not_found") throw notFound(id);
+      const row = result.candidate;
       return { status: "updated" as const, candidate_id: id, updates_applied: applied, execution_status: row.execution_status, executed_at: iso(row.executed_at) };
     },
   );
 
-  /** approve / reject / delete: decision + audit + provenance + outbox event, one transaction. */
+  /** approve / reject / delete */
   const decide = async (request: FastifyRequest, id: number, decision: Decision, decidedBy: string, note: string) => {
-    const { actorType } = actorOf(request, decidedBy);
-    const eventType = decision === "approved" ? RECOVERY_APPROVED : RECOVERY_REJECTED;
-    const result = await withTransaction(pool, async (client) => {
-      const recorded = await recordDecision(client, {
-        candidateId: id,
-        decision,
-        decidedBy,
-        note,
-        actorType: actorType === "system" ? "human" : actorType,
-        details: { request_id: request.id, subject: request.principal?.subject ?? null },
-      });
-      if (!recorded) return undefined;
-      await publishOutbox(client, {
-        aggregateType: CANDIDATE_AGGREGATE,
-        aggregateId: String(id),
-        eventType,
-        payload: {
-          candidate_id: id,
-          failure_match_id: recorded.candidate.failure_match_id,
-          decision,
-          old_decision: recorded.oldDecision,
-          decided_by: decidedBy,
-          note,
-          decided_at: iso(recorded.candidate.approved_at),
-        },
-      });
-      return recorded;
+    const decided = await candidates.decide({
+      candidateId: id,
+      decision,
+      decidedBy,
+      note,
+      actorType: actorOf(request, decidedBy).actorType,
+      requestId: request.id,
+      subject: request.principal?.subject ?? null,
     });
-    if (!result) throw notFound(id);
-    metrics.recoveryApprovalsTotal.inc({ decision });
-    metrics.m10OutboxPublishedTotal.inc({ aggregate_type: CANDIDATE_AGGREGATE, event_type: eventType });
-    return result.candidate;
+    if (!decided) throw notFound(id);
+    return decided;
   };
 
   app.post(

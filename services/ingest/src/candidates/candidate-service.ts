@@ -1,0 +1,151 @@
+// The candidate use cases behind /candidates, /approve and /stats: reading candidates, and the
+// two state changes (a review decision, an execution outcome), each committed together with its
+// outbox event and counted once committed. HTTP stays in routes/: this returns what happened.
+import {
+  type ActionRow,
+  type ActorType,
+  CANDIDATE_AGGREGATE,
+  type CandidateFilter,
+  candidateInputs,
+  candidateProvenance,
+  type CandidateRow,
+  candidateStats,
+  type Decision,
+  type ExecutionOutcomeInput,
+  getCandidate,
+  type InputRow,
+  listCandidates,
+  type Pool,
+  type ProvenanceRow,
+  RECOVERY_APPROVED,
+  RECOVERY_OUTCOME_REPORTED,
+  RECOVERY_REJECTED,
+  recordDecision,
+  recordExecutionOutcome,
+  selectedAction,
+  type ServiceMetrics,
+  withOutboxTransaction,
+} from "@m10/shared";
+import { iso } from "../http/wire-format.js";
+
+const FOREIGN_KEY_VIOLATION = "23503";
+
+export interface CandidateServiceDeps {
+  pool: Pool;
+  metrics: Pick<ServiceMetrics<"ingest">, "recoveryApprovalsTotal" | "m10OutboxPublishedTotal">;
+}
+
+export interface CandidateDetail {
+  candidate: CandidateRow;
+  action: ActionRow | undefined;
+  inputs: InputRow[];
+  provenance: ProvenanceRow[];
+}
+
+export type OutcomeReport = Omit<ExecutionOutcomeInput, "candidateId">;
+
+export type OutcomeResult = { status: "updated"; candidate: CandidateRow } | { status: "not_found" } | { status: "unknown_action" };
+
+export interface DecisionRequest {
+  candidateId: number;
+  decision: Decision;
+  decidedBy: string;
+  note: string;
+  actorType: ActorType;
+  /** Written to the audit details, to find the request that made the decision. */
+  requestId: string;
+  subject: string | null;
+}
+
+export class CandidateService {
+  constructor(private readonly deps: CandidateServiceDeps) {}
+
+  list(filter: CandidateFilter): Promise<{ candidates: CandidateRow[]; total: number }> {
+    return listCandidates(this.deps.pool, filter);
+  }
+
+  async detail(id: number, include: { inputs: boolean; provenance: boolean }): Promise<CandidateDetail | undefined> {
+    const { pool } = this.deps;
+    const candidate = await getCandidate(pool, id);
+    if (!candidate) return undefined;
+    const [action, inputs, provenance] = await Promise.all([
+      candidate.selected_action_id === null ? undefined : selectedAction(pool, candidate.selected_action_id),
+      include.inputs ? candidateInputs(pool, id) : [],
+      include.provenance ? candidateProvenance(pool, id) : [],
+    ]);
+    return { candidate, action, inputs, provenance };
+  }
+
+  /** The agent platform's execution report: candidate fields, a provenance row and recovery.outcome_reported. */
+  async reportOutcome(candidateId: number, report: OutcomeReport): Promise<OutcomeResult> {
+    try {
+      const updated = await withOutboxTransaction(this.deps.pool, this.deps.metrics, async (client, publish) => {
+        const row = await recordExecutionOutcome(client, { candidateId, ...report });
+        if (!row) return undefined;
+        await publish({
+          aggregateType: CANDIDATE_AGGREGATE,
+          aggregateId: String(candidateId),
+          eventType: RECOVERY_OUTCOME_REPORTED,
+          payload: {
+            candidate_id: candidateId,
+            failure_match_id: row.failure_match_id,
+            execution_status: row.execution_status,
+            selected_action_id: row.selected_action_id,
+            execution_result: row.execution_result ?? null,
+            executed_at: iso(row.executed_at),
+            note: report.note ?? null,
+            reported_by: report.actor,
+          },
+        });
+        return row;
+      });
+      return updated ? { status: "updated", candidate: updated } : { status: "not_found" };
+    } catch (error) {
+      // The only foreign key the report writes is selected_action_id.
+      if ((error as { code?: string }).code === FOREIGN_KEY_VIOLATION) return { status: "unknown_action" };
+      throw error;
+    }
+  }
+
+  /** Approve / reject (delete is a reject): decision, audit, provenance and the outbox event. Undefined for an unknown candidate. */
+  async decide(request: DecisionRequest): Promise<CandidateRow | undefined> {
+    const { candidateId: id, decision, decidedBy, note } = request;
+    const result = await withOutboxTransaction(this.deps.pool, this.deps.metrics, async (client, publish) => {
+      const recorded = await recordDecision(client, {
+        candidateId: id,
+        decision,
+        decidedBy,
+        note,
+        // A decision always has someone behind it: without a token it is a person's.
+        actorType: request.actorType === "system" ? "human" : request.actorType,
+        details: { request_id: request.requestId, subject: request.subject },
+      });
+      if (!recorded) return undefined;
+      await publish({
+        aggregateType: CANDIDATE_AGGREGATE,
+        aggregateId: String(id),
+        eventType: decision === "approved" ? RECOVERY_APPROVED : RECOVERY_REJECTED,
+        payload: {
+          candidate_id: id,
+          failure_match_id: recorded.candidate.failure_match_id,
+          decision,
+          old_decision: recorded.oldDecision,
+          decided_by: decidedBy,
+          note,
+          decided_at: iso(recorded.candidate.approved_at),
+        },
+      });
+      return recorded;
+    });
+    if (!result) return undefined;
+    this.deps.metrics.recoveryApprovalsTotal.inc({ decision });
+    return result.candidate;
+  }
+
+  /** Counts by decision and execution state, and approved / (approved + rejected) to 4 decimals. */
+  async stats() {
+    const stats = await candidateStats(this.deps.pool);
+    const decided = stats.approved + stats.rejected;
+    return { ...stats, approval_rate: decided === 0 ? 0 : Math.round((stats.approved / decided) * 10_000) / 10_000 };
+  }
+}
