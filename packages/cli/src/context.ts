@@ -1,6 +1,6 @@
 // What a command needs, created on first use and closed when the command ends: configuration,
 // a logger on stderr, the PostgreSQL pool, the Redis client and m10ctl's lock holder id.
-import { createLogger, createMetrics, createPool, createRedisClient, holderId, loadConfigOrExit, streamKeys, type Logger, type Pool, type RedisClient, type ServiceMetrics, type StreamKeys, waitUntilReady } from "@m10/shared";
+import { createLogger, createMetrics, createPool, createRedisClient, holderId, loadConfigOrExit, streamKeys, type Logger, type Pool, type RedisClient, type ServiceMetrics, type StreamKeys, requireReady, safeUrl } from "@m10/shared";
 import { m10ctlConfigSchema, type M10ctlConfig } from "./config.js";
 import { CommandError } from "./output.js";
 
@@ -18,24 +18,7 @@ export interface Context {
   close(): Promise<void>;
 }
 
-export class RedisUnavailableError extends CommandError {
-  constructor(url: string) {
-    super(`Redis at ${url} is not reachable`, 1);
-    this.name = "RedisUnavailableError";
-  }
-}
-
 let current: Context | undefined;
-
-function safe(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = "***";
-    return parsed.toString();
-  } catch {
-    return url.replace(/\/\/[^@]*@/, "//***@");
-  }
-}
 
 export function context(): Context {
   if (current) return current;
@@ -62,9 +45,9 @@ export function context(): Context {
     async redis() {
       if (!redis) {
         redis = createRedisClient(config.REDIS_URL, { connectionName: "m10ctl", retryStrategy: () => null });
-        redis.on("error", (error: Error) => logger.debug({ err: error }, "redis.error"));
+        redis.on("error", (error: Error) => logger.debug({ err: error }, "redis.connection_error"));
       }
-      if (!(await waitUntilReady(redis, 3_000))) throw new RedisUnavailableError(safe(config.REDIS_URL));
+      await requireReady(redis, 3_000, safeUrl(config.REDIS_URL));
       return redis;
     },
     async close() {
@@ -81,4 +64,3 @@ export async function closeContext(): Promise<void> {
   await current?.close();
 }
 
-export { safe as maskUrl };

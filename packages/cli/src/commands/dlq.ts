@@ -9,14 +9,12 @@ import {
   listDeadLetterSources,
   replayAllDeadLetters,
   replayOneDeadLetter,
-  resolveDeadLetter,
-} from "@m10/shared";
+  resolveDeadLetter, positiveInt } from "@m10/shared";
 import { MaintenanceTaskError } from "@m10/maintenance";
 import type { Command } from "commander";
 import { InvalidArgumentError } from "commander";
 import { context, type Context } from "../context.js";
 import { runLockedTask, taskExitCode, taskHeadline } from "../locked-task.js";
-import { positiveInt } from "../options.js";
 import { CommandError, EXIT_FAILED, EXIT_USAGE, type Output } from "../output.js";
 import { createProgress } from "../progress.js";
 import { keyValues, table } from "../table.js";

@@ -52,7 +52,7 @@ Examples:
     .option("--timeout <seconds>", "give up after this long (default M10_ORCHESTRATOR_TIMEOUT)", (v) => Number(v))
     .action(async (options: { ifStale: boolean; timeout?: number }) => {
       const ctx = context();
-      const result = await runLockedTask(ctx, "matview_refresh", { dryRun: false, ...(options.timeout ? { timeoutSeconds: options.timeout } : {}) }, (signal) =>
+      const result = await runLockedTask(ctx, "matview_refresh", { dryRun: false, timeoutSeconds: options.timeout }, (signal) =>
         refreshStaleMatviews({ db: ctx.db(), logger: ctx.logger }, { dryRun: false, signal, maxAgeSeconds: ctx.config.M10_MATVIEW_MAX_AGE_SECONDS, force: !options.ifStale }),
       );
       output().result(

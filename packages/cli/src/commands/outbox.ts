@@ -7,11 +7,9 @@ import {
   outboxTotals,
   recentOutboxFailures,
   resetStuckOutboxEvents,
-  retryOutboxEvent,
-} from "@m10/shared";
+  retryOutboxEvent, positiveInt } from "@m10/shared";
 import type { Command } from "commander";
 import { context } from "../context.js";
-import { positiveInt } from "../options.js";
 import { CommandError, type Output } from "../output.js";
 import { keyValues, table } from "../table.js";
 

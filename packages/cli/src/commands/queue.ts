@@ -1,9 +1,8 @@
-import { countUnevaluatedCandidates, workQueueDepth, pendingEntries, listConsumers, streamStatus, type ConsumerInfo, type StreamStatus } from "@m10/shared";
+import { countUnevaluatedCandidates, workQueueDepth, pendingEntries, listConsumers, streamStatus, type ConsumerInfo, type StreamStatus, positiveInt } from "@m10/shared";
 import { reclaimGarbage } from "@m10/maintenance";
 import type { Command } from "commander";
 import { context, type Context } from "../context.js";
 import { runLockedTask, taskExitCode, taskHeadline } from "../locked-task.js";
-import { positiveInt } from "../options.js";
 import { EXIT_FAILED, type Output } from "../output.js";
 import { keyValues, table } from "../table.js";
 
@@ -104,7 +103,7 @@ delivered M10_MAX_RECLAIM_ATTEMPTS times; with no consumer running, start one.`,
       const result = await runLockedTask(ctx, "reclaim_gc", { dryRun: options.dryRun }, (signal) =>
         reclaimGarbage(
           { db: ctx.db(), logger: ctx.logger, settings: ctx.config },
-          { dryRun: options.dryRun, signal, ...(options.stalledSeconds ? { stalledSeconds: options.stalledSeconds } : {}) },
+          { dryRun: options.dryRun, signal, stalledSeconds: options.stalledSeconds },
         ),
       );
       const stream = await streamReport(ctx);

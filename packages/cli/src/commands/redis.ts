@@ -1,5 +1,6 @@
 import type { Command } from "commander";
-import { context, maskUrl } from "../context.js";
+import { safeUrl } from "@m10/shared";
+import { context } from "../context.js";
 import { EXIT_FAILED, type Output } from "../output.js";
 import { checkDurability, type NodeDurability } from "../redis-durability.js";
 import { table } from "../table.js";
@@ -40,7 +41,7 @@ Examples:
       const failed = errors.length > 0 || (options.strict && warnings.length > 0);
       const status = errors.length > 0 ? "FAIL" : warnings.length > 0 ? (options.strict ? "FAIL (strict mode)" : "WARN") : "OK";
       output().result(
-        { timestamp: new Date().toISOString(), redis_url: maskUrl(ctx.config.REDIS_URL), status, nodes, errors, warnings },
+        { timestamp: new Date().toISOString(), redis_url: safeUrl(ctx.config.REDIS_URL), status, nodes, errors, warnings },
         () =>
           [
             ...nodes.map((node) =>

@@ -1,9 +1,9 @@
+import { positiveInt } from "@m10/shared";
 import { RETENTION_JOB_NAMES, runRetention, type RetentionJobResult } from "@m10/maintenance";
 import type { Command } from "commander";
 import { InvalidArgumentError } from "commander";
 import { context } from "../context.js";
 import { runLockedTask, taskExitCode, taskHeadline } from "../locked-task.js";
-import { positiveInt } from "../options.js";
 import type { Output } from "../output.js";
 import { createProgress } from "../progress.js";
 import { table } from "../table.js";
@@ -44,14 +44,14 @@ Examples:
       const progress = createProgress(out.json);
       let result;
       try {
-        result = await runLockedTask(ctx, "retention", { dryRun: options.dryRun, ...(options.timeout ? { timeoutSeconds: options.timeout } : {}) }, (signal) =>
+        result = await runLockedTask(ctx, "retention", { dryRun: options.dryRun, timeoutSeconds: options.timeout }, (signal) =>
           runRetention(
             { db: ctx.db(), logger: ctx.logger, settings: ctx.config },
             {
               dryRun: options.dryRun,
               signal,
-              ...(options.job ? { job: options.job } : {}),
-              ...(options.retentionDays ? { retentionDays: options.retentionDays } : {}),
+              job: options.job,
+              retentionDays: options.retentionDays,
               progress: (event) => progress.update(event.done, event.total, event.job),
             },
           ),

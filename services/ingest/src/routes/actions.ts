@@ -21,7 +21,7 @@ export const actionRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (request) => {
       const q = request.query;
       const { actions, total } = await listActions(pool, {
-        ...(q.action_type === undefined ? {} : { actionType: q.action_type }),
+        actionType: q.action_type,
         activeOnly: q.active_only,
         limit: q.limit,
       });

@@ -77,7 +77,7 @@ export const memoryPinRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const q = request.query;
       const tenantId = await tenant(request, q.tenant_id, "pins:read");
       const { pins, total } = await measured("list", () =>
-        listPins(pool, { tenantId, ...(q.prefix === undefined ? {} : { prefix: q.prefix }), limit: q.limit, offset: q.offset, includeExpired: q.include_expired }),
+        listPins(pool, { tenantId, prefix: q.prefix, limit: q.limit, offset: q.offset, includeExpired: q.include_expired }),
       );
       return { pins: pins.map(pinJson), total, limit: q.limit, offset: q.offset };
     },

@@ -50,9 +50,9 @@ export const recoveryCandidateRoutes: FastifyPluginAsyncTypebox = async (app) =>
       const wanted = q.decision ?? q.status ?? "pending";
       const page = await candidates.list({
         ...(wanted === "all" ? {} : { decision: wanted }),
-        ...(q.error_code === undefined ? {} : { errorCode: q.error_code }),
-        ...(q.source === undefined ? {} : { source: q.source }),
-        ...(q.since === undefined ? {} : { since: new Date(q.since) }),
+        errorCode: q.error_code,
+        source: q.source,
+        since: q.since === undefined ? undefined : new Date(q.since),
         limit: q.limit,
         offset: q.offset,
       });
@@ -110,10 +110,10 @@ export const recoveryCandidateRoutes: FastifyPluginAsyncTypebox = async (app) =>
         throw new BadRequestError("Provide execution_status, selected_action_id or execution_result", { code: "no_updates", location: "body" });
       }
       const result = await candidates.reportOutcome(id, {
-        ...(body.execution_status === undefined ? {} : { executionStatus: body.execution_status }),
-        ...(body.selected_action_id === undefined ? {} : { selectedActionId: body.selected_action_id }),
-        ...(body.execution_result === undefined ? {} : { executionResult: body.execution_result }),
-        ...(body.note === undefined ? {} : { note: body.note }),
+        executionStatus: body.execution_status,
+        selectedActionId: body.selected_action_id,
+        executionResult: body.execution_result,
+        note: body.note,
         ...actorOf(request, "api"),
       });
       if (result.status === "unknown_action") {
