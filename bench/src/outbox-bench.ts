@@ -1,6 +1,6 @@
 // Issue 5's benchmark: events delivered per second to a local webhook sink with 1 and 4 processor
 // processes, and commit-to-delivery latency at half the best rate.
-import { startService, type RunningService } from "@m10/devstack/service-process";
+import { type RunningService, startService } from "@m10/devstack/service-process";
 import pg from "pg";
 import { startSink, type Sink } from "./http-sink.js";
 import { freshStack, type BenchStack } from "./stack.js";

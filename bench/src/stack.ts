@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { startStack, type Stack } from "@m10/devstack";
+import { type Stack, startStack } from "@m10/devstack";
 import { migrateUp } from "@m10/migrations";
 
 export interface BenchStack {

@@ -1,7 +1,7 @@
 // Issue 4's benchmark: drain a pre-filled backlog of 100,000 candidates with 1 and with 2
 // claim-worker processes; evaluations per second and p99 per-batch time (from the workers' own
 // batch.done reports).
-import { startService, type RunningService } from "@m10/devstack/service-process";
+import { type RunningService, startService } from "@m10/devstack/service-process";
 import { streamFields } from "@m10/shared";
 import { Redis } from "ioredis";
 import pg from "pg";

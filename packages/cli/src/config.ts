@@ -1,7 +1,7 @@
 // m10ctl's environment: every variable it reads, with its default. DATABASE_URL is optional here
 // because `redis check` and `health` do not need it; commands that do say so when it is missing.
 import { hostname } from "node:os";
-import { databaseEnv, env, maintenanceEnv, redisEnv, outboxDeliveryEnv } from "@m10/shared";
+import { databaseEnv, env, maintenanceEnv, outboxDeliveryEnv, redisEnv } from "@m10/shared";
 import { z } from "zod";
 
 export const m10ctlConfigSchema = z.object({

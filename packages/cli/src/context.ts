@@ -1,6 +1,21 @@
 // What a command needs, created on first use and closed when the command ends: configuration,
 // a logger on stderr, the PostgreSQL pool, the Redis client and m10ctl's lock holder id.
-import { createLogger, createMetrics, createPool, createRedisClient, holderId, loadConfigOrExit, streamKeys, type Logger, type Pool, type RedisClient, type ServiceMetrics, type StreamKeys, requireReady, safeUrl } from "@m10/shared";
+import {
+  createLogger,
+  createMetrics,
+  createPool,
+  createRedisClient,
+  holderId,
+  loadConfigOrExit,
+  type Logger,
+  type Pool,
+  type RedisClient,
+  requireReady,
+  safeUrl,
+  type ServiceMetrics,
+  streamKeys,
+  type StreamKeys,
+} from "@m10/shared";
 import { m10ctlConfigSchema, type M10ctlConfig } from "./config.js";
 import { CommandError } from "./output.js";
 

@@ -1,6 +1,6 @@
 // m10ctl commands that do a maintenance task's job run it exactly as the orchestrator does: under
 // the task's lock (TASK_LOCKS), with a timeout, reported as a TaskResult. A dry run takes no lock.
-import { lockTtlSeconds, TASK_LOCKS, runMaintenanceTask, type TaskResult, type TaskName } from "@m10/maintenance";
+import { lockTtlSeconds, runMaintenanceTask, TASK_LOCKS, type TaskName, type TaskResult } from "@m10/maintenance";
 import type { Context } from "./context.js";
 import { EXIT_FAILED, EXIT_LOCK_HELD } from "./output.js";
 

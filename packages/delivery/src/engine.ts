@@ -2,7 +2,18 @@ import { setMaxListeners } from "node:events";
 import { performance } from "node:perf_hooks";
 import type { Logger } from "pino";
 import type pg from "pg";
-import { type OutboxDeliveryConfig, claimOutboxEvents, completeOutboxEvent, deadLetterOutboxEvent, releaseOutboxClaims, type OutboxDeadLetterReason, type OutboxEvent, type ServiceMetrics, outboxIdempotencyKey, type RedisClient } from "@m10/shared";
+import {
+  claimOutboxEvents,
+  completeOutboxEvent,
+  deadLetterOutboxEvent,
+  type OutboxDeadLetterReason,
+  type OutboxDeliveryConfig,
+  type OutboxEvent,
+  outboxIdempotencyKey,
+  type RedisClient,
+  releaseOutboxClaims,
+  type ServiceMetrics,
+} from "@m10/shared";
 import { jetstreamClient, type NatsConnection } from "./nats-connection.js";
 import { nextRetryDelaySeconds, type BackoffPolicy } from "./backoff.js";
 import { createCompletionBatcher } from "./completion-batcher.js";

@@ -1,6 +1,6 @@
 import type { Logger } from "pino";
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from "rate-limiter-flexible";
-import { OUTBOX_THROTTLE_PREFIX, sleep, type RedisClient } from "@m10/shared";
+import { OUTBOX_THROTTLE_PREFIX, type RedisClient, sleep } from "@m10/shared";
 
 /**
  * A fixed window that spreads `rpm` evenly: the shortest whole-second window holding a whole

@@ -8,7 +8,19 @@
 //      dead_letter_archive and only the ones copied are deleted from the stream.
 // The predecessor's reconcile_dl read XPENDING's summary as a list and did nothing (D6).
 import type { Logger } from "pino";
-import { type MaintenanceSettings, archiveDeadLetterEntry, type Queryable, acknowledge, fieldsToRecord, isNoGroupError, parseCandidateId, listDeadLetters, type DeadLetterEntry, type RedisClient, type StreamKeys } from "@m10/shared";
+import {
+  acknowledge,
+  archiveDeadLetterEntry,
+  type DeadLetterEntry,
+  fieldsToRecord,
+  isNoGroupError,
+  listDeadLetters,
+  type MaintenanceSettings,
+  parseCandidateId,
+  type Queryable,
+  type RedisClient,
+  type StreamKeys,
+} from "@m10/shared";
 import { MaintenanceTaskError } from "./task-run.js";
 
 export type DlReconcileDetails = {

@@ -1,7 +1,7 @@
 // matview_refresh: refresh_mv_tracked (REFRESH ... CONCURRENTLY, logged in matview_refresh_log)
 // for every tracked view whose last refresh is older than the maximum age, or never happened.
 import type { Logger } from "pino";
-import { matviewFreshness, refreshTracked, TRACKED_MATVIEWS, type TrackedMatview, type Queryable } from "@m10/shared";
+import { matviewFreshness, type Queryable, refreshTracked, TRACKED_MATVIEWS, type TrackedMatview } from "@m10/shared";
 import { MaintenanceTaskError } from "./task-run.js";
 
 export type MatviewAction = "refreshed" | "fresh" | "failed" | "would_refresh" | "interrupted";

@@ -2,8 +2,16 @@
 // throttles, retries and dead letters), so a stack without a running outbox-processor still
 // drains its outbox every five minutes. The engine (and its NATS connection, when a route needs
 // one) is created on first use and kept for later runs in loop mode.
-import { type Logger, type OrchestratorConfig, type Pool, type RedisClient, outboxStatusOverview } from "@m10/shared";
-import { connectNats, type NatsConnection, createDeliveryEngine, deliverySettings, type DeliveryEngine, type DeliveryMetrics, loadRoutingConfig } from "@m10/delivery";
+import { type Logger, type OrchestratorConfig, outboxStatusOverview, type Pool, type RedisClient } from "@m10/shared";
+import {
+  connectNats,
+  createDeliveryEngine,
+  type DeliveryEngine,
+  type DeliveryMetrics,
+  deliverySettings,
+  loadRoutingConfig,
+  type NatsConnection,
+} from "@m10/delivery";
 
 export type OutboxProcessDetails = {
   dry_run: boolean;

@@ -5,7 +5,14 @@
 // re-enqueue is remembered in a Redis sorted set for M10_SWEEP_RESWEEP_SECONDS (a duplicate is
 // harmless, evaluation takes effect once, but it costs a worker a lookup).
 import type { Logger } from "pino";
-import { type MaintenanceSettings, findUnqueuedCandidates, type Queryable, enqueueEvaluations, type RedisClient, type StreamKeys } from "@m10/shared";
+import {
+  enqueueEvaluations,
+  findUnqueuedCandidates,
+  type MaintenanceSettings,
+  type Queryable,
+  type RedisClient,
+  type StreamKeys,
+} from "@m10/shared";
 
 /** candidate id → time (ms) of its last re-enqueue by the sweep. */
 export const SWEEP_MEMO_KEY = "m10:sweep:requeued";

@@ -4,7 +4,15 @@
 // (The predecessor's Redis "reclaim attempts" hash does not exist in M10: delivery counts come
 // from XPENDING, so there is nothing to collect there.)
 import type { Logger } from "pino";
-import { type MaintenanceSettings, clearExpiredEvaluationLeases, countExpiredEvaluationLeases, cleanupExpiredLocks, type Queryable, releaseStalledWork, workQueueDepth } from "@m10/shared";
+import {
+  cleanupExpiredLocks,
+  clearExpiredEvaluationLeases,
+  countExpiredEvaluationLeases,
+  type MaintenanceSettings,
+  type Queryable,
+  releaseStalledWork,
+  workQueueDepth,
+} from "@m10/shared";
 
 export type ReclaimGcDetails = {
   dry_run: boolean;

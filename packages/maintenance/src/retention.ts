@@ -4,7 +4,23 @@
 // work_queue rows past their retention. Each job's run is recorded in its retention_jobs row
 // (last_run, rows_archived, rows_deleted) when the table has one.
 import type { Logger } from "pino";
-import { errorMessage, type MaintenanceSettings, type Queryable, ARCHIVE_JOBS, PURGE_JOBS, archiveBatch, countArchivable, countArchivableCandidates, countPurgeable, listRetentionJobs, purgeBatch, recordRetentionRun, type ArchiveJobName, type BatchResult, type PurgeJobName } from "@m10/shared";
+import {
+  ARCHIVE_JOBS,
+  archiveBatch,
+  type ArchiveJobName,
+  type BatchResult,
+  countArchivable,
+  countArchivableCandidates,
+  countPurgeable,
+  errorMessage,
+  listRetentionJobs,
+  type MaintenanceSettings,
+  PURGE_JOBS,
+  purgeBatch,
+  type PurgeJobName,
+  type Queryable,
+  recordRetentionRun,
+} from "@m10/shared";
 import { MaintenanceTaskError } from "./task-run.js";
 
 export type RetentionJobKind = "archive" | "purge" | "count_only";

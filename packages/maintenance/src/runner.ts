@@ -3,7 +3,7 @@
 // that holder. A timeout or a lost lock aborts the work's signal; work that ignores the signal is
 // abandoned after a grace period and its lock is left to expire (never released under it).
 import type { Logger } from "pino";
-import { acquireLock, extendLock, lockHolder, releaseLock, withTimeout, type LockRow, type Queryable } from "@m10/shared";
+import { acquireLock, extendLock, lockHolder, type LockRow, type Queryable, releaseLock, withTimeout } from "@m10/shared";
 
 export class TaskTimeoutError extends Error {
   constructor(readonly timeoutMs: number) {

@@ -2,7 +2,22 @@
 // are acknowledged (XACK + XDEL, only after the commit), work_queue rows of failed candidates are
 // retried or dead-lettered, busy ones are given back, and the metrics are written.
 import { performance } from "node:perf_hooks";
-import { type Logger, archiveDeadLetter, countPublishedOutboxEvents, type Pool, withTransaction, completeWork, completeWorkMany, markWorkDeadLettered, releaseWorkClaims, type ServiceMetrics, acknowledge, DEAD_LETTER_REASONS, type RedisClient, type StreamKeys } from "@m10/shared";
+import {
+  acknowledge,
+  archiveDeadLetter,
+  completeWork,
+  completeWorkMany,
+  countPublishedOutboxEvents,
+  DEAD_LETTER_REASONS,
+  type Logger,
+  markWorkDeadLettered,
+  type Pool,
+  type RedisClient,
+  releaseWorkClaims,
+  type ServiceMetrics,
+  type StreamKeys,
+  withTransaction,
+} from "@m10/shared";
 import type { CandidateOutcome, Evaluator } from "./evaluation/evaluate-entries.js";
 import type { QueueEntry, QueueSource } from "./queue-entry.js";
 

@@ -1,5 +1,15 @@
 // /ready and /health/detailed of the worker's health server.
-import { errorMessage, databaseAnswers, type Pool, workQueueDepth, type ReadyReport, streamStatus, redisAnswers, type RedisClient, type StreamKeys } from "@m10/shared";
+import {
+  databaseAnswers,
+  errorMessage,
+  type Pool,
+  type ReadyReport,
+  redisAnswers,
+  type RedisClient,
+  type StreamKeys,
+  streamStatus,
+  workQueueDepth,
+} from "@m10/shared";
 import type { Worker } from "./worker.js";
 
 export interface HealthDeps {

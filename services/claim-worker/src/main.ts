@@ -1,5 +1,17 @@
 // m10-claim-worker: wiring only. The work is in worker.ts and the modules it names.
-import { claimWorkerConfigSchema, loadConfigOrExit, createPool, holderId, createShutdown, startHealthServer, createLogger, createMetrics, createBlockingClient, createRedisClient, streamKeys } from "@m10/shared";
+import {
+  claimWorkerConfigSchema,
+  createBlockingClient,
+  createLogger,
+  createMetrics,
+  createPool,
+  createRedisClient,
+  createShutdown,
+  holderId,
+  loadConfigOrExit,
+  startHealthServer,
+  streamKeys,
+} from "@m10/shared";
 import { parseCli } from "./cli.js";
 import { WorkerSettingsError } from "./errors.js";
 import { detailedHealth, readiness } from "./health.js";

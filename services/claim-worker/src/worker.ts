@@ -7,7 +7,18 @@
 //
 // Both queues feed one pool of `concurrency` batch slots: the Redis stream (when enabled) and the
 // DB fallback queue work_queue (always).
-import { type Logger, type Pool, releaseWorkClaims, type ServiceMetrics, deleteConsumerIfIdle, waitUntilReady, type RedisClient, type StreamKeys, DependencyState, settlesWithin } from "@m10/shared";
+import {
+  deleteConsumerIfIdle,
+  DependencyState,
+  type Logger,
+  type Pool,
+  type RedisClient,
+  releaseWorkClaims,
+  type ServiceMetrics,
+  settlesWithin,
+  type StreamKeys,
+  waitUntilReady,
+} from "@m10/shared";
 import { createBatchProcessor, type EvaluationBatchReport } from "./batch-processor.js";
 
 import { releaseEvaluationLeases } from "./evaluation/candidate-lease.js";

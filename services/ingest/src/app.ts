@@ -3,7 +3,17 @@
 import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from "fastify";
-import { createMetrics, streamKeys, type IngestConfig, type Logger, type M10Metrics, type Pool, type RedisClient, DependencyState, watchRedis } from "@m10/shared";
+import {
+  createMetrics,
+  DependencyState,
+  type IngestConfig,
+  type Logger,
+  type M10Metrics,
+  type Pool,
+  type RedisClient,
+  streamKeys,
+  watchRedis,
+} from "@m10/shared";
 import type { AppContext } from "./app-context.js";
 import { parsePermissionList } from "./auth/permissions.js";
 import { registerRbac } from "./auth/rbac.js";

@@ -1,5 +1,13 @@
 // m10-ingest: wiring only. config → logger → pool → redis → app → listen → graceful shutdown.
-import { createLogger, createMetrics, createPool, createRedisClient, createShutdown, ingestConfigSchema, loadConfigOrExit } from "@m10/shared";
+import {
+  createLogger,
+  createMetrics,
+  createPool,
+  createRedisClient,
+  createShutdown,
+  ingestConfigSchema,
+  loadConfigOrExit,
+} from "@m10/shared";
 import { buildApp } from "./app.js";
 import { UnknownPermissionError } from "./auth/permissions.js";
 import { loadTokenStore, TokenFileError } from "./auth/token-store.js";

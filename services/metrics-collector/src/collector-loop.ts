@@ -3,7 +3,7 @@
  * Sources reconnect by themselves (pg pool, ioredis), so a failed pass is simply retried at the
  * next tick; source outages and recoveries are logged once each, not every 30 s.
  */
-import { DependencyState, sleep, type Logger } from "@m10/shared";
+import { DependencyState, type Logger, sleep } from "@m10/shared";
 import { collect, SOURCES, type Collection, type Sources } from "./collection.js";
 import type { GaugeRecorder } from "./gauge-recorder.js";
 

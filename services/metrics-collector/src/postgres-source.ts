@@ -2,7 +2,15 @@
  * The PostgreSQL side of the collection: one read of every DB gauge (the SQL lives in
  * @m10/shared/db/gauges so operator tools can show the same numbers).
  */
-import { type Queryable, readActiveLocks, readBacklogGauges, readMatviewFreshness, type ActiveLock, type BacklogGauges, type MatviewSuccessAge } from "@m10/shared";
+import {
+  type ActiveLock,
+  type BacklogGauges,
+  type MatviewSuccessAge,
+  type Queryable,
+  readActiveLocks,
+  readBacklogGauges,
+  readMatviewFreshness,
+} from "@m10/shared";
 
 /** At most this many lock series are exported; M10 has a handful of lock names. */
 export const MAX_LOCK_SERIES = 1_000;

@@ -5,7 +5,7 @@
  * XPENDING with IDLE and a COUNT limit, CLIENT LIST (one line per connection). A missing stream or
  * group is an empty queue, not an error: the claim-worker creates the group on start.
  */
-import { errorMessage, requireReady, type RedisClient, type StreamKeys } from "@m10/shared";
+import { errorMessage, type RedisClient, requireReady, type StreamKeys } from "@m10/shared";
 
 export interface StreamGaugeOptions {
   keys: StreamKeys;

@@ -1,5 +1,19 @@
 // m10-orchestrator: the maintenance tasks, once (the systemd timer's oneshot) or --every <duration>.
-import { createLogger, createMetrics, createPool, createRedisClient, createShutdown, holderId, loadConfigOrExit, orchestratorConfigSchema, startHealthServer, streamKeys, waitUntilReady, DependencyState, watchRedis } from "@m10/shared";
+import {
+  createLogger,
+  createMetrics,
+  createPool,
+  createRedisClient,
+  createShutdown,
+  DependencyState,
+  holderId,
+  loadConfigOrExit,
+  orchestratorConfigSchema,
+  startHealthServer,
+  streamKeys,
+  waitUntilReady,
+  watchRedis,
+} from "@m10/shared";
 import { parseCli } from "./cli.js";
 import { runEvery, type LoopState } from "./loop.js";
 import { createOutboxTask } from "@m10/maintenance";

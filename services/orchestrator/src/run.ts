@@ -1,7 +1,17 @@
 // One orchestrator run: the leader lock for the whole run, then each selected task under its own
 // lock and timeout, in order. The report is what --json prints.
 import { errorMessage, type Logger, type Queryable } from "@m10/shared";
-import { lockTtlSeconds, ORCHESTRATOR_LEADER_LOCK, TASK_LOCKS, describeHolder, runExclusive, type LockObserver, runMaintenanceTask, type TaskResult, type TaskName } from "@m10/maintenance";
+import {
+  describeHolder,
+  type LockObserver,
+  lockTtlSeconds,
+  ORCHESTRATOR_LEADER_LOCK,
+  runExclusive,
+  runMaintenanceTask,
+  TASK_LOCKS,
+  type TaskName,
+  type TaskResult,
+} from "@m10/maintenance";
 
 export interface RunReport {
   timestamp: string;

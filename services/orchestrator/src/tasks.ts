@@ -1,7 +1,15 @@
 // The task bodies the orchestrator runs: the shared maintenance implementations, wired to this
 // process's pool, Redis client and settings.
 import type { Logger, OrchestratorConfig, Pool, RedisClient, StreamKeys } from "@m10/shared";
-import { reconcileDeadLetters, refreshStaleMatviews, sweepPendingCandidates, reclaimGarbage, runRetention, type TaskName, type OutboxTask } from "@m10/maintenance";
+import {
+  type OutboxTask,
+  reclaimGarbage,
+  reconcileDeadLetters,
+  refreshStaleMatviews,
+  runRetention,
+  sweepPendingCandidates,
+  type TaskName,
+} from "@m10/maintenance";
 import type { TaskBody } from "./run.js";
 
 export interface TaskWiring {

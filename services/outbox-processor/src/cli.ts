@@ -1,5 +1,5 @@
 import { Command } from "commander";
-import { formatEnvDocs, outboxProcessorConfigSchema, positiveInt, nonNegativeSeconds } from "@m10/shared";
+import { formatEnvDocs, nonNegativeSeconds, outboxProcessorConfigSchema, positiveInt } from "@m10/shared";
 
 export interface CliOptions {
   once: boolean;

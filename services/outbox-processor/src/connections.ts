@@ -1,5 +1,5 @@
 import { connectNats, type NatsConnection } from "@m10/delivery";
-import { createRedisClient, DependencyState, retryUntil, watchRedis, type Logger, type RedisClient } from "@m10/shared";
+import { createRedisClient, DependencyState, type Logger, type RedisClient, retryUntil, watchRedis } from "@m10/shared";
 
 /**
  * NATS with endless reconnects. The first connection is retried too (NATS may start after the

@@ -1,7 +1,17 @@
 // m10-outbox-processor: wiring only. Delivery is @m10/delivery's engine (the orchestrator's
 // outbox_process task runs the same one); the polling loop and the --once run are processor.ts.
 import { deliverySettings, loadRoutingOrExit, type NatsConnection } from "@m10/delivery";
-import { createLogger, createMetrics, createPool, createShutdown, holderId, loadConfigOrExit, outboxProcessorConfigSchema, retryUntil, startHealthServer } from "@m10/shared";
+import {
+  createLogger,
+  createMetrics,
+  createPool,
+  createShutdown,
+  holderId,
+  loadConfigOrExit,
+  outboxProcessorConfigSchema,
+  retryUntil,
+  startHealthServer,
+} from "@m10/shared";
 import { parseCli } from "./cli.js";
 import { connectNatsWithRetry, connectRedis } from "./connections.js";
 import { createProcessor, runDelivery, type Processor } from "./processor.js";

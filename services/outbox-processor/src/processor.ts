@@ -1,5 +1,5 @@
-import { createDeliveryEngine, type BatchReport, type DeliveryEngineDeps } from "@m10/delivery";
-import { isDatabaseUnavailable, sleep, type Logger } from "@m10/shared";
+import { type BatchReport, createDeliveryEngine, type DeliveryEngineDeps } from "@m10/delivery";
+import { isDatabaseUnavailable, type Logger, sleep } from "@m10/shared";
 
 export interface ProcessorDeps extends DeliveryEngineDeps {
   batchSize: number;

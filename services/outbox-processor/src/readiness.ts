@@ -1,4 +1,12 @@
-import { databaseAnswers, redisAnswers, type Pool, type ReadyReport, type RedisClient, outboxLagSeconds, outboxTotals } from "@m10/shared";
+import {
+  databaseAnswers,
+  outboxLagSeconds,
+  outboxTotals,
+  type Pool,
+  type ReadyReport,
+  redisAnswers,
+  type RedisClient,
+} from "@m10/shared";
 import { type NatsConnection } from "@m10/delivery";
 import type { Processor } from "./processor.js";
 

@@ -1,15 +1,17 @@
 import {
   DEAD_LETTER_HANDLED_STATUSES,
   deadLetterLength,
-  deadLetterReport,
   type DeadLetterOperationsDeps,
   type DeadLetterReplayOutcome,
+  deadLetterReport,
   type DeadLetterSource,
   inspectDeadLetter,
   listDeadLetterSources,
+  positiveInt,
   replayAllDeadLetters,
   replayOneDeadLetter,
-  resolveDeadLetter, positiveInt } from "@m10/shared";
+  resolveDeadLetter,
+} from "@m10/shared";
 import { MaintenanceTaskError } from "@m10/maintenance";
 import type { Command } from "commander";
 import { InvalidArgumentError } from "commander";

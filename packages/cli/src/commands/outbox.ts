@@ -5,9 +5,11 @@ import {
   outboxLagSeconds,
   outboxStatusOverview,
   outboxTotals,
+  positiveInt,
   recentOutboxFailures,
   resetStuckOutboxEvents,
-  retryOutboxEvent, positiveInt } from "@m10/shared";
+  retryOutboxEvent,
+} from "@m10/shared";
 import type { Command } from "commander";
 import { context } from "../context.js";
 import { CommandError, type Output } from "../output.js";

@@ -1,4 +1,13 @@
-import { countUnevaluatedCandidates, workQueueDepth, pendingEntries, listConsumers, streamStatus, type ConsumerInfo, type StreamStatus, positiveInt } from "@m10/shared";
+import {
+  type ConsumerInfo,
+  countUnevaluatedCandidates,
+  listConsumers,
+  pendingEntries,
+  positiveInt,
+  streamStatus,
+  type StreamStatus,
+  workQueueDepth,
+} from "@m10/shared";
 import { reclaimGarbage } from "@m10/maintenance";
 import type { Command } from "commander";
 import { context, type Context } from "../context.js";

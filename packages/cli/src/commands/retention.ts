@@ -1,5 +1,5 @@
 import { positiveInt } from "@m10/shared";
-import { RETENTION_JOB_NAMES, runRetention, type RetentionJobResult } from "@m10/maintenance";
+import { RETENTION_JOB_NAMES, type RetentionJobResult, runRetention } from "@m10/maintenance";
 import type { Command } from "commander";
 import { InvalidArgumentError } from "commander";
 import { context } from "../context.js";

@@ -5,7 +5,15 @@
 //      and complete the batch's work_queue rows whose candidate is now done.
 // A batch that fails is retried candidate by candidate, so one poison candidate fails alone.
 import { performance } from "node:perf_hooks";
-import { type Logger, isDatabaseUnavailable, type Pool, completeWorkMany, type OutboxEventInput, TransactionCancelledError, withTransaction } from "@m10/shared";
+import {
+  completeWorkMany,
+  isDatabaseUnavailable,
+  type Logger,
+  type OutboxEventInput,
+  type Pool,
+  TransactionCancelledError,
+  withTransaction,
+} from "@m10/shared";
 import { EvaluationCancelledError } from "../errors.js";
 import type { QueueEntry } from "../queue-entry.js";
 import { loadActions } from "./actions.js";

@@ -1,7 +1,7 @@
 // Pure: from a leased candidate, its history and the rule engine's verdict to the rows the
 // evaluation transaction writes (ARCHITECTURE §5). No I/O here, so every row shape is testable.
-import { evaluate, normalizeErrorMessage, type EvaluationResult, type HistoricalMatch, type RuleContext } from "@m10/rules";
-import { CANDIDATE_AGGREGATE, RECOVERY_ACTION_REQUESTED, RECOVERY_SUGGESTED, type OutboxEventInput } from "@m10/shared";
+import { evaluate, type EvaluationResult, type HistoricalMatch, normalizeErrorMessage, type RuleContext } from "@m10/rules";
+import { CANDIDATE_AGGREGATE, type OutboxEventInput, RECOVERY_ACTION_REQUESTED, RECOVERY_SUGGESTED } from "@m10/shared";
 import type { QueueEntry } from "../queue-entry.js";
 import type { CatalogueAction } from "./actions.js";
 import type { LeasedCandidate } from "./candidate-lease.js";

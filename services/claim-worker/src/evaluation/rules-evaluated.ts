@@ -4,7 +4,7 @@
 // confidence_adjustment, metadata) are kept only for the rules that matched. The explanations of
 // unmatched rules only say why they did not apply and made up most of the ~2.2 KB per candidate
 // (a TOASTed value written with every evaluation); POST /evaluate still returns them in full.
-import { ruleResultToJson, type EvaluationResult, type RuleResultJson } from "@m10/rules";
+import { type EvaluationResult, type RuleResultJson, ruleResultToJson } from "@m10/rules";
 
 /** An unmatched rule: its identity and verdict only. */
 export interface UnmatchedRuleJson {

@@ -1,7 +1,7 @@
 // The evaluation transaction's statements (ARCHITECTURE §5): candidate fields, suggestion_input,
 // suggestion_provenance and the outbox events for a whole batch, each a single multi-row
 // statement. Call inside one transaction.
-import { type Queryable, publishOutboxMany, type OutboxEventInput } from "@m10/shared";
+import { type OutboxEventInput, publishOutboxMany, type Queryable } from "@m10/shared";
 import { outboxEventsFor, type EvaluationPlan } from "./plan.js";
 
 export interface WrittenEvaluations {

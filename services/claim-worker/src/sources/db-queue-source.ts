@@ -1,7 +1,17 @@
 // The DB fallback queue side of the worker: claim_work (SKIP LOCKED) in batches, with or without
 // Redis, and release_stalled_work on an interval for claims whose worker died.
 import { performance } from "node:perf_hooks";
-import { type Logger, type Pool, claimWork, releaseStalledWork, type WorkItem, type ServiceMetrics, backoffDelayMs, type DependencyState, sleep } from "@m10/shared";
+import {
+  backoffDelayMs,
+  claimWork,
+  type DependencyState,
+  type Logger,
+  type Pool,
+  releaseStalledWork,
+  type ServiceMetrics,
+  sleep,
+  type WorkItem,
+} from "@m10/shared";
 import type { BatchProcessor } from "../batch-processor.js";
 import type { QueueEntry } from "../queue-entry.js";
 import type { Slots } from "../slots.js";

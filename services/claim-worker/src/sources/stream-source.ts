@@ -3,7 +3,23 @@
 // Every Redis error is retried with backoff, so an outage only pauses this side; a group lost
 // in a Redis restart is recreated (NOGROUP) and consumption resumes without a restart.
 import { performance } from "node:perf_hooks";
-import { type Logger, type Pool, type ServiceMetrics, reclaimStalled, readGroup, registerConsumer, type StreamMessage, archiveMovedDeadLetter, DEAD_LETTER_REASONS, moveToDeadLetter, type RedisClient, type StreamKeys, backoffDelayMs, type DependencyState, sleep } from "@m10/shared";
+import {
+  archiveMovedDeadLetter,
+  backoffDelayMs,
+  DEAD_LETTER_REASONS,
+  type DependencyState,
+  type Logger,
+  moveToDeadLetter,
+  type Pool,
+  readGroup,
+  reclaimStalled,
+  type RedisClient,
+  registerConsumer,
+  type ServiceMetrics,
+  sleep,
+  type StreamKeys,
+  type StreamMessage,
+} from "@m10/shared";
 import type { BatchProcessor } from "../batch-processor.js";
 import type { QueueEntry } from "../queue-entry.js";
 import type { Slots } from "../slots.js";

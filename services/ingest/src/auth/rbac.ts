@@ -3,7 +3,7 @@
 // limit keys on the tenant); the permission is checked before the body is read, so a 401/403
 // never depends on the body. Denials are counted and written to system.rbac_audit.
 import type { FastifyInstance, FastifyRequest } from "fastify";
-import { type Logger, type ServiceMetrics, insertRbacAudit, type RbacAuditEntry, type Queryable } from "@m10/shared";
+import { insertRbacAudit, type Logger, type Queryable, type RbacAuditEntry, type ServiceMetrics } from "@m10/shared";
 import { ForbiddenError, UnauthorizedError } from "../errors.js";
 import { rolesGrant, type Permission } from "./permissions.js";
 import type { Principal, TokenStore } from "./token-store.js";

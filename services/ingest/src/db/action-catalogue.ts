@@ -1,5 +1,5 @@
 // m10_recovery.suggestion_action as GET /actions lists it: priority desc, then name.
-import { type Queryable, ACTION_COLUMNS, type ActionRow } from "@m10/shared";
+import { ACTION_COLUMNS, type ActionRow, type Queryable } from "@m10/shared";
 
 export interface ActionFilter {
   actionType?: string;

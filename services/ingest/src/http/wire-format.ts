@@ -1,5 +1,5 @@
 // Database rows → JSON bodies: timestamps as ISO-8601 strings, catalogue defaults filled in.
-import type { ActionRow, CandidateRow, InputRow, ProvenanceRow, PinRow } from "@m10/shared";
+import type { ActionRow, CandidateRow, InputRow, PinRow, ProvenanceRow } from "@m10/shared";
 
 export const iso = (value: Date | null | undefined): string | null => (value ? value.toISOString() : null);
 

@@ -7,7 +7,7 @@
 // setImmediate as one XADD pipeline, i.e. one write to Redis (or one enqueue_work statement on
 // fallback). Each caller's promise settles only after that enqueue attempt completed, so a 202 is
 // never sent before its candidate reached the stream or work_queue (or both failed and were logged).
-import { enqueueEvaluations, type EnqueueDeps, type EvaluationRequest, type ServiceMetrics } from "@m10/shared";
+import { type EnqueueDeps, enqueueEvaluations, type EvaluationRequest, type ServiceMetrics } from "@m10/shared";
 
 export interface EnqueueSummary {
   stream: number;

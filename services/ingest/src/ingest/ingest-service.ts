@@ -2,7 +2,17 @@
 // of statements. Only new candidates are queued for evaluation: a repeat of a known failure
 // (or a replay of a key) changes its occurrence_count at most, and a candidate that was never
 // evaluated is picked up by the pending_sweep task.
-import { type EvaluationRequest, type Pool, type ServiceMetrics, isUniqueViolation, findCandidatesByIdempotencyKeys, IDEMPOTENCY_KEY_CONSTRAINT, upsertIngestedCandidate, upsertIngestedCandidates, type IngestedCandidateGroup } from "@m10/shared";
+import {
+  type EvaluationRequest,
+  findCandidatesByIdempotencyKeys,
+  IDEMPOTENCY_KEY_CONSTRAINT,
+  type IngestedCandidateGroup,
+  isUniqueViolation,
+  type Pool,
+  type ServiceMetrics,
+  upsertIngestedCandidate,
+  upsertIngestedCandidates,
+} from "@m10/shared";
 import { IdempotencyKeyReusedError } from "../errors.js";
 import type { BatchItemResult, BatchResponse, IngestBody, IngestResponse } from "../schemas/ingest.js";
 import type { EvaluationEnqueuer } from "./evaluation-enqueuer.js";

@@ -1,5 +1,5 @@
 // Dependency checks for /ready and /health/detailed: each with its latency, never hanging.
-import { errorMessage, withTimeout, type Pool, type RedisClient, type StreamKeys, redisAnswers } from "@m10/shared";
+import { errorMessage, type Pool, redisAnswers, type RedisClient, type StreamKeys, withTimeout } from "@m10/shared";
 
 export interface DependencyCheck {
   ok: boolean;

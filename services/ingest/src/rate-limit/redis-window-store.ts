@@ -2,7 +2,7 @@
 // tenant (m10:ratelimit:<group>:<tenant or ip>), shared by every ingest process. A Redis failure
 // is reported to `onError` (logged and counted) and passed on, so the plugin's skipOnError lets
 // the request through: rate limiting fails open.
-import { type RedisClient, RATE_LIMIT_PREFIX } from "@m10/shared";
+import { RATE_LIMIT_PREFIX, type RedisClient } from "@m10/shared";
 
 // INCR, set the window's expiry on the first hit, and return the count and remaining ms.
 const WINDOW_SCRIPT = `
