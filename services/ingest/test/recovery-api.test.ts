@@ -1,17 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ADMIN_TOKEN, bearer, FILE_TOKENS, ingestBody, MACHINE_TOKEN, metricValue, startTestApp, type TestApp } from "./support/test-app.js";
+import { describe, expect, it } from "vitest";
+import { ADMIN_TOKEN, bearer, FILE_TOKENS, ingestBody, MACHINE_TOKEN, useTestApp } from "./support/test-app.js";
 
-let t: TestApp;
+const t = useTestApp();
 const admin = bearer(ADMIN_TOKEN);
 const machine = bearer(MACHINE_TOKEN);
 const operator = bearer(FILE_TOKENS.operator.token);
-
-beforeAll(async () => {
-  t = await startTestApp();
-});
-afterAll(async () => {
-  await t.close();
-});
 
 async function newCandidate(overrides: Record<string, unknown> = {}): Promise<number> {
   const response = await t.app.inject({ method: "POST", url: "/api/v1/recovery/ingest", headers: machine, payload: ingestBody(overrides) });
@@ -138,7 +131,7 @@ describe("PATCH /api/v1/recovery/candidates/{id}", () => {
 describe("POST /api/v1/recovery/approve and DELETE /candidates/{id}", () => {
   it("records an approval with audit row, provenance row, outbox event and metric", async () => {
     const id = await newCandidate();
-    const before = await metricValue(t.metrics, "recovery_approvals_total", { decision: "approved" });
+    const before = await t.metric("recovery_approvals_total", { decision: "approved" });
     const response = await t.app.inject({
       method: "POST",
       url: "/api/v1/recovery/approve",
@@ -153,7 +146,7 @@ describe("POST /api/v1/recovery/approve and DELETE /candidates/{id}", () => {
     expect(provenance.rows).toEqual([{ event_type: "approved", actor_type: "human" }]);
     const outbox = await t.pool.query("SELECT event_type FROM m10_recovery.outbox WHERE aggregate_id = $1", [String(id)]);
     expect(outbox.rows).toEqual([{ event_type: "recovery.approved" }]);
-    expect(await metricValue(t.metrics, "recovery_approvals_total", { decision: "approved" })).toBe(before + 1);
+    expect(await t.metric("recovery_approvals_total", { decision: "approved" })).toBe(before + 1);
   });
 
   it("defaults approved_by to the token's subject and answers 404 / 400 for unknown candidates and decisions", async () => {
