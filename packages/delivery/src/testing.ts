@@ -1,7 +1,7 @@
 // @m10/delivery/testing: fixtures for tests of code that runs the delivery engine (this package's
 // own tests and the outbox-processor's): the per-test environment, outbox rows in, an engine with
 // its own metrics, and what the table holds afterwards.
-import { createHttpSink, createTestDatabase, testStack, useEnvironment, type HttpSink, type TestDatabase } from "@m10/devstack/testing";
+import { createHttpSink, openTestDatabase, testStack, useEnvironment, type HttpSink, type TestDatabase } from "@m10/devstack/testing";
 import { connect } from "@nats-io/transport-node";
 import { createLogger, createMetrics, createPool, createRedisClient, holderId, type M10Metrics, type Pool, type RedisClient } from "@m10/shared";
 import { createDeliveryEngine, type BatchReport, type DeliverySettings } from "./engine.js";
@@ -42,10 +42,7 @@ type Extras<O extends OutboxEnvironmentOptions> = (O extends { redis: true } ? {
 export function useOutboxEnvironment<const O extends OutboxEnvironmentOptions = Record<never, never>>(options: O = {} as O): OutboxEnvironment & Extras<O> {
   return useEnvironment(
     async (defer) => {
-      const db = await createTestDatabase();
-      defer(db.drop);
-      const pool = testPool(db.url);
-      defer(() => pool.end());
+      const { db, pool } = await openTestDatabase(defer, testPool);
       const sink = await createHttpSink();
       defer(sink.close);
       const environment: OutboxEnvironment & { redis?: RedisClient; nats?: NatsConnection } = { db, pool, sink };

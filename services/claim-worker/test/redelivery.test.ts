@@ -1,11 +1,21 @@
 import { testStack, uniqueStreamKeys, waitUntil } from "@m10/devstack/testing";
-import { enqueueEvaluations, enqueueWork, streamFields, ensureConsumerGroup, readGroup, moveToDeadLetter, replayDeadLetter } from "@m10/shared";
+import { enqueueEvaluations, enqueueWork, streamFields, ensureConsumerGroup, readGroup, moveToDeadLetter, replayDeadLetter, type RedisClient, type StreamKeys } from "@m10/shared";
 import { describe, expect, it } from "vitest";
 import { evaluationCounts, insertCandidates } from "./support/candidates.js";
 import { useTestEnvironment } from "./support/environment.js";
 import { logger, testWorker } from "./support/harness.js";
 
 const t = useTestEnvironment();
+
+/** A stream message for the candidate that consumer "gave-up" read and moved to the dead letter. */
+async function deadLettered(redis: RedisClient, keys: StreamKeys, candidateId: number) {
+  const messageId = (await redis.xadd(keys.stream, "*", ...streamFields({ candidateId }))) as string;
+  await ensureConsumerGroup(redis, keys);
+  await readGroup(redis, keys, "gave-up", { count: 1, blockMs: 0 });
+  const move = await moveToDeadLetter(redis, keys, { messageId, reason: "max_reclaim_attempts", consumer: "gave-up", maxLen: 0 });
+  if (!move.moved) throw new Error("not moved");
+  return { messageId, move };
+}
 
 describe("redelivery takes effect once", () => {
   it("the same candidate queued twice on the stream is evaluated once and both entries are acknowledged", async () => {
@@ -56,11 +66,7 @@ describe("redelivery takes effect once", () => {
     const w = await testWorker({ databaseUrl: t.db.url, redisUrl: testStack().redisUrl, keys });
     const redis = w.redis!;
     try {
-      const messageId = (await redis.xadd(keys.stream, "*", ...streamFields({ candidateId: id }))) as string;
-      await ensureConsumerGroup(redis, keys);
-      await readGroup(redis, keys, "gave-up", { count: 1, blockMs: 0 });
-      const move = await moveToDeadLetter(redis, keys, { messageId, reason: "max_reclaim_attempts", consumer: "gave-up", maxLen: 0 });
-      if (!move.moved) throw new Error("not moved");
+      const { move } = await deadLettered(redis, keys, id);
       await enqueueWork(t.pool, [{ candidateId: id }], "retry");
       expect(await w.worker.drainOnce()).toMatchObject({ evaluated: 1 });
 
@@ -80,11 +86,7 @@ describe("redelivery takes effect once", () => {
     const w = await testWorker({ databaseUrl: t.db.url, redisUrl: testStack().redisUrl, keys });
     const redis = w.redis!;
     try {
-      const messageId = (await redis.xadd(keys.stream, "*", ...streamFields({ candidateId: id }))) as string;
-      await ensureConsumerGroup(redis, keys);
-      await readGroup(redis, keys, "gave-up", { count: 1, blockMs: 0 });
-      const move = await moveToDeadLetter(redis, keys, { messageId, reason: "max_reclaim_attempts", consumer: "gave-up", maxLen: 0 });
-      if (!move.moved) throw new Error("not moved");
+      const { messageId, move } = await deadLettered(redis, keys, id);
       const deps = { redis, db: t.pool, keys, maxLen: 1_000, replayedBy: "operator" };
       expect(await replayDeadLetter(deps, move.deadLetterId)).toMatchObject({ status: "replayed", method: "redis_stream" });
       // The same dead letter again (as if the first replay's XDEL had been lost): replay_log refuses it.

@@ -9,6 +9,15 @@ import { bearer, INGEST_BIN, ingestBody, MACHINE_TOKEN, serviceEnv } from "./sup
 
 const db = useTestDatabase();
 
+/** Holds the candidate's row lock (an open transaction) so the next ingest of the same failure waits inside its upsert. */
+async function holdCandidateRow(failureMatchId: string): Promise<pg.Client> {
+  const blocker = new pg.Client({ connectionString: db.url });
+  await blocker.connect();
+  await blocker.query("BEGIN");
+  await blocker.query("SELECT id FROM recovery_candidates WHERE failure_match_id = $1 FOR UPDATE", [failureMatchId]);
+  return blocker;
+}
+
 /** Backends of this database waiting for a lock: the ingest's upsert stuck behind the test's row lock. */
 const waitingOnLock = async (client: pg.Client) =>
   (await client.query<{ n: number }>("SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'")).rows[0]?.n ?? 0;
@@ -51,12 +60,8 @@ describe("m10-ingest process", () => {
     const service = await startService(INGEST_BIN, serviceEnv(db.url));
     const body = ingestBody();
     expect((await ingestRequest(service.url, body)).status).toBe(202);
-    // Hold the candidate's row lock so the next ingest of the same failure waits inside its upsert.
-    const blocker = new pg.Client({ connectionString: db.url });
-    await blocker.connect();
+    const blocker = await holdCandidateRow(String(body.failure_match_id));
     try {
-      await blocker.query("BEGIN");
-      await blocker.query("SELECT id FROM recovery_candidates WHERE failure_match_id = $1 FOR UPDATE", [body.failure_match_id]);
       const inFlight = ingestRequest(service.url, body);
       await waitUntil("the second ingest waiting on the row lock", async () => (await waitingOnLock(blocker)) > 0, { intervalMs: 20 });
       service.child.kill("SIGTERM");
@@ -84,11 +89,8 @@ describe("m10-ingest process", () => {
     const service = await startService(INGEST_BIN, serviceEnv(db.url));
     const body = ingestBody();
     expect((await ingestRequest(service.url, body)).status).toBe(202);
-    const blocker = new pg.Client({ connectionString: db.url });
-    await blocker.connect();
+    const blocker = await holdCandidateRow(String(body.failure_match_id));
     try {
-      await blocker.query("BEGIN");
-      await blocker.query("SELECT id FROM recovery_candidates WHERE failure_match_id = $1 FOR UPDATE", [body.failure_match_id]);
       const abandoned = new AbortController();
       const hungUp = fetch(`${service.url}/api/v1/recovery/ingest`, {
         method: "POST",

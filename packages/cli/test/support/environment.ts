@@ -1,6 +1,6 @@
 // What the m10ctl tests that need state start from: a fresh database, a pool on it for the
 // test's own queries and a client on the test stack's Redis, torn down after the file.
-import { createTestDatabase, testStack, useEnvironment, type TestDatabase } from "@m10/devstack/testing";
+import { openTestDatabase, testStack, useEnvironment, type TestDatabase } from "@m10/devstack/testing";
 import { createRedisClient, type RedisClient } from "@m10/shared";
 import pg from "pg";
 
@@ -12,12 +12,9 @@ export interface CliTestEnvironment {
 
 export function useCliEnvironment(): CliTestEnvironment {
   return useEnvironment(async (defer) => {
-    const database = await createTestDatabase();
-    defer(database.drop);
-    const db = new pg.Pool({ connectionString: database.url, max: 2 });
-    defer(() => db.end());
+    const { db: database, pool } = await openTestDatabase(defer, (url) => new pg.Pool({ connectionString: url, max: 2 }));
     const redis = createRedisClient(testStack().redisUrl, { enableOfflineQueue: true });
     defer(() => redis.disconnect());
-    return { database, db, redis };
+    return { database, db: pool, redis };
   });
 }

@@ -12,7 +12,8 @@ export interface EnvironmentOptions {
 
 /**
  * Runs `setup` before the tests and the cleanups it deferred after them (all of them, even when
- * one fails). Returns an object that holds what `setup` returned once it has run.
+ * one fails). Returns an object that holds what `setup` returned once it has run: the own
+ * properties of a plain object, so return `{ server }` rather than a class instance.
  */
 export function useEnvironment<T extends object>(setup: (defer: Defer) => Promise<T>, options: EnvironmentOptions = {}): T {
   const environment = {} as T;

@@ -11,7 +11,7 @@ import { freePort } from "../ports.js";
 import { createPostgres } from "../postgres.js";
 import { createRedis } from "../redis.js";
 import type { DevServer } from "../server.js";
-import { type EnvironmentOptions, useEnvironment } from "./environment.js";
+import { type Defer, type EnvironmentOptions, useEnvironment } from "./environment.js";
 import type { TestStackInfo } from "./info.js";
 
 export type { TestStackInfo } from "./info.js";
@@ -58,6 +58,18 @@ export function useTestDatabase(options: EnvironmentOptions = {}): TestDatabase 
     defer(db.drop);
     return db;
   }, options);
+}
+
+/**
+ * Inside a useEnvironment setup: a database cloned from the template and a pool on it, made by
+ * the package's own `poolFor`; both closed after the tests.
+ */
+export async function openTestDatabase<P extends { end(): Promise<void> }>(defer: Defer, poolFor: (url: string) => P): Promise<{ db: TestDatabase; pool: P }> {
+  const db = await createTestDatabase();
+  defer(db.drop);
+  const pool = poolFor(db.url);
+  defer(() => pool.end());
+  return { db, pool };
 }
 
 /** An empty database (no migrations), for migration tests. */

@@ -1,7 +1,7 @@
 // What the shared package's database tests start from: a database cloned from the migrated
 // template and a pool on it (the package's own createPool), plus a client on the test stack's
 // Redis for the stream tests; all closed after the file.
-import { createTestDatabase, testStack, useEnvironment, waitUntil, type TestDatabase } from "@m10/devstack/testing";
+import { openTestDatabase, testStack, useEnvironment, waitUntil, type TestDatabase } from "@m10/devstack/testing";
 import { createPool, type Pool } from "../../src/db/pool.js";
 import { createLogger } from "../../src/observability/logger.js";
 import { createRedisClient, type RedisClient } from "../../src/redis/client.js";
@@ -25,14 +25,13 @@ export function useTestEnvironment(options: TestEnvironmentOptions & { redis: tr
 export function useTestEnvironment(options?: TestEnvironmentOptions): TestEnvironment;
 export function useTestEnvironment(options: TestEnvironmentOptions = {}): TestEnvironment {
   return useEnvironment(async (defer) => {
-    const db = await createTestDatabase();
-    defer(db.drop);
-    const pool = createPool(
-      { DATABASE_URL: db.url, M10_DB_POOL_MAX: options.poolMax ?? 10, M10_DB_CONNECT_TIMEOUT_MS: 30_000, M10_DB_STATEMENT_TIMEOUT_MS: options.statementTimeoutMs ?? 0 },
-      createLogger("shared-test", "silent"),
-      "shared-test",
+    const { db, pool } = await openTestDatabase(defer, (url) =>
+      createPool(
+        { DATABASE_URL: url, M10_DB_POOL_MAX: options.poolMax ?? 10, M10_DB_CONNECT_TIMEOUT_MS: 30_000, M10_DB_STATEMENT_TIMEOUT_MS: options.statementTimeoutMs ?? 0 },
+        createLogger("shared-test", "silent"),
+        "shared-test",
+      ),
     );
-    defer(() => pool.end());
     if (!options.redis) return { db, pool };
     const redis = createRedisClient(testStack().redisUrl);
     defer(() => redis.disconnect());

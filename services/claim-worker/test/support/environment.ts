@@ -2,7 +2,7 @@
 // (on the test stack's Redis, or on a Redis server of the file's own for tests that stop it),
 // torn down after the file.
 import type { DevServer } from "@m10/devstack";
-import { createTestDatabase, privateServer, testStack, useEnvironment, type TestDatabase } from "@m10/devstack/testing";
+import { openTestDatabase, privateServer, testStack, useEnvironment, type TestDatabase } from "@m10/devstack/testing";
 import { type Pool, createRedisClient, type RedisClient } from "@m10/shared";
 import { redisReady, testPool } from "./harness.js";
 
@@ -23,10 +23,7 @@ export function useTestEnvironment(options: { privateRedis: true }): PrivateRedi
 export function useTestEnvironment(options?: { privateRedis?: false }): TestEnvironment;
 export function useTestEnvironment(options: { privateRedis?: boolean } = {}): TestEnvironment {
   return useEnvironment(async (defer) => {
-    const db = await createTestDatabase();
-    defer(db.drop);
-    const pool = testPool(db.url);
-    defer(() => pool.end());
+    const { db, pool } = await openTestDatabase(defer, testPool);
     const redisServer = options.privateRedis ? await privateServer("redis") : undefined;
     if (redisServer) defer(() => redisServer.stop());
     const redisUrl = redisServer?.url ?? testStack().redisUrl;

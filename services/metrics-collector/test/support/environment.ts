@@ -1,7 +1,7 @@
 // What the collector's test files start from: a fresh database and a pool on it, a client on the
 // test stack's Redis and stream keys of the file's own (optionally holding the prepared state
 // whose gauge values prepared-state.ts lists), all removed after the file.
-import { createTestDatabase, streamKeysEnv, testStack, uniqueStreamKeys, useEnvironment, type TestDatabase, type TestStreamKeys } from "@m10/devstack/testing";
+import { openTestDatabase, streamKeysEnv, testStack, uniqueStreamKeys, useEnvironment, type TestDatabase, type TestStreamKeys } from "@m10/devstack/testing";
 import type { Pool, RedisClient } from "@m10/shared";
 import { prepareDatabase, prepareStream, testPool, testRedis } from "./prepared-state.js";
 
@@ -17,10 +17,7 @@ export interface TestEnvironment {
 /** Registers beforeAll/afterAll for the file (or describe block); with prepared: true the database and stream hold the prepared state. */
 export function useTestEnvironment(options: { prepared?: boolean } = {}): TestEnvironment {
   return useEnvironment(async (defer) => {
-    const db = await createTestDatabase();
-    defer(db.drop);
-    const pool = testPool(db.url);
-    defer(() => pool.end());
+    const { db, pool } = await openTestDatabase(defer, testPool);
     const redis = testRedis(testStack().redisUrl);
     defer(() => redis.disconnect());
     await redis.ping();
