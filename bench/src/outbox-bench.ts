@@ -1,6 +1,6 @@
 // Issue 5's benchmark: events delivered per second to a local webhook sink with 1 and 4 processor
 // processes, and commit-to-delivery latency at half the best rate.
-import { type RunningService, startService } from "@m10/devstack/service-process";
+import { startService, waitUntil, type RunningService } from "@m10/devstack/service-process";
 import pg from "pg";
 import { startSink, type Sink } from "./http-sink.js";
 import { freshStack, type BenchStack } from "./stack.js";
@@ -24,14 +24,6 @@ function processorEnv(env: BenchStack, sink: Sink): Record<string, string> {
   };
 }
 
-async function until(condition: () => boolean, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error("timed out waiting for deliveries");
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
 async function throughput(env: BenchStack, pool: pg.Pool, processes: number): Promise<Record<string, number>> {
   const sink = await startSink();
   await pool.query("TRUNCATE m10_recovery.outbox");
@@ -44,7 +36,7 @@ async function throughput(env: BenchStack, pool: pg.Pool, processes: number): Pr
   try {
     const started = Date.now();
     for (let i = 0; i < processes; i++) running.push(await startService("services/outbox-processor/bin/m10-outbox-processor.js", processorEnv(env, sink)));
-    await until(() => sink.firstSeen.size >= BACKLOG, 300_000);
+    await waitUntil(`all ${BACKLOG} events delivered`, () => sink.firstSeen.size >= BACKLOG, { timeoutMs: 300_000, intervalMs: 20 });
     const times = [...sink.firstSeen.values()];
     const first = Math.min(...times);
     const last = Math.max(...times);
@@ -85,7 +77,7 @@ async function latency(env: BenchStack, pool: pg.Pool, rate: number, seconds: nu
       const spent = Date.now() - tickStart;
       if (spent < tickMs) await new Promise((resolve) => setTimeout(resolve, tickMs - spent));
     }
-    await until(() => sink.byAggregate.size >= committedAt.size, 120_000);
+    await waitUntil("every committed event delivered", () => sink.byAggregate.size >= committedAt.size, { timeoutMs: 120_000, intervalMs: 20 });
     const latencies = [...committedAt].map(([id, at]) => (sink.byAggregate.get(id) ?? Number.NaN) - at);
     return {
       offered_events_per_second: rate,

@@ -1,7 +1,7 @@
 // Issue 4's benchmark: drain a pre-filled backlog of 100,000 candidates with 1 and with 2
 // claim-worker processes; evaluations per second and p99 per-batch time (from the workers' own
 // batch.done reports).
-import { type RunningService, startService } from "@m10/devstack/service-process";
+import { startService, waitUntil, type RunningService } from "@m10/devstack/service-process";
 import { streamFields } from "@m10/shared";
 import { Redis } from "ioredis";
 import pg from "pg";
@@ -68,12 +68,14 @@ async function drain(workers: number): Promise<Record<string, number>> {
         }),
       );
     }
-    for (;;) {
-      const { rows } = await pool.query<{ left: number }>("SELECT count(*)::int AS left FROM recovery_candidates WHERE evaluated_at IS NULL");
-      if ((rows[0]?.left ?? 1) === 0) break;
-      if (Date.now() - started > 900_000) throw new Error("backlog not drained within 15 minutes");
-      await new Promise((resolve) => setTimeout(resolve, 250));
-    }
+    await waitUntil(
+      "the backlog drained (15 minutes at most)",
+      async () => {
+        const { rows } = await pool.query<{ left: number }>("SELECT count(*)::int AS left FROM recovery_candidates WHERE evaluated_at IS NULL");
+        return (rows[0]?.left ?? 1) === 0;
+      },
+      { timeoutMs: 900_000 - (Date.now() - started), intervalMs: 250 },
+    );
     const { rows } = await pool.query<{ first: Date; last: Date; n: number }>(
       "SELECT min(evaluated_at) AS first, max(evaluated_at) AS last, count(*)::int AS n FROM recovery_candidates",
     );

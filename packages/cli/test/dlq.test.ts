@@ -1,30 +1,15 @@
 // m10ctl dlq against real Redis streams and PostgreSQL.
-import { createTestDatabase, testStack, type TestDatabase } from "@m10/devstack/testing";
-import { createRedisClient, type RedisClient, archiveMovedDeadLetter, moveToDeadLetter } from "@m10/shared";
-import pg from "pg";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { archiveMovedDeadLetter, moveToDeadLetter } from "@m10/shared";
+import { describe, expect, it } from "vitest";
+import { useCliEnvironment } from "./support/environment.js";
 import { cliEnv, m10ctl, m10ctlJson, uniqueKeys } from "./support/m10ctl.js";
 
-let database: TestDatabase;
-let db: pg.Pool;
-let redis: RedisClient;
-
-beforeAll(async () => {
-  database = await createTestDatabase();
-  db = new pg.Pool({ connectionString: database.url, max: 2 });
-  redis = createRedisClient(testStack().redisUrl, { enableOfflineQueue: true });
-});
-
-afterAll(async () => {
-  await db?.end();
-  redis?.disconnect();
-  await database?.drop();
-});
+const t = useCliEnvironment();
 
 type Keys = ReturnType<typeof uniqueKeys>;
 
 async function candidate(evaluated = false): Promise<number> {
-  const result = await db.query<{ id: number }>(
+  const result = await t.db.query<{ id: number }>(
     "INSERT INTO public.recovery_candidates (failure_match_id, suggestion, confidence, evaluated_at) VALUES (gen_random_uuid(), 's', 0.2, CASE WHEN $1 THEN now() END) RETURNING id",
     [evaluated],
   );
@@ -34,22 +19,22 @@ async function candidate(evaluated = false): Promise<number> {
 /** What the claim worker does to a poison message: XADD, deliver, move to the dead letter (one Lua script), archive. */
 async function deadLetter(keys: Keys, candidateId: number, reason = "max_reclaim_attempts"): Promise<string> {
   const streamKeys = { stream: keys.M10_STREAM_KEY, group: keys.M10_CONSUMER_GROUP, deadLetter: keys.M10_DEAD_LETTER_STREAM };
-  await redis.xgroup("CREATE", keys.M10_STREAM_KEY, keys.M10_CONSUMER_GROUP, "0", "MKSTREAM").catch(() => undefined);
-  const id = await redis.xadd(keys.M10_STREAM_KEY, "*", "candidate_id", String(candidateId), "priority", "0", "metadata", "{}", "idempotency_key", "");
-  await redis.call("XREADGROUP", "GROUP", keys.M10_CONSUMER_GROUP, "worker-1", "COUNT", "100", "STREAMS", keys.M10_STREAM_KEY, ">");
-  const move = await moveToDeadLetter(redis, streamKeys, { messageId: id!, reason, consumer: "worker-1", maxLen: 0 });
+  await t.redis.xgroup("CREATE", keys.M10_STREAM_KEY, keys.M10_CONSUMER_GROUP, "0", "MKSTREAM").catch(() => undefined);
+  const id = await t.redis.xadd(keys.M10_STREAM_KEY, "*", "candidate_id", String(candidateId), "priority", "0", "metadata", "{}", "idempotency_key", "");
+  await t.redis.call("XREADGROUP", "GROUP", keys.M10_CONSUMER_GROUP, "worker-1", "COUNT", "100", "STREAMS", keys.M10_STREAM_KEY, ">");
+  const move = await moveToDeadLetter(t.redis, streamKeys, { messageId: id!, reason, consumer: "worker-1", maxLen: 0 });
   if (!move.moved) throw new Error("not moved");
-  await archiveMovedDeadLetter(db, streamKeys, move, "claim-worker");
+  await archiveMovedDeadLetter(t.db, streamKeys, move, "claim-worker");
   return move.deadLetterId;
 }
 
 describe("m10ctl dlq replay", () => {
   it("replays an entry once: a second replay reports already_replayed, one replay_log row, one new stream entry", async () => {
     const keys = uniqueKeys();
-    const env = cliEnv(database.url, keys);
+    const env = cliEnv(t.database.url, keys);
     const id = await candidate();
     const dlId = await deadLetter(keys, id);
-    expect(await redis.xlen(keys.M10_STREAM_KEY)).toBe(0);
+    expect(await t.redis.xlen(keys.M10_STREAM_KEY)).toBe(0);
 
     const first = await m10ctlJson(["dlq", "replay", dlId], env);
     const second = await m10ctlJson(["dlq", "replay", dlId], env);
@@ -58,80 +43,80 @@ describe("m10ctl dlq replay", () => {
     expect(first.json).toMatchObject({ id: dlId, status: "replayed", source: "stream", kind: "evaluation", candidate_id: id, dry_run: false });
     expect(second.code).toBe(0);
     expect(second.json).toMatchObject({ id: dlId, status: "already_replayed", candidate_id: id });
-    const log = await db.query("SELECT dl_msg_id, candidate_id, new_msg_id FROM m10_recovery.replay_log WHERE candidate_id = $1", [id]);
+    const log = await t.db.query("SELECT dl_msg_id, candidate_id, new_msg_id FROM m10_recovery.replay_log WHERE candidate_id = $1", [id]);
     expect(log.rows).toHaveLength(1);
     expect(log.rows[0]).toMatchObject({ dl_msg_id: dlId, candidate_id: id, new_msg_id: first.json.new_message_id });
-    const stream = await redis.xrange(keys.M10_STREAM_KEY, "-", "+");
+    const stream = await t.redis.xrange(keys.M10_STREAM_KEY, "-", "+");
     expect(stream).toHaveLength(1);
     expect(stream[0]![0]).toBe(first.json.new_message_id);
     expect(stream[0]![1]).toEqual(expect.arrayContaining(["candidate_id", String(id), "replayed_from_dl", dlId]));
-    expect(await redis.xlen(keys.M10_DEAD_LETTER_STREAM)).toBe(0);
+    expect(await t.redis.xlen(keys.M10_DEAD_LETTER_STREAM)).toBe(0);
   });
 
   it("refuses to replay a candidate that is already evaluated, with exit code 1", async () => {
     const keys = uniqueKeys();
     const id = await candidate();
     const dlId = await deadLetter(keys, id);
-    await db.query("UPDATE public.recovery_candidates SET evaluated_at = now() WHERE id = $1", [id]);
+    await t.db.query("UPDATE public.recovery_candidates SET evaluated_at = now() WHERE id = $1", [id]);
 
-    const run = await m10ctlJson(["dlq", "replay", dlId], cliEnv(database.url, keys));
+    const run = await m10ctlJson(["dlq", "replay", dlId], cliEnv(t.database.url, keys));
 
     expect(run.code).toBe(1);
     expect(run.json).toMatchObject({ status: "already_evaluated", candidate_id: id });
-    expect(await redis.xlen(keys.M10_STREAM_KEY)).toBe(0);
-    expect(await redis.xlen(keys.M10_DEAD_LETTER_STREAM)).toBe(1);
+    expect(await t.redis.xlen(keys.M10_STREAM_KEY)).toBe(0);
+    expect(await t.redis.xlen(keys.M10_DEAD_LETTER_STREAM)).toBe(1);
   });
 
   it("re-publishes a dead-lettered outbox event once", async () => {
     const keys = uniqueKeys();
-    const event = await db.query<{ id: number }>(
+    const event = await t.db.query<{ id: number }>(
       `INSERT INTO m10_recovery.outbox (aggregate_type, aggregate_id, event_type, payload, processed_at, processed_by, retry_count)
        VALUES ('recovery_candidate', '77', 'recovery.suggested', '{"x":1}', now(), 'dead-letter', 6) RETURNING id`,
     );
     const eventId = event.rows[0]!.id;
-    await db.query(
+    await t.db.query(
       `SELECT m10_recovery.archive_dead_letter(NULL, 'outbox:' || $1, 77, NULL,
               jsonb_build_object('id', $1::bigint, 'aggregate_type', 'recovery_candidate', 'aggregate_id', '77', 'event_type', 'recovery.suggested', 'payload', '{"x":1}'::jsonb),
               'outbox_max_retries', 6, now(), 'outbox-processor')`,
       [eventId],
     );
-    const env = cliEnv(database.url, keys);
+    const env = cliEnv(t.database.url, keys);
 
     const first = await m10ctlJson(["dlq", "replay", `outbox:${eventId}`], env);
     const second = await m10ctlJson(["dlq", "replay", `outbox:${eventId}`], env);
 
     expect(first.json).toMatchObject({ status: "replayed", kind: "outbox", source: "archive" });
     expect(second.json).toMatchObject({ status: "already_replayed", kind: "outbox" });
-    const pending = await db.query("SELECT aggregate_id, event_type, payload FROM m10_recovery.outbox WHERE processed_at IS NULL AND aggregate_id = '77'");
+    const pending = await t.db.query("SELECT aggregate_id, event_type, payload FROM m10_recovery.outbox WHERE processed_at IS NULL AND aggregate_id = '77'");
     expect(pending.rows).toEqual([{ aggregate_id: "77", event_type: "recovery.suggested", payload: { x: 1 } }]);
     expect(first.json.new_message_id).toMatch(/^outbox:\d+$/);
   });
 
   it("replay --all --dry-run reports every entry and changes nothing; replay --all replays each once", async () => {
     const keys = uniqueKeys();
-    const env = cliEnv(database.url, keys);
+    const env = cliEnv(t.database.url, keys);
     const waiting = [await candidate(), await candidate()];
     const done = await candidate();
     for (const id of waiting) await deadLetter(keys, id);
     await deadLetter(keys, done);
-    await db.query("UPDATE public.recovery_candidates SET evaluated_at = now() WHERE id = $1", [done]);
+    await t.db.query("UPDATE public.recovery_candidates SET evaluated_at = now() WHERE id = $1", [done]);
 
     const dry = await m10ctlJson(["dlq", "replay", "--all", "--dry-run"], env);
     expect(dry.code, dry.stderr).toBe(0);
     expect(dry.json).toMatchObject({ name: "dl_reconcile", success: true, details: { dry_run: true, total: 3, by_status: { would_replay: 2, already_evaluated: 1 } } });
-    expect(await redis.xlen(keys.M10_STREAM_KEY)).toBe(0);
-    expect(await redis.xlen(keys.M10_DEAD_LETTER_STREAM)).toBe(3);
+    expect(await t.redis.xlen(keys.M10_STREAM_KEY)).toBe(0);
+    expect(await t.redis.xlen(keys.M10_DEAD_LETTER_STREAM)).toBe(3);
 
     const real = await m10ctlJson(["dlq", "replay", "--all"], env);
     expect(real.json).toMatchObject({ success: true, details: { total: 3, by_status: { replayed: 2, already_evaluated: 1 } } });
-    expect(await redis.xlen(keys.M10_STREAM_KEY)).toBe(2);
+    expect(await t.redis.xlen(keys.M10_STREAM_KEY)).toBe(2);
     const again = await m10ctlJson(["dlq", "replay", "--all"], env);
     expect(again.json).toMatchObject({ details: { total: 1, by_status: { already_evaluated: 1 } } });
-    expect(await redis.xlen(keys.M10_STREAM_KEY)).toBe(2);
+    expect(await t.redis.xlen(keys.M10_STREAM_KEY)).toBe(2);
   });
 
   it("exits 1 for an unknown id and 2 without an id or --all", async () => {
-    const env = cliEnv(database.url, uniqueKeys());
+    const env = cliEnv(t.database.url, uniqueKeys());
     const unknown = await m10ctlJson(["dlq", "replay", "1-1"], env);
     expect(unknown.code).toBe(1);
     expect(unknown.json).toMatchObject({ status: "not_found" });
@@ -146,13 +131,13 @@ describe("m10ctl dlq list, inspect, resolve, report", () => {
     const keys = uniqueKeys();
     const id = await candidate();
     const dlId = await deadLetter(keys, id, "invalid_message");
-    const run = await m10ctlJson(["dlq", "list", "--limit", "5"], cliEnv(database.url, keys));
+    const run = await m10ctlJson(["dlq", "list", "--limit", "5"], cliEnv(t.database.url, keys));
     expect(run.code).toBe(0);
     expect(run.json).toMatchObject({
       stream: { key: keys.M10_DEAD_LETTER_STREAM, length: 1, entries: [{ id: dlId, reason: "invalid_message", candidate_id: id }] },
       archive: { rows: expect.arrayContaining([expect.objectContaining({ dl_msg_id: dlId, candidate_id: id })]) },
     });
-    const text = await m10ctl(["dlq", "list", "--source", "stream"], cliEnv(database.url, keys));
+    const text = await m10ctl(["dlq", "list", "--source", "stream"], cliEnv(t.database.url, keys));
     expect(text.stdout).toContain(dlId);
   });
 
@@ -160,7 +145,7 @@ describe("m10ctl dlq list, inspect, resolve, report", () => {
     const keys = uniqueKeys();
     const id = await candidate();
     const dlId = await deadLetter(keys, id);
-    const run = await m10ctlJson(["dlq", "inspect", dlId], cliEnv(database.url, keys));
+    const run = await m10ctlJson(["dlq", "inspect", dlId], cliEnv(t.database.url, keys));
     expect(run.code).toBe(0);
     expect(run.json).toMatchObject({
       id: dlId,
@@ -169,37 +154,37 @@ describe("m10ctl dlq list, inspect, resolve, report", () => {
       replay: null,
       candidate: { id, evaluated_at: null },
     });
-    const missing = await m10ctlJson(["dlq", "inspect", "9-9"], cliEnv(database.url, keys));
+    const missing = await m10ctlJson(["dlq", "inspect", "9-9"], cliEnv(t.database.url, keys));
     expect(missing.code).toBe(1);
     expect(missing.json.error).toContain("9-9");
   });
 
   it("resolves a dead letter: archived, logged as resolved, removed from the stream, and no longer replayable", async () => {
     const keys = uniqueKeys();
-    const env = cliEnv(database.url, keys);
+    const env = cliEnv(t.database.url, keys);
     const id = await candidate();
     const dlId = await deadLetter(keys, id);
     const run = await m10ctlJson(["dlq", "resolve", dlId, "--note", "fixed upstream"], env);
     expect(run.code).toBe(0);
     expect(run.json).toMatchObject({ id: dlId, status: "resolved", removed_from_stream: true });
-    expect(await redis.xlen(keys.M10_DEAD_LETTER_STREAM)).toBe(0);
-    const log = await db.query("SELECT status, error_message FROM m10_recovery.replay_log WHERE dl_msg_id = $1", [dlId]);
+    expect(await t.redis.xlen(keys.M10_DEAD_LETTER_STREAM)).toBe(0);
+    const log = await t.db.query("SELECT status, error_message FROM m10_recovery.replay_log WHERE dl_msg_id = $1", [dlId]);
     expect(log.rows).toEqual([{ status: "resolved", error_message: "fixed upstream" }]);
     const replay = await m10ctlJson(["dlq", "replay", dlId], env);
     expect(replay.json).toMatchObject({ status: "already_replayed", source: "archive" });
-    expect(await redis.xlen(keys.M10_STREAM_KEY)).toBe(0);
+    expect(await t.redis.xlen(keys.M10_STREAM_KEY)).toBe(0);
   });
 
   it("reports dead letters of the last N hours grouped by reason, largest group first", async () => {
     const keys = uniqueKeys();
     const reasons = ["max_reclaim_attempts", "max_reclaim_attempts", "max_reclaim_attempts", "invalid_message"];
-    await db.query("DELETE FROM m10_recovery.dead_letter_archive");
+    await t.db.query("DELETE FROM m10_recovery.dead_letter_archive");
     for (const reason of reasons) await deadLetter(keys, await candidate(), reason);
-    await db.query(
+    await t.db.query(
       `INSERT INTO m10_recovery.dead_letter_archive (dl_msg_id, payload, reason, dead_lettered_at) VALUES ('old-1', '{}', 'outbox_max_retries', now() - interval '3 days')`,
     );
 
-    const run = await m10ctlJson(["dlq", "report", "--hours", "24"], cliEnv(database.url, keys));
+    const run = await m10ctlJson(["dlq", "report", "--hours", "24"], cliEnv(t.database.url, keys));
 
     expect(run.code).toBe(0);
     expect(run.json).toMatchObject({
@@ -207,9 +192,9 @@ describe("m10ctl dlq list, inspect, resolve, report", () => {
       archive: { total: 4, by_reason: [expect.objectContaining({ reason: "max_reclaim_attempts", count: 3 }), expect.objectContaining({ reason: "invalid_message", count: 1 })] },
       stream: { total: 4, by_reason: [expect.objectContaining({ reason: "max_reclaim_attempts", count: 3 }), expect.objectContaining({ reason: "invalid_message", count: 1 })] },
     });
-    const week = await m10ctlJson(["dlq", "report", "--hours", "168"], cliEnv(database.url, keys));
+    const week = await m10ctlJson(["dlq", "report", "--hours", "168"], cliEnv(t.database.url, keys));
     expect((week.json.archive as { total: number }).total).toBe(5);
-    const text = await m10ctl(["dlq", "report"], cliEnv(database.url, keys));
+    const text = await m10ctl(["dlq", "report"], cliEnv(t.database.url, keys));
     expect(text.stdout).toMatch(/max_reclaim_attempts\s*│\s*3/);
   });
 });

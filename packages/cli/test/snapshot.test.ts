@@ -1,20 +1,12 @@
 // m10ctl db snapshot + db verify-snapshot: a real pg_dump and a restore into a scratch database.
 import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { createTestDatabase, testStack, type TestDatabase } from "@m10/devstack/testing";
+import { testStack, useTestDatabase } from "@m10/devstack/testing";
 import pg from "pg";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { m10ctl, m10ctlJson } from "./support/m10ctl.js";
 
-let database: TestDatabase;
-
-beforeAll(async () => {
-  database = await createTestDatabase();
-});
-
-afterAll(async () => {
-  await database?.drop();
-});
+const database = useTestDatabase();
 
 describe("m10ctl db snapshot / verify-snapshot", () => {
   it("dumps the database with the handbook's naming, logs it, and restores it into a scratch database that is dropped afterwards", async () => {

@@ -1,7 +1,9 @@
 // @m10/delivery/testing: fixtures for tests of code that runs the delivery engine (this package's
-// own tests and the outbox-processor's): outbox rows in, an engine with its own metrics, and
-// what the table holds afterwards.
-import { createLogger, createMetrics, createPool, holderId, type M10Metrics, type Pool, type RedisClient } from "@m10/shared";
+// own tests and the outbox-processor's): the per-test environment, outbox rows in, an engine with
+// its own metrics, and what the table holds afterwards.
+import { createHttpSink, openTestDatabase, testStack, useEnvironment, type HttpSink, type TestDatabase } from "@m10/devstack/testing";
+import { connect } from "@nats-io/transport-node";
+import { createLogger, createMetrics, createPool, createRedisClient, holderId, type M10Metrics, type Pool, type RedisClient } from "@m10/shared";
 import { createDeliveryEngine, type BatchReport, type DeliverySettings } from "./engine.js";
 import type { NatsConnection } from "./nats-connection.js";
 import { resolveRouting, type RoutingFile } from "./routing.js";
@@ -13,6 +15,50 @@ export function testPool(url: string): Pool {
     { DATABASE_URL: url, M10_DB_POOL_MAX: 10, M10_DB_CONNECT_TIMEOUT_MS: 5_000, M10_DB_STATEMENT_TIMEOUT_MS: 30_000 },
     createLogger("test", "silent"),
     "outbox-processor-test",
+  );
+}
+
+export interface OutboxEnvironment {
+  db: TestDatabase;
+  pool: Pool;
+  /** A webhook receiver that answers 200; a test changes its answers with `sink.respond = ...`. */
+  sink: HttpSink;
+}
+
+export interface OutboxEnvironmentOptions {
+  /** Also a client on the test stack's Redis. */
+  redis?: boolean;
+  /** Also a connection to the test stack's NATS. */
+  nats?: boolean;
+}
+
+type Extras<O extends OutboxEnvironmentOptions> = (O extends { redis: true } ? { redis: RedisClient } : unknown) &
+  (O extends { nats: true } ? { nats: NatsConnection } : unknown);
+
+/**
+ * What every outbox test starts from, new for each test: a database cloned from the template, a
+ * pool on it and an HTTP sink (and Redis or NATS when asked for); all closed after the test.
+ */
+export function useOutboxEnvironment<const O extends OutboxEnvironmentOptions = Record<never, never>>(options: O = {} as O): OutboxEnvironment & Extras<O> {
+  return useEnvironment(
+    async (defer) => {
+      const { db, pool } = await openTestDatabase(defer, testPool);
+      const sink = await createHttpSink();
+      defer(sink.close);
+      const environment: OutboxEnvironment & { redis?: RedisClient; nats?: NatsConnection } = { db, pool, sink };
+      if (options.redis) {
+        const redis = createRedisClient(testStack().redisUrl);
+        defer(() => redis.disconnect());
+        environment.redis = redis;
+      }
+      if (options.nats) {
+        const nats = await connect({ servers: testStack().natsUrl });
+        defer(() => nats.close());
+        environment.nats = nats;
+      }
+      return environment as OutboxEnvironment & Extras<O>;
+    },
+    { per: "test" },
   );
 }
 

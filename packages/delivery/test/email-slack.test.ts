@@ -1,32 +1,16 @@
-import { createTestDatabase, type TestDatabase, createHttpSink, type HttpSink } from "@m10/devstack/testing";
-import { type Pool, outboxIdempotencyKey } from "@m10/shared";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { createSmtpSink, type SmtpSink } from "./support/smtp-sink.js";
-import { insertEvents, outboxRows, testPool, testEngine } from "../src/testing.js";
+import { outboxIdempotencyKey } from "@m10/shared";
+import { describe, expect, it } from "vitest";
+import { useSmtpSink } from "./support/smtp-sink.js";
+import { insertEvents, outboxRows, testEngine, useOutboxEnvironment } from "../src/testing.js";
 
 describe("email and Slack targets", () => {
-  let db: TestDatabase;
-  let pool: Pool;
-  let sink: HttpSink;
-  let smtp: SmtpSink;
-
-  beforeEach(async () => {
-    db = await createTestDatabase();
-    pool = testPool(db.url);
-    sink = await createHttpSink();
-    smtp = await createSmtpSink(["nobody@example.com"]);
-  });
-  afterEach(async () => {
-    await sink.close();
-    await smtp.close();
-    await pool.end();
-    await db.drop();
-  });
+  const t = useOutboxEnvironment();
+  const smtp = useSmtpSink(["nobody@example.com"]);
 
   it("sends email through SMTP with the rendered subject and body", async () => {
-    const [id] = await insertEvents(pool, 1, "recovery.suggested", () => ({ suggestion: "retry_with_backoff", confidence: 0.92 }));
+    const [id] = await insertEvents(t.pool, 1, "recovery.suggested", () => ({ suggestion: "retry_with_backoff", confidence: 0.92 }));
     const engine = testEngine({
-      pool,
+      pool: t.pool,
       routing: {
         targets: {
           oncall: {
@@ -59,9 +43,9 @@ describe("email and Slack targets", () => {
   });
 
   it("renders the default subject and body when the target has no templates", async () => {
-    await insertEvents(pool, 1, "recovery.action_requested", () => ({ action: "restart" }));
+    await insertEvents(t.pool, 1, "recovery.action_requested", () => ({ action: "restart" }));
     const engine = testEngine({
-      pool,
+      pool: t.pool,
       routing: { targets: { mail: { type: "email", smtp_url: `smtp://127.0.0.1:${smtp.port}`, from: "m10@example.com", to: "ops@example.com", rpm: 0 } }, routes: { "*": ["mail"] } },
     });
 
@@ -74,27 +58,27 @@ describe("email and Slack targets", () => {
   });
 
   it("dead-letters an email the SMTP server refuses with 550", async () => {
-    await insertEvents(pool, 1, "recovery.suggested");
+    await insertEvents(t.pool, 1, "recovery.suggested");
     const engine = testEngine({
-      pool,
+      pool: t.pool,
       routing: { targets: { mail: { type: "email", host: "127.0.0.1", port: smtp.port, from: "m10@example.com", to: "nobody@example.com", rpm: 0 } }, routes: { "*": ["mail"] } },
     });
 
     expect(await engine.runOnce()).toMatchObject({ deadLettered: 1 });
     await engine.close();
-    expect((await outboxRows(pool))[0]?.last_error).toMatch(/^SMTP error: 550 /);
+    expect((await outboxRows(t.pool))[0]?.last_error).toMatch(/^SMTP error: 550 /);
   });
 
   it("posts a Slack incoming-webhook message with text and blocks", async () => {
-    await insertEvents(pool, 1, "recovery.suggested", () => ({ suggestion: "retry", confidence: 0.9, nested: { ignored: true } }));
+    await insertEvents(t.pool, 1, "recovery.suggested", () => ({ suggestion: "retry", confidence: 0.9, nested: { ignored: true } }));
     const engine = testEngine({
-      pool,
-      routing: { targets: { chat: { type: "slack", url: `${sink.url}/services/T/B/X`, rpm: 0 } }, routes: { "*": ["chat"] } },
+      pool: t.pool,
+      routing: { targets: { chat: { type: "slack", url: `${t.sink.url}/services/T/B/X`, rpm: 0 } }, routes: { "*": ["chat"] } },
     });
 
     expect(await engine.runOnce()).toMatchObject({ delivered: 1 });
 
-    const [request] = sink.requests;
+    const [request] = t.sink.requests;
     expect(request?.path).toBe("/services/T/B/X");
     expect(request?.headers["content-type"]).toBe("application/json");
     const message = JSON.parse(request?.body ?? "{}") as { text: string; blocks: { type: string; text?: { type: string; text: string }; fields?: { type: string; text: string }[]; elements?: { type: string; text: string }[] }[] };
@@ -111,19 +95,19 @@ describe("email and Slack targets", () => {
   });
 
   it("retries a Slack 429 after its Retry-After and dead-letters a 404 (hook removed)", async () => {
-    sink.respond = (request) => (request.path === "/gone" ? { status: 404, body: "no_service" } : { status: 429, headers: { "retry-after": "30" } });
-    await insertEvents(pool, 1, "a.event");
-    await insertEvents(pool, 1, "b.event");
+    t.sink.respond = (request) => (request.path === "/gone" ? { status: 404, body: "no_service" } : { status: 429, headers: { "retry-after": "30" } });
+    await insertEvents(t.pool, 1, "a.event");
+    await insertEvents(t.pool, 1, "b.event");
     const engine = testEngine({
-      pool,
+      pool: t.pool,
       routing: {
-        targets: { busy: { type: "slack", url: `${sink.url}/busy`, rpm: 0 }, gone: { type: "slack", url: `${sink.url}/gone`, rpm: 0 } },
+        targets: { busy: { type: "slack", url: `${t.sink.url}/busy`, rpm: 0 }, gone: { type: "slack", url: `${t.sink.url}/gone`, rpm: 0 } },
         routes: { "a.event": ["busy"], "b.event": ["gone"] },
       },
     });
 
     expect(await engine.runOnce()).toMatchObject({ retried: 1, deadLettered: 1 });
-    const rows = await outboxRows(pool);
+    const rows = await outboxRows(t.pool);
     const busy = rows.find((r) => r.event_type === "a.event");
     expect((busy?.next_retry_at?.getTime() ?? 0) - (busy?.updated_at.getTime() ?? 0)).toBeGreaterThanOrEqual(30_000);
     expect(rows.find((r) => r.event_type === "b.event")?.last_error).toBe("Slack: 404 no_service");

@@ -1,8 +1,7 @@
 import { createHash, createHmac, randomBytes, timingSafeEqual } from "node:crypto";
-import { createTestDatabase, type TestDatabase, createHttpSink, type HttpSink, type SinkRequest } from "@m10/devstack/testing";
-import type { Pool } from "@m10/shared";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { insertEvents, testPool, testEngine, webhookRouting } from "../src/testing.js";
+import type { SinkRequest } from "@m10/devstack/testing";
+import { describe, expect, it } from "vitest";
+import { insertEvents, testEngine, useOutboxEnvironment, webhookRouting } from "../src/testing.js";
 
 /**
  * The receiver's side of Standard Webhooks, written from the specification and independent of the
@@ -30,29 +29,17 @@ function headerMap(request: SinkRequest): Record<string, string | undefined> {
 }
 
 describe("webhook signatures", () => {
-  let db: TestDatabase;
-  let pool: Pool;
-  let sink: HttpSink;
   const secret = `whsec_${randomBytes(24).toString("base64")}`;
 
-  beforeEach(async () => {
-    db = await createTestDatabase();
-    pool = testPool(db.url);
-    sink = await createHttpSink();
-  });
-  afterEach(async () => {
-    await sink.close();
-    await pool.end();
-    await db.drop();
-  });
+  const t = useOutboxEnvironment();
 
   it("signs each delivery so the receiver verifies it with the Standard Webhooks algorithm", async () => {
-    const [id] = await insertEvents(pool, 1, "recovery.suggested", () => ({ suggestion: "retry", confidence: 0.9 }));
-    const engine = testEngine({ pool, routing: webhookRouting(sink.url, { secret }) });
+    const [id] = await insertEvents(t.pool, 1, "recovery.suggested", () => ({ suggestion: "retry", confidence: 0.9 }));
+    const engine = testEngine({ pool: t.pool, routing: webhookRouting(t.sink.url, { secret }) });
 
     expect((await engine.runOnce()).delivered).toBe(1);
 
-    const [request] = sink.requests;
+    const [request] = t.sink.requests;
     if (!request) throw new Error("no request");
     const headers = headerMap(request);
     expect(verifyStandardWebhook(secret, headers, request.body)).toBe(true);
@@ -72,9 +59,9 @@ describe("webhook signatures", () => {
   });
 
   it("fails verification of a tampered body, timestamp or secret", async () => {
-    await insertEvents(pool, 1, "recovery.suggested", () => ({ suggestion: "retry" }));
-    await testEngine({ pool, routing: webhookRouting(sink.url, { secret }) }).runOnce();
-    const [request] = sink.requests;
+    await insertEvents(t.pool, 1, "recovery.suggested", () => ({ suggestion: "retry" }));
+    await testEngine({ pool: t.pool, routing: webhookRouting(t.sink.url, { secret }) }).runOnce();
+    const [request] = t.sink.requests;
     if (!request) throw new Error("no request");
     const headers = headerMap(request);
 

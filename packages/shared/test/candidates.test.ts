@@ -1,8 +1,6 @@
 // db/candidates.ts against real PostgreSQL: the ingest upsert under contention (DB_CONTRACT
 // Decision 5), idempotency keys, the batch upsert and the decision / outcome statements.
-import { createTestDatabase, type TestDatabase } from "@m10/devstack/testing";
-import pg from "pg";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import {
   recordDecision,
   recordExecutionOutcome,
@@ -10,19 +8,9 @@ import {
   upsertIngestedCandidates,
   type IngestedCandidate,
 } from "../src/db/candidates.js";
+import { useTestEnvironment } from "./support/environment.js";
 
-let db: TestDatabase;
-let pool: pg.Pool;
-
-beforeAll(async () => {
-  db = await createTestDatabase();
-  pool = new pg.Pool({ connectionString: db.url, max: 110 });
-  pool.on("error", () => undefined);
-});
-afterAll(async () => {
-  await pool.end();
-  await db.drop();
-});
+const t = useTestEnvironment({ poolMax: 110 });
 
 const candidate = (overrides: Partial<IngestedCandidate> = {}): IngestedCandidate => ({
   failureMatchId: crypto.randomUUID(),
@@ -39,7 +27,7 @@ const candidate = (overrides: Partial<IngestedCandidate> = {}): IngestedCandidat
 describe("upsertIngestedCandidate", () => {
   it("turns 100 concurrent upserts of one failure into one insert and 99 updates (occurrence_count 100)", async () => {
     const input = candidate();
-    const clients = await Promise.all(Array.from({ length: 100 }, () => pool.connect()));
+    const clients = await Promise.all(Array.from({ length: 100 }, () => t.pool.connect()));
     try {
       const results = await Promise.all(clients.map((client) => upsertIngestedCandidate(client, input)));
       expect(results.filter((r) => r.kind === "inserted")).toHaveLength(1);
@@ -48,25 +36,25 @@ describe("upsertIngestedCandidate", () => {
     } finally {
       for (const client of clients) client.release();
     }
-    const { rows } = await pool.query("SELECT occurrence_count FROM recovery_candidates WHERE failure_match_id = $1", [input.failureMatchId]);
+    const { rows } = await t.pool.query("SELECT occurrence_count FROM recovery_candidates WHERE failure_match_id = $1", [input.failureMatchId]);
     expect(rows).toEqual([{ occurrence_count: 100 }]);
   });
 
   it("reports the holder of a known key without changing anything, whatever failure it is sent with", async () => {
     const key = crypto.randomUUID();
-    const first = await upsertIngestedCandidate(pool, candidate({ idempotencyKey: key }));
+    const first = await upsertIngestedCandidate(t.pool, candidate({ idempotencyKey: key }));
     expect(first.kind).toBe("inserted");
-    const other = await upsertIngestedCandidate(pool, candidate({ idempotencyKey: key }));
+    const other = await upsertIngestedCandidate(t.pool, candidate({ idempotencyKey: key }));
     expect(other).toMatchObject({ kind: "key_exists", id: first.id, failureMatchId: first.failureMatchId, occurrenceCount: 1 });
   });
 
   it("lets a keyless candidate adopt the key of its next occurrence, so that request's retries are replays", async () => {
     const base = candidate();
-    await upsertIngestedCandidate(pool, base);
+    await upsertIngestedCandidate(t.pool, base);
     const key = crypto.randomUUID();
-    const second = await upsertIngestedCandidate(pool, { ...base, idempotencyKey: key });
+    const second = await upsertIngestedCandidate(t.pool, { ...base, idempotencyKey: key });
     expect(second).toMatchObject({ kind: "updated", occurrenceCount: 2 });
-    const retry = await upsertIngestedCandidate(pool, { ...base, idempotencyKey: key });
+    const retry = await upsertIngestedCandidate(t.pool, { ...base, idempotencyKey: key });
     expect(retry).toMatchObject({ kind: "key_exists", occurrenceCount: 2 });
   });
 });
@@ -74,9 +62,9 @@ describe("upsertIngestedCandidate", () => {
 describe("upsertIngestedCandidates", () => {
   it("inserts new failures and adds each group's occurrences to known ones in one statement", async () => {
     const known = candidate();
-    await upsertIngestedCandidate(pool, known);
+    await upsertIngestedCandidate(t.pool, known);
     const fresh = candidate();
-    const results = await upsertIngestedCandidates(pool, [
+    const results = await upsertIngestedCandidates(t.pool, [
       { ...known, occurrences: 3 },
       { ...fresh, occurrences: 2 },
     ]);
@@ -87,16 +75,16 @@ describe("upsertIngestedCandidates", () => {
 
 describe("decisions and outcomes", () => {
   it("return undefined for a candidate that does not exist and write nothing", async () => {
-    expect(await recordDecision(pool, { candidateId: 987654, decision: "approved", decidedBy: "x", note: "", actorType: "human" })).toBeUndefined();
-    expect(await recordExecutionOutcome(pool, { candidateId: 987654, executionStatus: "failed", actor: "x", actorType: "agent" })).toBeUndefined();
-    const { rows } = await pool.query("SELECT count(*)::int AS n FROM recovery_candidates_audit WHERE candidate_id = 987654");
+    expect(await recordDecision(t.pool, { candidateId: 987654, decision: "approved", decidedBy: "x", note: "", actorType: "human" })).toBeUndefined();
+    expect(await recordExecutionOutcome(t.pool, { candidateId: 987654, executionStatus: "failed", actor: "x", actorType: "agent" })).toBeUndefined();
+    const { rows } = await t.pool.query("SELECT count(*)::int AS n FROM recovery_candidates_audit WHERE candidate_id = 987654");
     expect(rows[0].n).toBe(0);
   });
 
   it("keep the action success rate current through the outcome trigger", async () => {
-    const { id } = await upsertIngestedCandidate(pool, candidate());
-    await recordExecutionOutcome(pool, { candidateId: id, selectedActionId: 2, executionStatus: "succeeded", actor: "agent-1", actorType: "agent" });
-    const { rows } = await pool.query("SELECT total_applications, successful_applications FROM m10_recovery.suggestion_action WHERE id = 2");
+    const { id } = await upsertIngestedCandidate(t.pool, candidate());
+    await recordExecutionOutcome(t.pool, { candidateId: id, selectedActionId: 2, executionStatus: "succeeded", actor: "agent-1", actorType: "agent" });
+    const { rows } = await t.pool.query("SELECT total_applications, successful_applications FROM m10_recovery.suggestion_action WHERE id = 2");
     expect(rows[0]).toEqual({ total_applications: 1, successful_applications: 1 });
   });
 });

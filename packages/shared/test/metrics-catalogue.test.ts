@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import { metricNamesIn, PROMETHEUS_SERIES } from "@m10/devstack/testing";
 import { describe, it, expect } from "vitest";
 import { parse } from "yaml";
 import {
@@ -84,33 +85,6 @@ const CONTRACT_METRICS: readonly { name: string; kind: MetricKind; labels: reado
 
 /** Scraped services (prometheus.yml); m10ctl is short-lived and never scraped. */
 const SCRAPED_SERVICES = ["ingest", "claim-worker", "outbox-processor", "orchestrator", "metrics-collector"];
-
-const PROMQL_KEYWORDS = new Set([
-  "and", "or", "unless", "by", "without", "on", "ignoring", "group_left", "group_right", "bool", "offset",
-  "inf", "nan",
-]);
-/** Series Prometheus itself produces for every target. */
-const PROMETHEUS_SERIES = new Set(["up", "scrape_duration_seconds", "scrape_samples_scraped"]);
-
-/**
- * Metric names referenced by a PromQL expression: strings, label matchers, ranges and label
- * lists removed; identifiers followed by "(" are functions or aggregations.
- */
-function metricNamesIn(expr: string): string[] {
-  const stripped = expr
-    .replace(/"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|`[^`]*`/g, '""')
-    .replace(/\{[^}]*\}/g, " ")
-    .replace(/\[[^\]]*\]/g, " ")
-    .replace(/\b(by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)/g, " ")
-    .replace(/\boffset\s+-?\w+/g, " ");
-  const names = new Set<string>();
-  for (const m of stripped.matchAll(/(?<![\w.$])([A-Za-z_:][\w:]*)(\s*\()?/g)) {
-    const [, ident, call] = m;
-    if (!ident || call || PROMQL_KEYWORDS.has(ident.toLowerCase())) continue;
-    names.add(ident);
-  }
-  return [...names];
-}
 
 /** The catalogue entry a series name belongs to (histogram series carry _bucket/_sum/_count). */
 function catalogueEntryFor(series: string): MetricSpec | undefined {

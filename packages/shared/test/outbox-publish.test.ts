@@ -1,30 +1,18 @@
-import { createTestDatabase, type TestDatabase } from "@m10/devstack/testing";
-import pg from "pg";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { createMetrics, type ServiceMetrics } from "../src/observability/metrics.js";
 import { countPublishedOutboxEvents, publishOutbox, publishOutboxMany, withOutboxTransaction } from "../src/outbox/index.js";
+import { useTestEnvironment } from "./support/environment.js";
 
-let db: TestDatabase;
-let pool: pg.Pool;
-
-beforeAll(async () => {
-  db = await createTestDatabase();
-  pool = new pg.Pool({ connectionString: db.url });
-});
-
-afterAll(async () => {
-  await pool.end();
-  await db.drop();
-});
+const t = useTestEnvironment();
 
 describe("publishing outbox events", () => {
   it("publishes many events in one statement and returns their ids in order", async () => {
-    const ids = await publishOutboxMany(pool, [
+    const ids = await publishOutboxMany(t.pool, [
       { aggregateType: "recovery_candidate", aggregateId: "1", eventType: "recovery.suggested", payload: { n: 1 } },
       { aggregateType: "recovery_candidate", aggregateId: "2", eventType: "recovery.suggested", payload: { n: 2 } },
     ]);
     expect(ids).toHaveLength(2);
-    const rows = await pool.query("SELECT id, aggregate_id, payload FROM m10_recovery.outbox WHERE id = ANY($1) ORDER BY id", [ids]);
+    const rows = await t.pool.query("SELECT id, aggregate_id, payload FROM m10_recovery.outbox WHERE id = ANY($1) ORDER BY id", [ids]);
     expect(rows.rows.map((r) => [r.id, r.aggregate_id, r.payload])).toEqual([
       [ids[0], "1", { n: 1 }],
       [ids[1], "2", { n: 2 }],
@@ -32,12 +20,12 @@ describe("publishing outbox events", () => {
   });
 
   it("commits or rolls back with the caller's transaction", async () => {
-    const client = await pool.connect();
+    const client = await t.pool.connect();
     try {
       await client.query("BEGIN");
       const id = await publishOutbox(client, { aggregateType: "recovery_candidate", aggregateId: "rolled", eventType: "e", payload: {} });
       await client.query("ROLLBACK");
-      expect((await pool.query("SELECT 1 FROM m10_recovery.outbox WHERE id = $1", [id])).rowCount).toBe(0);
+      expect((await t.pool.query("SELECT 1 FROM m10_recovery.outbox WHERE id = $1", [id])).rowCount).toBe(0);
     } finally {
       client.release();
     }
@@ -60,25 +48,25 @@ describe("counting published outbox events", () => {
 
   it("withOutboxTransaction counts what it published once the transaction committed", async () => {
     const { metrics } = createMetrics("m10ctl", { defaultMetrics: false });
-    const id = await withOutboxTransaction(pool, metrics, async (_client, publish) => {
+    const id = await withOutboxTransaction(t.pool, metrics, async (_client, publish) => {
       const eventId = await publish({ aggregateType: "recovery_candidate", aggregateId: "c1", eventType: "committed.event", payload: { a: 1 } });
       expect(await published(metrics, "committed.event")).toBe(0);
       return eventId;
     });
     expect(await published(metrics, "committed.event")).toBe(1);
-    expect((await pool.query("SELECT payload FROM m10_recovery.outbox WHERE id = $1", [id])).rows).toEqual([{ payload: { a: 1 } }]);
+    expect((await t.pool.query("SELECT payload FROM m10_recovery.outbox WHERE id = $1", [id])).rows).toEqual([{ payload: { a: 1 } }]);
   });
 
   it("withOutboxTransaction counts nothing when the transaction rolls back", async () => {
     const { metrics } = createMetrics("m10ctl", { defaultMetrics: false });
     let id = 0;
     await expect(
-      withOutboxTransaction(pool, metrics, async (_client, publish) => {
+      withOutboxTransaction(t.pool, metrics, async (_client, publish) => {
         id = await publish({ aggregateType: "recovery_candidate", aggregateId: "r1", eventType: "rolled.event", payload: {} });
         throw new Error("state change failed");
       }),
     ).rejects.toThrow("state change failed");
     expect(await published(metrics, "rolled.event")).toBe(0);
-    expect((await pool.query("SELECT 1 FROM m10_recovery.outbox WHERE id = $1", [id])).rowCount).toBe(0);
+    expect((await t.pool.query("SELECT 1 FROM m10_recovery.outbox WHERE id = $1", [id])).rowCount).toBe(0);
   });
 });

@@ -1,77 +1,53 @@
 // The evaluation stream modules against a real Redis and PostgreSQL: consumer group, reclaim with
 // backoff, the dead-letter Lua script, the archive and replay.
-import { randomBytes } from "node:crypto";
-import { createTestDatabase, testStack, type TestDatabase } from "@m10/devstack/testing";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { uniqueStreamKeys, waitUntil } from "@m10/devstack/testing";
+import { describe, expect, it } from "vitest";
 import { getArchivedDeadLetter, listArchivedDeadLetters } from "../src/db/dead-letters.js";
-import { createPool, type Pool } from "../src/db/pool.js";
 import { findReplay } from "../src/db/replay-log.js";
-import { createLogger } from "../src/observability/logger.js";
 import { claimEntries, pendingEntries, planReclaim, reclaimStalled, requiredIdleMs } from "../src/queue/autoclaim.js";
 import { acknowledge, ensureConsumerGroup, readGroup, streamStatus } from "../src/queue/consume.js";
 import { archiveMovedDeadLetter, DEAD_LETTER_MOVE, listDeadLetters, moveToDeadLetter, readDeadLetter } from "../src/queue/dead-letter.js";
 import { streamFields } from "../src/queue/enqueue.js";
 import { replayDeadLetter } from "../src/queue/replay.js";
-import { createRedisClient, type RedisClient } from "../src/redis/client.js";
 import type { StreamKeys } from "../src/redis/keys.js";
+import { useTestEnvironment } from "./support/environment.js";
 
-const logger = createLogger("queue-stream-test", "silent");
-let redis: RedisClient;
-let db: TestDatabase;
-let pool: Pool;
-
-function keys(): StreamKeys {
-  const prefix = `qs:${randomBytes(4).toString("hex")}`;
-  return { stream: `${prefix}:stream`, group: `${prefix}:group`, deadLetter: `${prefix}:dead-letter` };
-}
+const t = useTestEnvironment({ poolMax: 4, redis: true });
 
 async function add(k: StreamKeys, candidateId: number | string): Promise<string> {
   const fields = streamFields({ candidateId: 0, metadata: { failure_match_id: "11111111-2222-3333-4444-555555555555" } });
   fields[1] = String(candidateId);
-  return (await redis.xadd(k.stream, "*", ...fields)) as string;
+  return (await t.redis.xadd(k.stream, "*", ...fields)) as string;
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-beforeAll(async () => {
-  redis = createRedisClient(testStack().redisUrl);
-  await new Promise<void>((resolve) => (redis.status === "ready" ? resolve() : redis.once("ready", () => resolve())));
-  db = await createTestDatabase();
-  pool = createPool({ DATABASE_URL: db.url, M10_DB_POOL_MAX: 4, M10_DB_CONNECT_TIMEOUT_MS: 5_000, M10_DB_STATEMENT_TIMEOUT_MS: 0 }, logger, "queue-stream-test");
-});
-afterAll(async () => {
-  redis.disconnect();
-  await pool.end();
-  await db.drop();
-});
 
 describe("consumer group", () => {
   it("delivers entries added before the group existed (group created from 0 with MKSTREAM)", async () => {
-    const k = keys();
+    const k = uniqueStreamKeys();
     const id = await add(k, 7);
-    expect(await ensureConsumerGroup(redis, k)).toBe(true);
-    expect(await ensureConsumerGroup(redis, k)).toBe(false);
-    const messages = await readGroup(redis, k, "c1", { count: 10, blockMs: 0 });
+    expect(await ensureConsumerGroup(t.redis, k)).toBe(true);
+    expect(await ensureConsumerGroup(t.redis, k)).toBe(false);
+    const messages = await readGroup(t.redis, k, "c1", { count: 10, blockMs: 0 });
     expect(messages.map((m) => [m.id, m.candidateId])).toEqual([[id, 7]]);
     expect(messages[0]?.metadata).toEqual({ failure_match_id: "11111111-2222-3333-4444-555555555555" });
   });
 
   it("recreates a group Redis lost (NOGROUP) and keeps reading", async () => {
-    const k = keys();
-    await ensureConsumerGroup(redis, k);
-    await redis.del(k.stream);
-    expect(await readGroup(redis, k, "c1", { count: 10, blockMs: 0 })).toEqual([]);
+    const k = uniqueStreamKeys();
+    await ensureConsumerGroup(t.redis, k);
+    await t.redis.del(k.stream);
+    expect(await readGroup(t.redis, k, "c1", { count: 10, blockMs: 0 })).toEqual([]);
     const id = await add(k, 8);
-    expect((await readGroup(redis, k, "c1", { count: 10, blockMs: 0 })).map((m) => m.id)).toEqual([id]);
+    expect((await readGroup(t.redis, k, "c1", { count: 10, blockMs: 0 })).map((m) => m.id)).toEqual([id]);
   });
 
   it("acknowledges with XACK + XDEL, so XLEN is the backlog", async () => {
-    const k = keys();
+    const k = uniqueStreamKeys();
     await add(k, 1);
     await add(k, 2);
-    const [first] = await readGroup(redis, k, "c1", { count: 1, blockMs: 0 });
-    expect(await acknowledge(redis, k, [first?.id as string])).toBe(1);
-    expect(await streamStatus(redis, k)).toMatchObject({ length: 1, pending: 0, groupExists: true, consumers: 1, lag: 1 });
+    const [first] = await readGroup(t.redis, k, "c1", { count: 1, blockMs: 0 });
+    expect(await acknowledge(t.redis, k, [first?.id as string])).toBe(1);
+    expect(await streamStatus(t.redis, k)).toMatchObject({ length: 1, pending: 0, groupExists: true, consumers: 1, lag: 1 });
   });
 });
 
@@ -95,33 +71,36 @@ describe("reclaim", () => {
   });
 
   it("claims entries idle past the threshold once, however many consumers try", async () => {
-    const k = keys();
+    const k = uniqueStreamKeys();
     await add(k, 1);
-    await ensureConsumerGroup(redis, k);
-    await readGroup(redis, k, "crashed", { count: 10, blockMs: 0 });
-    await sleep(60);
+    await ensureConsumerGroup(t.redis, k);
+    await readGroup(t.redis, k, "crashed", { count: 10, blockMs: 0 });
+    await waitUntil("the entry idle past the 50 ms threshold", async () => {
+      const [entry] = (await t.redis.xpending(k.stream, k.group, "-", "+", 1)) as [string, string, number, number][];
+      return (entry?.[2] ?? 0) > 50;
+    });
     const policy = { baseIdleMs: 50, maxBackoffMs: 10_000, maxDeliveries: 3, count: 10 };
-    const [a, b] = await Promise.all([reclaimStalled(redis, k, "a", policy), reclaimStalled(redis, k, "b", policy)]);
+    const [a, b] = await Promise.all([reclaimStalled(t.redis, k, "a", policy), reclaimStalled(t.redis, k, "b", policy)]);
     expect(a.claimed.length + b.claimed.length).toBe(1);
     const claimed = (a.claimed[0] ?? b.claimed[0])!;
     expect(claimed.deliveries).toBe(2);
-    expect((await pendingEntries(redis, k, { count: 10 }))[0]).toMatchObject({ deliveries: 2 });
+    expect((await pendingEntries(t.redis, k, { count: 10 }))[0]).toMatchObject({ deliveries: 2 });
     // A second reclaim right away: the backoff for 2 deliveries (100 ms) has not elapsed.
-    expect((await reclaimStalled(redis, k, "a", policy)).claimed).toEqual([]);
+    expect((await reclaimStalled(t.redis, k, "a", policy)).claimed).toEqual([]);
   });
 });
 
 describe("dead-letter move (one Lua script)", () => {
   it("moves an entry with orig_* fields, acknowledges and deletes it, and the archive keeps it", async () => {
-    const k = keys();
+    const k = uniqueStreamKeys();
     const id = await add(k, 42);
-    await ensureConsumerGroup(redis, k);
-    await readGroup(redis, k, "worker-1", { count: 1, blockMs: 0 });
-    const move = await moveToDeadLetter(redis, k, { messageId: id, reason: "max_reclaim_attempts", consumer: "worker-1", maxLen: 100 });
+    await ensureConsumerGroup(t.redis, k);
+    await readGroup(t.redis, k, "worker-1", { count: 1, blockMs: 0 });
+    const move = await moveToDeadLetter(t.redis, k, { messageId: id, reason: "max_reclaim_attempts", consumer: "worker-1", maxLen: 100 });
     expect(move).toMatchObject({ moved: true, deliveries: 1, originalFields: { candidate_id: "42" } });
     if (!move.moved) throw new Error("not moved");
 
-    const [entry] = (await redis.xrange(k.deadLetter, "-", "+")) as [string, string[]][];
+    const [entry] = (await t.redis.xrange(k.deadLetter, "-", "+")) as [string, string[]][];
     const fields = Object.fromEntries(entry?.[1].reduce<[string, string][]>((pairs, v, i, all) => (i % 2 ? pairs : [...pairs, [v, all[i + 1] as string]]), []) ?? []);
     expect(fields).toMatchObject({
       original_msg_id: id,
@@ -133,11 +112,11 @@ describe("dead-letter move (one Lua script)", () => {
       orig_idempotency_key: "",
     });
     expect(Object.keys(fields)).toEqual(expect.arrayContaining(["dead_lettered_at", "orig_enqueued_at", "orig_metadata"]));
-    expect(await streamStatus(redis, k)).toMatchObject({ length: 0, pending: 0, deadLetterLength: 1 });
+    expect(await streamStatus(t.redis, k)).toMatchObject({ length: 0, pending: 0, deadLetterLength: 1 });
 
-    const archiveId = await archiveMovedDeadLetter(pool, k, move, "worker-1");
-    expect(await archiveMovedDeadLetter(pool, k, move, "worker-1")).toBe(archiveId);
-    expect(await getArchivedDeadLetter(pool, move.deadLetterId)).toMatchObject({
+    const archiveId = await archiveMovedDeadLetter(t.pool, k, move, "worker-1");
+    expect(await archiveMovedDeadLetter(t.pool, k, move, "worker-1")).toBe(archiveId);
+    expect(await getArchivedDeadLetter(t.pool, move.deadLetterId)).toMatchObject({
       id: archiveId,
       original_msg_id: id,
       candidate_id: 42,
@@ -147,67 +126,67 @@ describe("dead-letter move (one Lua script)", () => {
       stream_name: k.deadLetter,
       payload: { orig_candidate_id: "42", reason: "max_reclaim_attempts" },
     });
-    expect((await listArchivedDeadLetters(pool, { candidateId: 42 })).map((row) => row.id)).toEqual([archiveId]);
-    expect((await readDeadLetter(redis, k, move.deadLetterId))?.originalFields.candidate_id).toBe("42");
+    expect((await listArchivedDeadLetters(t.pool, { candidateId: 42 })).map((row) => row.id)).toEqual([archiveId]);
+    expect((await readDeadLetter(t.redis, k, move.deadLetterId))?.originalFields.candidate_id).toBe("42");
   });
 
   it("does nothing for an entry that is no longer pending, or not idle long enough", async () => {
-    const k = keys();
+    const k = uniqueStreamKeys();
     const id = await add(k, 5);
-    await ensureConsumerGroup(redis, k);
-    await readGroup(redis, k, "w", { count: 1, blockMs: 0 });
-    expect(await moveToDeadLetter(redis, k, { messageId: id, reason: "r", consumer: "w", maxLen: 0, minIdleMs: 60_000 })).toEqual({ moved: false, reason: "not_pending" });
-    await acknowledge(redis, k, [id]);
-    expect(await moveToDeadLetter(redis, k, { messageId: id, reason: "r", consumer: "w", maxLen: 0 })).toEqual({ moved: false, reason: "not_pending" });
-    expect(await redis.xlen(k.deadLetter)).toBe(0);
+    await ensureConsumerGroup(t.redis, k);
+    await readGroup(t.redis, k, "w", { count: 1, blockMs: 0 });
+    expect(await moveToDeadLetter(t.redis, k, { messageId: id, reason: "r", consumer: "w", maxLen: 0, minIdleMs: 60_000 })).toEqual({ moved: false, reason: "not_pending" });
+    await acknowledge(t.redis, k, [id]);
+    expect(await moveToDeadLetter(t.redis, k, { messageId: id, reason: "r", consumer: "w", maxLen: 0 })).toEqual({ moved: false, reason: "not_pending" });
+    expect(await t.redis.xlen(k.deadLetter)).toBe(0);
   });
 
   it("reloads the script after Redis forgot it (SCRIPT FLUSH)", async () => {
-    const k = keys();
+    const k = uniqueStreamKeys();
     const id = await add(k, 6);
-    await ensureConsumerGroup(redis, k);
-    await readGroup(redis, k, "w", { count: 1, blockMs: 0 });
-    await redis.script("FLUSH");
-    expect(await moveToDeadLetter(redis, k, { messageId: id, reason: "r", consumer: "w", maxLen: 0 })).toMatchObject({ moved: true });
-    expect(await redis.script("EXISTS", DEAD_LETTER_MOVE.sha)).toEqual([1]);
+    await ensureConsumerGroup(t.redis, k);
+    await readGroup(t.redis, k, "w", { count: 1, blockMs: 0 });
+    await t.redis.script("FLUSH");
+    expect(await moveToDeadLetter(t.redis, k, { messageId: id, reason: "r", consumer: "w", maxLen: 0 })).toMatchObject({ moved: true });
+    expect(await t.redis.script("EXISTS", DEAD_LETTER_MOVE.sha)).toEqual([1]);
   });
 });
 
 describe("replay", () => {
   async function deadLetterFor(k: StreamKeys, candidateId: number): Promise<string> {
     const id = await add(k, candidateId);
-    await ensureConsumerGroup(redis, k);
-    await readGroup(redis, k, "w", { count: 10, blockMs: 0 });
-    const move = await moveToDeadLetter(redis, k, { messageId: id, reason: "max_reclaim_attempts", consumer: "w", maxLen: 0 });
+    await ensureConsumerGroup(t.redis, k);
+    await readGroup(t.redis, k, "w", { count: 10, blockMs: 0 });
+    const move = await moveToDeadLetter(t.redis, k, { messageId: id, reason: "max_reclaim_attempts", consumer: "w", maxLen: 0 });
     if (!move.moved) throw new Error("not moved");
     return move.deadLetterId;
   }
 
   async function newCandidate(): Promise<number> {
-    const result = await pool.query<{ id: number }>(
+    const result = await t.pool.query<{ id: number }>(
       "INSERT INTO recovery_candidates (failure_match_id, suggestion, confidence, error_code) VALUES (gen_random_uuid(), 's', 0.2, 'TIMEOUT') RETURNING id",
     );
     return result.rows[0]?.id as number;
   }
 
   it("replays once onto the stream, however many replays race, and records it in replay_log", async () => {
-    const k = keys();
+    const k = uniqueStreamKeys();
     const candidateId = await newCandidate();
     const dlId = await deadLetterFor(k, candidateId);
-    const deps = { redis, db: pool, keys: k, maxLen: 1_000, replayedBy: "test" };
+    const deps = { redis: t.redis, db: t.pool, keys: k, maxLen: 1_000, replayedBy: "test" };
     const results = await Promise.all([replayDeadLetter(deps, dlId), replayDeadLetter(deps, dlId), replayDeadLetter(deps, dlId)]);
     expect(results.filter((r) => r.status === "replayed")).toHaveLength(1);
     expect(results.filter((r) => r.status !== "replayed").every((r) => r.status === "already_replayed" || r.status === "not_found")).toBe(true);
 
-    const replayed = await readGroup(redis, k, "w", { count: 10, blockMs: 0 });
+    const replayed = await readGroup(t.redis, k, "w", { count: 10, blockMs: 0 });
     expect(replayed).toHaveLength(1);
     expect(replayed[0]).toMatchObject({ candidateId, fields: { replayed_from_dl: dlId } });
-    expect(await listDeadLetters(redis, k)).toEqual([]);
-    const [entry] = (await redis.xrange(k.stream, replayed[0]?.id as string, replayed[0]?.id as string)) as [string, string[]][];
+    expect(await listDeadLetters(t.redis, k)).toEqual([]);
+    const [entry] = (await t.redis.xrange(k.stream, replayed[0]?.id as string, replayed[0]?.id as string)) as [string, string[]][];
     expect(entry).toBeDefined();
-    const original = (await pool.query<{ original_msg_id: string }>("SELECT original_msg_id FROM m10_recovery.replay_log WHERE dl_msg_id = $1", [dlId])).rows;
+    const original = (await t.pool.query<{ original_msg_id: string }>("SELECT original_msg_id FROM m10_recovery.replay_log WHERE dl_msg_id = $1", [dlId])).rows;
     expect(original).toHaveLength(1);
-    expect(await findReplay(pool, original[0]?.original_msg_id as string)).toMatchObject({
+    expect(await findReplay(t.pool, original[0]?.original_msg_id as string)).toMatchObject({
       dl_msg_id: dlId,
       candidate_id: candidateId,
       new_msg_id: replayed[0]?.id,
@@ -216,28 +195,28 @@ describe("replay", () => {
   });
 
   it("refuses to replay a dead letter whose candidate is already evaluated, or gone", async () => {
-    const k = keys();
+    const k = uniqueStreamKeys();
     const evaluated = await newCandidate();
-    await pool.query("UPDATE recovery_candidates SET evaluated_at = now() WHERE id = $1", [evaluated]);
-    const deps = { redis, db: pool, keys: k, maxLen: 1_000, replayedBy: "test" };
+    await t.pool.query("UPDATE recovery_candidates SET evaluated_at = now() WHERE id = $1", [evaluated]);
+    const deps = { redis: t.redis, db: t.pool, keys: k, maxLen: 1_000, replayedBy: "test" };
     const dlEvaluated = await deadLetterFor(k, evaluated);
     expect(await replayDeadLetter(deps, dlEvaluated)).toEqual({ status: "already_evaluated", dlId: dlEvaluated, candidateId: evaluated });
     const dlGone = await deadLetterFor(k, 2_000_000_000);
     expect(await replayDeadLetter(deps, dlGone)).toMatchObject({ status: "candidate_missing" });
     expect(await replayDeadLetter(deps, "1-1")).toEqual({ status: "not_found", dlId: "1-1" });
-    expect(await redis.xlen(k.stream)).toBe(0);
-    expect(await redis.xlen(k.deadLetter)).toBe(2);
+    expect(await t.redis.xlen(k.stream)).toBe(0);
+    expect(await t.redis.xlen(k.deadLetter)).toBe(2);
   });
 });
 
 describe("claimEntries", () => {
   it("reports ids it could not claim (deleted from the stream meanwhile)", async () => {
-    const k = keys();
+    const k = uniqueStreamKeys();
     const id = await add(k, 3);
-    await ensureConsumerGroup(redis, k);
-    await readGroup(redis, k, "crashed", { count: 1, blockMs: 0 });
-    await redis.xdel(k.stream, id);
-    const result = await claimEntries(redis, k, "me", 0, [{ id, consumer: "crashed", idleMs: 0, deliveries: 1 }]);
+    await ensureConsumerGroup(t.redis, k);
+    await readGroup(t.redis, k, "crashed", { count: 1, blockMs: 0 });
+    await t.redis.xdel(k.stream, id);
+    const result = await claimEntries(t.redis, k, "me", 0, [{ id, consumer: "crashed", idleMs: 0, deliveries: 1 }]);
     expect(result).toEqual({ messages: [], missedIds: [id] });
   });
 });

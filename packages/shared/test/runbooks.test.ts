@@ -4,10 +4,11 @@
 // the runbooks link to must exist as headings.
 import { readdirSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { createTestDatabase, type TestDatabase } from "@m10/devstack/testing";
+import { createTestDatabase } from "@m10/devstack/testing";
 import pg from "pg";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
+import { useTestEnvironment } from "./support/environment.js";
 
 const repo = (path: string): string => fileURLToPath(new URL(`../../../${path}`, import.meta.url));
 const RUNBOOK_DIR = repo("docs/runbooks");
@@ -190,7 +191,7 @@ function lastResult(result: pg.QueryResult | pg.QueryResult[]): pg.QueryResult {
 // Fixtures: the state the runbooks' procedures act on
 // ------------------------------------------------------------------------------------------------
 
-async function createFixtures(c: pg.Client): Promise<Record<string, string>> {
+async function createFixtures(c: Pick<pg.ClientBase, "query">): Promise<Record<string, string>> {
   const one = async (sql: string, params: unknown[] = []): Promise<string> => {
     const row = (await c.query<Record<string, unknown>>(sql, params)).rows[0];
     if (!row) throw new Error(`fixture query returned no row: ${sql}`);
@@ -252,21 +253,13 @@ async function createFixtures(c: pg.Client): Promise<Record<string, string>> {
 // ------------------------------------------------------------------------------------------------
 
 describe("runbook SQL blocks", () => {
-  let db: TestDatabase;
-  let client: pg.Client;
+  // The blocks run one after the other on one connection, as an operator's psql session would.
+  const t = useTestEnvironment({ poolMax: 1, statementTimeoutMs: 30_000 });
   let values: Record<string, string>;
   const outcome = { run: 0, freshDatabase: 0, skipped: 0 };
 
   beforeAll(async () => {
-    db = await createTestDatabase();
-    client = new pg.Client({ connectionString: db.url, statement_timeout: 30_000 });
-    await client.connect();
-    values = await createFixtures(client);
-  });
-
-  afterAll(async () => {
-    await client?.end();
-    await db?.drop();
+    values = await createFixtures(t.pool);
   });
 
   it("finds SQL in each M10 runbook and nowhere else but docs/runbooks", () => {
@@ -311,14 +304,14 @@ describe("runbook SQL blocks", () => {
         return;
       }
 
-      const result = lastResult(await client.query(sql));
+      const result = lastResult(await t.pool.query(sql));
       if (block.expectRows !== null) expect(result.rows.length).toBe(block.expectRows);
       outcome.run += 1;
     });
   });
 
   it("left the effects the procedures promise on the fixtures", async () => {
-    const row = async (sql: string, params: unknown[]): Promise<Record<string, unknown> | undefined> => (await client.query(sql, params)).rows[0];
+    const row = async (sql: string, params: unknown[]): Promise<Record<string, unknown> | undefined> => (await t.pool.query(sql, params)).rows[0];
     // Handbook "Force Release Stuck Lock" with <lock_name> / <holder_id>.
     expect(await row("SELECT 1 FROM m10_recovery.distributed_locks WHERE lock_name = $1", [values.lock_name])).toBeUndefined();
     // Recovery Operations "Reset retry count for stuck events": due now, counters cleared.

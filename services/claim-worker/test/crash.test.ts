@@ -1,16 +1,16 @@
-import { testStack } from "@m10/devstack/testing";
+import { metricValue, scrape, testStack, uniqueStreamKeys, waitUntil } from "@m10/devstack/testing";
 import { enqueueEvaluations } from "@m10/shared";
 import { describe, expect, it } from "vitest";
 import { evaluationCounts, failureMix, insertCandidates } from "./support/candidates.js";
-import { eventually, logger, metricValue, uniqueKeys } from "./support/harness.js";
+import { logger } from "./support/harness.js";
 import { holdOutboxKeys, workerBackendsWaitingOnLocks } from "./support/lock-holder.js";
 import { useTestEnvironment } from "./support/environment.js";
-import { scrape, startWorker } from "./support/processes.js";
+import { startWorker } from "./support/processes.js";
 const t = useTestEnvironment();
 
 describe("a worker killed with 50 unacknowledged messages", () => {
   it("loses nothing and doubles nothing: a second worker reclaims them after the idle time and evaluates each once", async () => {
-    const keys = uniqueKeys();
+    const keys = uniqueStreamKeys();
     const env = { databaseUrl: t.db.url, redisUrl: testStack().redisUrl, keys };
     const ids = await insertCandidates(t.pool, failureMix(50));
     // The first worker's evaluation transaction will wait on these keys: it holds 50 delivered,
@@ -20,7 +20,7 @@ describe("a worker killed with 50 unacknowledged messages", () => {
     try {
       await enqueueEvaluations({ redis: t.redis, db: t.pool, keys, maxLen: 1_000, logger }, ids.map((candidateId) => ({ candidateId })));
       const first = await startWorker(env);
-      await eventually("the first worker to hold all 50 messages inside its evaluation transaction", async () => {
+      await waitUntil("the first worker to hold all 50 messages inside its evaluation transaction", async () => {
         const pending = (await t.redis.xpending(keys.stream, keys.group)) as [number];
         return pending[0] === 50 && (await workerBackendsWaitingOnLocks(t.pool)) > 0;
       });
@@ -34,10 +34,9 @@ describe("a worker killed with 50 unacknowledged messages", () => {
 
       const second = await startWorker(env);
       try {
-        await eventually(
+        await waitUntil(
           "the second worker to evaluate all 50",
           async () => (await evaluationCounts(t.pool, ids)).evaluated === 50 && (await t.redis.xlen(keys.stream)) === 0,
-          30_000,
         );
         expect(await evaluationCounts(t.pool, ids)).toMatchObject({
           evaluated: 50,

@@ -1,15 +1,15 @@
-import { testStack, type RunningService } from "@m10/devstack/testing";
+import { metricValue, scrape, testStack, uniqueStreamKeys, waitUntil, type RunningService } from "@m10/devstack/testing";
 import { enqueueEvaluations, enqueueWork, streamFields } from "@m10/shared";
 import { describe, expect, it } from "vitest";
 import { evaluationCounts, failureMix, insertCandidates } from "./support/candidates.js";
-import { eventually, logger, metricValue, uniqueKeys } from "./support/harness.js";
+import { logger } from "./support/harness.js";
 import { useTestEnvironment } from "./support/environment.js";
-import { scrape, startWorker } from "./support/processes.js";
+import { startWorker } from "./support/processes.js";
 const t = useTestEnvironment();
 
 describe("end to end: 1,000 queued failures and two worker processes", () => {
   it("evaluates every candidate exactly once, even when it is queued several times", async () => {
-    const keys = uniqueKeys();
+    const keys = uniqueStreamKeys();
     const env = { databaseUrl: t.db.url, redisUrl: testStack().redisUrl, keys, extra: { RECOVERY_WORKER_BATCH_SIZE: "50" } };
     // Both workers are up and waiting before anything is queued, so they share the work.
     const workers: RunningService[] = await Promise.all([startWorker(env), startWorker(env)]);
@@ -22,15 +22,14 @@ describe("end to end: 1,000 queued failures and two worker processes", () => {
     await pipeline.exec();
 
     try {
-      await eventually(
+      await waitUntil(
         "all candidates evaluated and both queues empty",
         async () => {
           const counts = await evaluationCounts(t.pool, ids);
           const queue = await t.pool.query<{ n: number }>("SELECT count(*)::int AS n FROM m10_recovery.work_queue WHERE processed_at IS NULL");
           return counts.evaluated === 1_000 && (await t.redis.xlen(keys.stream)) === 0 && queue.rows[0]?.n === 0;
         },
-        120_000,
-        250,
+        { timeoutMs: 120_000, intervalMs: 250 },
       );
       const counts = await evaluationCounts(t.pool, ids);
       expect(counts).toMatchObject({

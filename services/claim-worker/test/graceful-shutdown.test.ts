@@ -1,17 +1,17 @@
-import { testStack } from "@m10/devstack/testing";
+import { testStack, uniqueStreamKeys, waitUntil } from "@m10/devstack/testing";
 import { enqueueEvaluations, enqueueWork } from "@m10/shared";
 import { describe, expect, it } from "vitest";
 import { evaluationCounts, failureMix, insertCandidates } from "./support/candidates.js";
-import { eventually, logger, uniqueKeys } from "./support/harness.js";
+import { logger } from "./support/harness.js";
 import { holdOutboxKeys, leaseAndClaimCounts, workerBackendsWaitingOnLocks } from "./support/lock-holder.js";
 import { useTestEnvironment } from "./support/environment.js";
-import { runOnce, startWorker } from "./support/processes.js";
+import { FAST_ENV, runOnce, startWorker } from "./support/processes.js";
 
 const t = useTestEnvironment();
 
 describe("graceful shutdown", () => {
   it("exits 0 within the deadline when SIGTERM arrives while batches are stuck mid-transaction, and leaves nothing leased or claimed", async () => {
-    const keys = uniqueKeys();
+    const keys = uniqueStreamKeys();
     const env = { databaseUrl: t.db.url, redisUrl: testStack().redisUrl, keys, extra: { M10_SHUTDOWN_TIMEOUT_MS: "6000" } };
     const ids = await insertCandidates(t.pool, failureMix(40));
     const lock = await holdOutboxKeys(t.db.url, ids);
@@ -20,7 +20,7 @@ describe("graceful shutdown", () => {
       await enqueueEvaluations({ redis: t.redis, db: t.pool, keys, maxLen: 1_000, logger }, ids.slice(0, 20).map((candidateId) => ({ candidateId })));
       await enqueueWork(t.pool, ids.slice(20).map((candidateId) => ({ candidateId })), "db_fallback");
       const worker = await startWorker(env);
-      await eventually("both batches waiting inside their transactions", async () => (await workerBackendsWaitingOnLocks(t.pool)) === 2);
+      await waitUntil("both batches waiting inside their transactions", async () => (await workerBackendsWaitingOnLocks(t.pool)) === 2);
       expect(await leaseAndClaimCounts(t.pool)).toMatchObject({ leased: 40, workClaimed: 20 });
 
       const started = Date.now();
@@ -33,8 +33,12 @@ describe("graceful shutdown", () => {
 
       await lock.release();
       released = true;
-      // Nothing was lost: the next run evaluates all 40, once (the stream entries come back after the idle time).
-      await new Promise((resolve) => setTimeout(resolve, 2_100));
+      // Nothing was lost: the next run evaluates all 40, once (the stream entries come back once they
+      // have been idle for M10_CLAIM_IDLE_MS).
+      await waitUntil("the unacknowledged stream entries idle past M10_CLAIM_IDLE_MS", async () => {
+        const pending = (await t.redis.xpending(keys.stream, keys.group, "-", "+", 100)) as [string, string, number, number][];
+        return pending.every(([, , idleMs]) => idleMs > Number(FAST_ENV.M10_CLAIM_IDLE_MS));
+      });
       const drained = await runOnce(env);
       expect(drained.code).toBe(0);
       expect(await evaluationCounts(t.pool, ids)).toMatchObject({ evaluated: 40, created: 40, doubleCreated: 0, suggested: 40, doubleSuggested: 0 });
@@ -45,11 +49,11 @@ describe("graceful shutdown", () => {
   });
 
   it("finishes the batches in flight when SIGTERM arrives during a backlog, then exits 0 with nothing leased", async () => {
-    const keys = uniqueKeys();
+    const keys = uniqueStreamKeys();
     const ids = await insertCandidates(t.pool, failureMix(3_000));
     await enqueueWork(t.pool, ids.map((candidateId) => ({ candidateId })), "db_fallback");
     const worker = await startWorker({ databaseUrl: t.db.url, redisUrl: testStack().redisUrl, keys, extra: { RECOVERY_WORKER_BATCH_SIZE: "25" } });
-    await eventually("evaluation under way", async () => (await evaluationCounts(t.pool, ids)).evaluated > 0, 30_000, 20);
+    await waitUntil("evaluation under way", async () => (await evaluationCounts(t.pool, ids)).evaluated > 0, { intervalMs: 20 });
     expect(await worker.stop("SIGTERM")).toBe(0);
     expect(worker.output()).not.toContain("worker.cancelling_in_flight");
     expect(await leaseAndClaimCounts(t.pool)).toEqual({ leased: 0, workClaimed: 0, executing: 0 });

@@ -1,38 +1,28 @@
 import { execFile } from "node:child_process";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { createTestDatabase, startService, testStack, type TestDatabase } from "@m10/devstack/testing";
-import { enqueueWork, type Pool } from "@m10/shared";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startService, streamKeysEnv, testStack, uniqueStreamKeys, waitUntil } from "@m10/devstack/testing";
+import { enqueueWork } from "@m10/shared";
+import { describe, expect, it } from "vitest";
 import { evaluationCounts, insertCandidates } from "./support/candidates.js";
-import { eventually, keyEnv, testPool, uniqueKeys } from "./support/harness.js";
+import { useTestEnvironment } from "./support/environment.js";
 import { FAST_ENV, WORKER_BIN } from "./support/processes.js";
 
 const run = promisify(execFile);
 const bin = join(import.meta.dirname, "..", "bin", "m10-claim-worker.js");
-let db: TestDatabase;
-let pool: Pool;
-
-beforeAll(async () => {
-  db = await createTestDatabase();
-  pool = testPool(db.url);
-});
-afterAll(async () => {
-  await pool.end();
-  await db.drop();
-});
+const t = useTestEnvironment();
 
 describe("m10-claim-worker process", () => {
   it("serves /health, /ready, /health/detailed and /metrics, and exits 0 on SIGTERM", async () => {
-    const keys = uniqueKeys();
-    const service = await startService(WORKER_BIN, { DATABASE_URL: db.url, REDIS_URL: testStack().redisUrl, ...keyEnv(keys), ...FAST_ENV });
+    const keys = uniqueStreamKeys();
+    const service = await startService(WORKER_BIN, { DATABASE_URL: t.db.url, REDIS_URL: testStack().redisUrl, ...streamKeysEnv(keys), ...FAST_ENV });
     try {
       const health = await fetch(`${service.url}/health`);
       expect(health.status).toBe(200);
       expect(await health.json()).toMatchObject({ status: "ok" });
-      await eventually("ready", async () => (await fetch(`${service.url}/ready`)).status === 200);
+      await waitUntil("ready", async () => (await fetch(`${service.url}/ready`)).status === 200);
       const detailedHealth = async () => (await (await fetch(`${service.url}/health/detailed`)).json()) as Record<string, Record<string, unknown>>;
-      await eventually("the group created and joined", async () => (await detailedHealth()).stream?.consumers === 1);
+      await waitUntil("the group created and joined", async () => (await detailedHealth()).stream?.consumers === 1);
       const detailed = await detailedHealth();
       expect(detailed.stream).toMatchObject({ key: keys.stream, group: keys.group, length: 0, pending: 0, groupExists: true, consumers: 1 });
       expect(detailed.db_queue).toMatchObject({ depth: 0, claimed: 0, stalled: 0 });
@@ -54,11 +44,11 @@ describe("m10-claim-worker process", () => {
   });
 
   it("runs on the DB queue alone with --no-use-stream and no Redis", async () => {
-    const [id] = (await insertCandidates(pool, [{ errorCode: "TIMEOUT" }])) as [number];
-    await enqueueWork(pool, [{ candidateId: id }], "db_fallback");
-    const service = await startService(WORKER_BIN, { DATABASE_URL: db.url, REDIS_URL: "", ...FAST_ENV }, ["--no-use-stream", "--batch-size", "10", "--poll-interval", "0.1"]);
+    const [id] = (await insertCandidates(t.pool, [{ errorCode: "TIMEOUT" }])) as [number];
+    await enqueueWork(t.pool, [{ candidateId: id }], "db_fallback");
+    const service = await startService(WORKER_BIN, { DATABASE_URL: t.db.url, REDIS_URL: "", ...FAST_ENV }, ["--no-use-stream", "--batch-size", "10", "--poll-interval", "0.1"]);
     try {
-      await eventually("the candidate evaluated", async () => (await evaluationCounts(pool, [id])).evaluated === 1);
+      await waitUntil("the candidate evaluated", async () => (await evaluationCounts(t.pool, [id])).evaluated === 1);
       const detailed = (await (await fetch(`${service.url}/health/detailed`)).json()) as Record<string, Record<string, unknown>>;
       expect(detailed.stream).toEqual({ enabled: false });
       expect((await (await fetch(`${service.url}/ready`)).json()) as object).toMatchObject({ status: "ok", checks: { redis: "disabled" } });
@@ -83,11 +73,11 @@ describe("m10-claim-worker process", () => {
   });
 
   it("refuses a bad flag value and --use-stream without REDIS_URL", async () => {
-    await expect(run(process.execPath, [bin, "--batch-size", "0"], { env: { ...process.env, DATABASE_URL: db.url } })).rejects.toMatchObject({
+    await expect(run(process.execPath, [bin, "--batch-size", "0"], { env: { ...process.env, DATABASE_URL: t.db.url } })).rejects.toMatchObject({
       code: 1,
       stderr: expect.stringContaining("--batch-size"),
     });
-    await expect(run(process.execPath, [bin, "--use-stream"], { env: { ...process.env, DATABASE_URL: db.url, REDIS_URL: "" } })).rejects.toMatchObject({
+    await expect(run(process.execPath, [bin, "--use-stream"], { env: { ...process.env, DATABASE_URL: t.db.url, REDIS_URL: "" } })).rejects.toMatchObject({
       code: 2,
       stderr: expect.stringContaining("--use-stream needs REDIS_URL"),
     });

@@ -3,61 +3,44 @@
 // psql binaries against the test servers, show the state the worker leaves behind.
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
-import { createTestDatabase, privateServer, type TestDatabase } from "@m10/devstack/testing";
-import type { DevServer } from "@m10/devstack";
-import { type Pool, enqueueEvaluations, createRedisClient, type RedisClient } from "@m10/shared";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { waitUntil } from "@m10/devstack/testing";
+import { enqueueEvaluations } from "@m10/shared";
+import { describe, expect, it } from "vitest";
 import { evaluationCounts, failureMix, insertCandidates } from "./support/candidates.js";
-import { eventually, logger, redisReady, testPool } from "./support/harness.js";
+import { useTestEnvironment } from "./support/environment.js";
+import { logger } from "./support/harness.js";
 import { runOnce, startWorker } from "./support/processes.js";
 
 const run = promisify(execFile);
 const KEYS = { stream: "m10:evaluate:stream", group: "m10:evaluate:group", deadLetter: "m10:evaluate:dead-letter" };
 
-let db: TestDatabase;
-let pool: Pool;
-let server: DevServer;
-let redis: RedisClient;
+const t = useTestEnvironment({ privateRedis: true });
 
 async function redisCli(command: string): Promise<string> {
-  const { stdout } = await run("redis-cli", ["-p", String(server.port), ...command.split(" ")]);
+  const { stdout } = await run("redis-cli", ["-p", String(t.redisServer.port), ...command.split(" ")]);
   return stdout.trim();
 }
 
 async function psql(sql: string): Promise<string> {
-  const { stdout } = await run("psql", [db.url, "-X", "-A", "-t", "-F", "|", "-v", "ON_ERROR_STOP=1", "-c", sql]);
+  const { stdout } = await run("psql", [t.db.url, "-X", "-A", "-t", "-F", "|", "-v", "ON_ERROR_STOP=1", "-c", sql]);
   return stdout.trim();
 }
 
-beforeAll(async () => {
-  db = await createTestDatabase();
-  pool = testPool(db.url);
-  server = await privateServer("redis");
-  redis = createRedisClient(server.url);
-  await redisReady(redis);
-});
-afterAll(async () => {
-  redis.disconnect();
-  await server.stop();
-  await pool.end();
-  await db.drop();
-});
-
 describe("the runbook's redis-cli and SQL commands", () => {
   it("show the stream, the group, XPENDING and the work queue as the worker leaves them", async () => {
-    const env = { databaseUrl: db.url, redisUrl: server.url, keys: KEYS, extra: { M10_CLAIM_IDLE_MS: "60000" } };
-    const enqueue = (ids: number[]) => enqueueEvaluations({ redis, db: pool, keys: KEYS, maxLen: 100_000, logger }, ids.map((candidateId) => ({ candidateId })));
+    const env = { databaseUrl: t.db.url, redisUrl: t.redisServer.url, keys: KEYS, extra: { M10_CLAIM_IDLE_MS: "60000" } };
+    const enqueue = (ids: number[]) => enqueueEvaluations({ redis: t.redis, db: t.pool, keys: KEYS, maxLen: 100_000, logger }, ids.map((candidateId) => ({ candidateId })));
 
     // Queued before any worker exists: XLEN counts them, there is no group yet.
-    const first = await insertCandidates(pool, failureMix(10));
+    const first = await insertCandidates(t.pool, failureMix(10));
     await enqueue(first);
     expect(await redisCli("XLEN m10:evaluate:stream")).toBe("10");
     expect(await redisCli("XINFO GROUPS m10:evaluate:stream")).toBe("");
 
     // A worker creates the group from 0, so those 10 are delivered and evaluated.
     const worker = await startWorker(env);
-    await eventually("the first 10 evaluated", async () => (await evaluationCounts(pool, first)).evaluated === 10);
-    await eventually("the stream drained", async () => (await redisCli("XLEN m10:evaluate:stream")) === "0");
+    await waitUntil("the first 10 evaluated", async () => (await evaluationCounts(t.pool, first)).evaluated === 10);
+    await waitUntil("the stream drained", async () => (await redisCli("XLEN m10:evaluate:stream")) === "0");
     const groups = (await redisCli("XINFO GROUPS m10:evaluate:stream")).split("\n");
     expect(groups.slice(0, 6)).toEqual(["name", "m10:evaluate:group", "consumers", "1", "pending", "0"]);
     expect(await redisCli("XPENDING m10:evaluate:stream m10:evaluate:group")).toBe("0");
@@ -65,7 +48,7 @@ describe("the runbook's redis-cli and SQL commands", () => {
     expect(await worker.stop("SIGTERM")).toBe(0);
 
     // A consumer that takes 2 messages and stalls: XPENDING lists them, XCLAIM with 60 s idle takes nothing yet.
-    const second = await insertCandidates(pool, failureMix(3));
+    const second = await insertCandidates(t.pool, failureMix(3));
     await enqueue(second);
     await redisCli("XREADGROUP GROUP m10:evaluate:group stalled-consumer COUNT 2 STREAMS m10:evaluate:stream >");
     const summary = (await redisCli("XPENDING m10:evaluate:stream m10:evaluate:group")).split("\n");
@@ -78,7 +61,7 @@ describe("the runbook's redis-cli and SQL commands", () => {
     expect(await redisCli("XTRIM m10:evaluate:stream MAXLEN ~ 100000")).toBe("0");
 
     // The DB fallback queue, by hand as in the runbook.
-    const third = await insertCandidates(pool, failureMix(4));
+    const third = await insertCandidates(t.pool, failureMix(4));
     for (const id of third) await psql(`SELECT m10_recovery.enqueue_work(${id});`);
     expect(await psql("SELECT COUNT(*) FROM m10_recovery.work_queue WHERE processed_at IS NULL;")).toBe("4");
     expect(await psql("SELECT method, COUNT(*) FROM m10_recovery.work_queue WHERE processed_at IS NULL GROUP BY method;")).toBe("db_fallback|4");
@@ -95,7 +78,7 @@ describe("the runbook's redis-cli and SQL commands", () => {
     ).toBe("Manual failure|1");
     expect(await psql("SELECT m10_recovery.release_stalled_work(300);")).toBe("0");
     // The manual worker "died" ten minutes ago: its claims are stalled and the runbook's release returns them.
-    await pool.query("UPDATE m10_recovery.work_queue SET claimed_at = now() - interval '10 minutes' WHERE claimed_by = 'manual_worker' AND processed_at IS NULL");
+    await t.pool.query("UPDATE m10_recovery.work_queue SET claimed_at = now() - interval '10 minutes' WHERE claimed_by = 'manual_worker' AND processed_at IS NULL");
     expect(
       await psql(`SELECT COUNT(*) FROM m10_recovery.work_queue
                    WHERE claimed_at IS NOT NULL AND processed_at IS NULL
@@ -114,8 +97,8 @@ describe("the runbook's redis-cli and SQL commands", () => {
     // The item completed by hand left the queue unevaluated (pending_sweep re-enqueues such candidates); all others were evaluated once.
     const manuallyCompleted = Number((claimed[0] as string[])[1]);
     const all = [...first, ...second, ...third].filter((id) => id !== manuallyCompleted);
-    expect(await evaluationCounts(pool, all)).toMatchObject({ evaluated: 16, created: 16, doubleCreated: 0, suggested: 16 });
-    expect(await evaluationCounts(pool, [manuallyCompleted])).toMatchObject({ evaluated: 0 });
+    expect(await evaluationCounts(t.pool, all)).toMatchObject({ evaluated: 16, created: 16, doubleCreated: 0, suggested: 16 });
+    expect(await evaluationCounts(t.pool, [manuallyCompleted])).toMatchObject({ evaluated: 0 });
 
     // "Monitor Worker Progress": no candidate is ever left executing; automated suggestions wait as 'pending'.
     const statuses = await psql("SELECT execution_status, COUNT(*) FROM recovery_candidates GROUP BY execution_status ORDER BY execution_status;");

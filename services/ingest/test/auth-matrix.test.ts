@@ -1,10 +1,10 @@
 // Every route × no token / wrong token / each role → 401 / 403 / 2xx, per ROLE_PERMISSIONS.
 import type { InjectOptions } from "fastify";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { ROLE_PERMISSIONS, type Permission, type Role } from "../src/auth/permissions.js";
-import { ADMIN_TOKEN, bearer, FILE_TOKENS, ingestBody, MACHINE_TOKEN, startTestApp, type TestApp } from "./support/test-app.js";
+import { ADMIN_TOKEN, bearer, FILE_TOKENS, ingestBody, MACHINE_TOKEN, startTestApp, useTestApp } from "./support/test-app.js";
 
-let t: TestApp;
+const t = useTestApp({ env: { M10_RATE_LIMIT_PINS_MAX: "100000" } });
 
 const ROLE_TOKENS: Record<Role, string> = {
   admin: ADMIN_TOKEN,
@@ -12,13 +12,6 @@ const ROLE_TOKENS: Record<Role, string> = {
   operator: FILE_TOKENS.operator.token,
   readonly: FILE_TOKENS.readonly.token,
 };
-
-beforeAll(async () => {
-  t = await startTestApp({ env: { M10_RATE_LIMIT_PINS_MAX: "100000" } });
-});
-afterAll(async () => {
-  await t.close();
-});
 
 async function candidateId(): Promise<number> {
   const response = await t.app.inject({ method: "POST", url: "/api/v1/recovery/ingest", headers: bearer(ADMIN_TOKEN), payload: ingestBody() });

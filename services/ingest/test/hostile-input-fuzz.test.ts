@@ -5,23 +5,19 @@ import { request as httpRequest } from "node:http";
 import { connect } from "node:net";
 import fc from "fast-check";
 import pg from "pg";
-import { createTestDatabase, startService, type RunningService, type TestDatabase } from "@m10/devstack/testing";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ADMIN_TOKEN, FILE_TOKENS, MACHINE_TOKEN } from "./support/test-app.js";
-import { INGEST_BIN, serviceEnv } from "./support/service-env.js";
+import { createTestDatabase, startService, useEnvironment } from "@m10/devstack/testing";
+import { describe, expect, it } from "vitest";
+import { ADMIN_TOKEN, FILE_TOKENS, INGEST_BIN, MACHINE_TOKEN, serviceEnv } from "./support/test-app.js";
 
 const RUNS = 1_200;
 
-let db: TestDatabase;
-let service: RunningService;
-
-beforeAll(async () => {
-  db = await createTestDatabase();
-  service = await startService(INGEST_BIN, serviceEnv(db.url, { LOG_LEVEL: "warn" }));
-});
-afterAll(async () => {
-  await service?.stop();
-  await db?.drop();
+/** The built service on a database of the file's own. */
+const t = useEnvironment(async (defer) => {
+  const db = await createTestDatabase();
+  defer(db.drop);
+  const service = await startService(INGEST_BIN, serviceEnv(db.url, { LOG_LEVEL: "warn" }));
+  defer(() => service.stop());
+  return { db, service };
 });
 
 interface Sent {
@@ -33,7 +29,7 @@ interface Sent {
 
 /** The answer's status, or "closed" when the server ended the exchange early (e.g. a 413/414 sent with Connection: close before the body was read). */
 function send(sent: Sent): Promise<number | "closed"> {
-  const url = new URL(service.url);
+  const url = new URL(t.service.url);
   return new Promise((resolve) => {
     let status: number | undefined;
     const req = httpRequest(
@@ -226,10 +222,10 @@ describe("hostile input", () => {
     const seen = JSON.stringify([...statuses]);
     for (const status of [200, 201, 202, 400, 401, 404, 413, 415]) expect(statuses.get(status) ?? 0, `status ${status} in ${seen}`).toBeGreaterThan(0);
 
-    expect(service.child.exitCode).toBeNull();
-    const health = await fetch(`${service.url}/health`);
+    expect(t.service.child.exitCode).toBeNull();
+    const health = await fetch(`${t.service.url}/health`);
     expect(health.status).toBe(200);
-    const client = new pg.Client({ connectionString: db.url });
+    const client = new pg.Client({ connectionString: t.db.url });
     await client.connect();
     try {
       const { rows } = await client.query("SELECT count(*)::int AS n FROM recovery_candidates");
@@ -237,11 +233,11 @@ describe("hostile input", () => {
     } finally {
       await client.end();
     }
-    expect(service.output()).not.toContain("http.unhandled_error");
+    expect(t.service.output()).not.toContain("http.unhandled_error");
   });
 
   it("survives malformed HTTP on raw sockets and keeps serving", async () => {
-    const url = new URL(service.url);
+    const url = new URL(t.service.url);
     const raw = [
       "GARBAGE\r\n\r\n",
       "POST /api/v1/recovery/ingest HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\nContent-Type: application/json\r\n\r\n{\"a\":",
@@ -264,7 +260,7 @@ describe("hostile input", () => {
       const status = /^HTTP\/1\.1 (\d{3})/.exec(answer)?.[1];
       if (status !== undefined) expect(Number(status), JSON.stringify(payload.slice(0, 60))).toBeLessThan(500);
     }
-    expect(service.child.exitCode).toBeNull();
-    expect((await fetch(`${service.url}/health`)).status).toBe(200);
+    expect(t.service.child.exitCode).toBeNull();
+    expect((await fetch(`${t.service.url}/health`)).status).toBe(200);
   });
 });

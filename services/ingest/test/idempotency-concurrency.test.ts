@@ -1,16 +1,12 @@
 // Idempotency under concurrency, over real HTTP (the app listening on a free port).
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { bearer, ingestBody, MACHINE_TOKEN, startTestApp, type TestApp } from "./support/test-app.js";
+import { beforeAll, describe, expect, it } from "vitest";
+import { bearer, ingestBody, MACHINE_TOKEN, useTestApp } from "./support/test-app.js";
 
-let t: TestApp;
+const t = useTestApp({ env: { M10_DB_POOL_MAX: "20" } });
 let url: string;
 
 beforeAll(async () => {
-  t = await startTestApp({ env: { M10_DB_POOL_MAX: "20" } });
   url = await t.app.listen({ port: 0, host: "127.0.0.1" });
-});
-afterAll(async () => {
-  await t.close();
 });
 
 const post = (body: unknown, headers: Record<string, string> = {}) =>

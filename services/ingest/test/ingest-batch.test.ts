@@ -1,14 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { bearer, ingestBody, MACHINE_TOKEN, startTestApp, type TestApp } from "./support/test-app.js";
+import { describe, expect, it } from "vitest";
+import { bearer, ingestBody, MACHINE_TOKEN, useTestApp } from "./support/test-app.js";
 
-let t: TestApp;
-
-beforeAll(async () => {
-  t = await startTestApp();
-});
-afterAll(async () => {
-  await t.close();
-});
+const t = useTestApp();
 
 const batch = (items: unknown[]) =>
   t.app.inject({ method: "POST", url: "/api/v1/recovery/ingest/batch", headers: bearer(MACHINE_TOKEN), payload: { items } });

@@ -1,17 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { bearer, FILE_TOKENS, MACHINE_TOKEN, metricValue, startTestApp, type TestApp } from "./support/test-app.js";
+import { describe, expect, it } from "vitest";
+import { bearer, FILE_TOKENS, MACHINE_TOKEN, startTestApp, useTestApp } from "./support/test-app.js";
 
-let t: TestApp;
+const t = useTestApp({ env: { M10_RATE_LIMIT_PINS_MAX: "100000" } });
 const acme = bearer(FILE_TOKENS.acmeMachine.token);
 const globex = bearer(FILE_TOKENS.globexMachine.token);
 const acmeAdmin = bearer(FILE_TOKENS.acmeAdmin.token);
-
-beforeAll(async () => {
-  t = await startTestApp({ env: { M10_RATE_LIMIT_PINS_MAX: "100000" } });
-});
-afterAll(async () => {
-  await t.close();
-});
 
 const put = (headers: Record<string, string>, payload: Record<string, unknown>) => t.app.inject({ method: "POST", url: "/api/v1/memory/pins", headers, payload });
 const get = (headers: Record<string, string>, url: string) => t.app.inject({ method: "GET", url, headers });
@@ -123,10 +116,10 @@ describe("memory pins", () => {
   });
 
   it("counts operations by result", async () => {
-    const before = await metricValue(t.metrics, "memory_pins_operations_total", { operation: "get", status: "not_found" });
+    const before = await t.metric("memory_pins_operations_total", { operation: "get", status: "not_found" });
     await get(acme, "/api/v1/memory/pins/never-there");
-    expect(await metricValue(t.metrics, "memory_pins_operations_total", { operation: "get", status: "not_found" })).toBe(before + 1);
-    expect(await metricValue(t.metrics, "memory_pins_latency_seconds", { operation: "get" })).toBeGreaterThan(0);
+    expect(await t.metric("memory_pins_operations_total", { operation: "get", status: "not_found" })).toBe(before + 1);
+    expect(await t.metric("memory_pins_latency_seconds_count", { operation: "get" })).toBeGreaterThan(0);
   });
 });
 

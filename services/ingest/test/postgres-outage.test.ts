@@ -1,22 +1,9 @@
 // Chaos: PostgreSQL stops and comes back; ingest answers 503 + Retry-After meanwhile and recovers by itself.
-import type { DevServer } from "@m10/devstack";
-import { privateServer } from "@m10/devstack/testing";
-import { migrateUp } from "@m10/migrations";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { bearer, ingestBody, MACHINE_TOKEN, startTestApp, waitUntil, type TestApp } from "./support/test-app.js";
+import { waitUntil } from "@m10/devstack/testing";
+import { describe, expect, it } from "vitest";
+import { bearer, ingestBody, MACHINE_TOKEN, useTestApp } from "./support/test-app.js";
 
-let postgres: DevServer;
-let t: TestApp;
-
-beforeAll(async () => {
-  postgres = await privateServer("postgres");
-  await migrateUp(postgres.url);
-  t = await startTestApp({ databaseUrl: postgres.url, env: { M10_INGEST_RETRY_AFTER_SECONDS: "7" } });
-});
-afterAll(async () => {
-  await t?.close();
-  await postgres?.stop();
-});
+const t = useTestApp({ privatePostgres: true, env: { M10_INGEST_RETRY_AFTER_SECONDS: "7" } });
 
 const ingest = () => t.app.inject({ method: "POST", url: "/api/v1/recovery/ingest", headers: bearer(MACHINE_TOKEN), payload: ingestBody() });
 
@@ -24,7 +11,7 @@ describe("PostgreSQL outage", () => {
   it("answers 503 with Retry-After while PostgreSQL is down, never 500, and recovers by itself", async () => {
     expect((await ingest()).statusCode).toBe(202);
 
-    await postgres.stop();
+    await t.postgresServer.stop();
     for (let i = 0; i < 5; i++) {
       const response = await ingest();
       expect(response.statusCode).toBe(503);
@@ -40,8 +27,8 @@ describe("PostgreSQL outage", () => {
     expect(ready.statusCode).toBe(503);
     expect(ready.json()).toMatchObject({ ready: false, status: "down" });
 
-    await postgres.start();
-    await waitUntil("ingest to accept again", async () => (await ingest()).statusCode === 202, 30_000);
+    await t.postgresServer.start();
+    await waitUntil("ingest to accept again", async () => (await ingest()).statusCode === 202);
     const response = await ingest();
     expect(response.statusCode).toBe(202);
     const { rows } = await t.pool.query("SELECT count(*)::int AS n FROM recovery_candidates");
@@ -50,11 +37,11 @@ describe("PostgreSQL outage", () => {
   });
 
   it("answers 503 for a PostgreSQL crash (SIGKILL) too, and recovers", async () => {
-    await postgres.kill();
+    await t.postgresServer.kill();
     const response = await ingest();
     expect(response.statusCode).toBe(503);
     expect(response.headers["retry-after"]).toBeDefined();
-    await postgres.start();
-    await waitUntil("ingest to accept again", async () => (await ingest()).statusCode === 202, 30_000);
+    await t.postgresServer.start();
+    await waitUntil("ingest to accept again", async () => (await ingest()).statusCode === 202);
   });
 });

@@ -3,19 +3,24 @@
 import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import pg from "pg";
-import { createTestDatabase, startService, type TestDatabase } from "@m10/devstack/testing";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { bearer, ingestBody, MACHINE_TOKEN } from "./support/test-app.js";
-import { INGEST_BIN, serviceEnv } from "./support/service-env.js";
+import { startService, useTestDatabase, waitUntil } from "@m10/devstack/testing";
+import { describe, expect, it } from "vitest";
+import { bearer, INGEST_BIN, ingestBody, MACHINE_TOKEN, serviceEnv } from "./support/test-app.js";
 
-let db: TestDatabase;
+const db = useTestDatabase();
 
-beforeAll(async () => {
-  db = await createTestDatabase();
-});
-afterAll(async () => {
-  await db.drop();
-});
+/** Holds the candidate's row lock (an open transaction) so the next ingest of the same failure waits inside its upsert. */
+async function holdCandidateRow(failureMatchId: string): Promise<pg.Client> {
+  const blocker = new pg.Client({ connectionString: db.url });
+  await blocker.connect();
+  await blocker.query("BEGIN");
+  await blocker.query("SELECT id FROM recovery_candidates WHERE failure_match_id = $1 FOR UPDATE", [failureMatchId]);
+  return blocker;
+}
+
+/** Backends of this database waiting for a lock: the ingest's upsert stuck behind the test's row lock. */
+const waitingOnLock = async (client: pg.Client) =>
+  (await client.query<{ n: number }>("SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'")).rows[0]?.n ?? 0;
 
 const ingestRequest = (url: string, body: unknown) =>
   fetch(`${url}/api/v1/recovery/ingest`, { method: "POST", headers: { "content-type": "application/json", ...bearer(MACHINE_TOKEN) }, body: JSON.stringify(body) });
@@ -55,15 +60,12 @@ describe("m10-ingest process", () => {
     const service = await startService(INGEST_BIN, serviceEnv(db.url));
     const body = ingestBody();
     expect((await ingestRequest(service.url, body)).status).toBe(202);
-    // Hold the candidate's row lock so the next ingest of the same failure waits inside its upsert.
-    const blocker = new pg.Client({ connectionString: db.url });
-    await blocker.connect();
+    const blocker = await holdCandidateRow(String(body.failure_match_id));
     try {
-      await blocker.query("BEGIN");
-      await blocker.query("SELECT id FROM recovery_candidates WHERE failure_match_id = $1 FOR UPDATE", [body.failure_match_id]);
       const inFlight = ingestRequest(service.url, body);
-      await new Promise((resolve) => setTimeout(resolve, 300));
+      await waitUntil("the second ingest waiting on the row lock", async () => (await waitingOnLock(blocker)) > 0, { intervalMs: 20 });
       service.child.kill("SIGTERM");
+      // A fixed delay on purpose: time in which a process that did not wait for the request would exit.
       await new Promise((resolve) => setTimeout(resolve, 300));
       expect(service.child.exitCode).toBeNull();
       const refused = await fetch(`${service.url}/health`).then(
@@ -87,11 +89,8 @@ describe("m10-ingest process", () => {
     const service = await startService(INGEST_BIN, serviceEnv(db.url));
     const body = ingestBody();
     expect((await ingestRequest(service.url, body)).status).toBe(202);
-    const blocker = new pg.Client({ connectionString: db.url });
-    await blocker.connect();
+    const blocker = await holdCandidateRow(String(body.failure_match_id));
     try {
-      await blocker.query("BEGIN");
-      await blocker.query("SELECT id FROM recovery_candidates WHERE failure_match_id = $1 FOR UPDATE", [body.failure_match_id]);
       const abandoned = new AbortController();
       const hungUp = fetch(`${service.url}/api/v1/recovery/ingest`, {
         method: "POST",
@@ -99,10 +98,11 @@ describe("m10-ingest process", () => {
         body: JSON.stringify(body),
         signal: abandoned.signal,
       }).catch(() => "aborted");
-      await new Promise((resolve) => setTimeout(resolve, 300));
+      await waitUntil("the handler waiting on the row lock", async () => (await waitingOnLock(blocker)) > 0, { intervalMs: 20 });
       abandoned.abort();
       expect(await hungUp).toBe("aborted");
       service.child.kill("SIGTERM");
+      // A fixed delay on purpose: time in which a process that did not wait for the handler would exit.
       await new Promise((resolve) => setTimeout(resolve, 300));
       // No connection is open any more, yet the process waits for the handler.
       expect(service.child.exitCode).toBeNull();

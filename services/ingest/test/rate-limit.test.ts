@@ -1,22 +1,11 @@
 // Per-tenant rate limits on a private Redis that the last test stops.
-import { privateServer } from "@m10/devstack/testing";
-import type { DevServer } from "@m10/devstack";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { bearer, FILE_TOKENS, ingestBody, metricValue, startTestApp, waitUntil, type TestApp } from "./support/test-app.js";
+import { waitUntil } from "@m10/devstack/testing";
+import { describe, expect, it } from "vitest";
+import { bearer, FILE_TOKENS, ingestBody, useTestApp } from "./support/test-app.js";
 
-let redisServer: DevServer;
-let t: TestApp;
+const t = useTestApp({ privateRedis: true });
 const acme = bearer(FILE_TOKENS.acmeMachine.token);
 const globex = bearer(FILE_TOKENS.globexMachine.token);
-
-beforeAll(async () => {
-  redisServer = await privateServer("redis");
-  t = await startTestApp({ redisUrl: redisServer.url });
-});
-afterAll(async () => {
-  await t?.close();
-  await redisServer?.stop();
-});
 
 const listPins = (headers: Record<string, string>) => t.app.inject({ method: "GET", url: "/api/v1/memory/pins", headers });
 
@@ -43,17 +32,17 @@ describe("per-tenant rate limits", () => {
     expect((await t.app.inject({ method: "POST", url: "/api/v1/memory/pins", headers: acme, payload: { key: "k", value: {} } })).statusCode).toBe(429);
     expect((await listPins(globex)).statusCode).toBe(200);
     expect((await t.app.inject({ method: "POST", url: "/api/v1/recovery/ingest", headers: acme, payload: ingestBody() })).statusCode).toBe(202);
-    expect(await metricValue(t.metrics, "m10_rate_limit_blocked_total", { route_group: "pins" })).toBe(2);
+    expect(await t.metric("m10_rate_limit_blocked_total", { route_group: "pins" })).toBe(2);
     expect(await t.redis!.get("m10:ratelimit:pins:tenant:acme")).toBe("102");
   });
 
   it("lets requests through (fail-open, logged and counted) while Redis is down", async () => {
-    await redisServer.stop();
+    await t.redisServer.stop();
     await waitUntil("redis client to notice", () => t.redis!.status !== "ready");
     for (let i = 0; i < 20; i++) {
       const response = await listPins(acme);
       expect(response.statusCode).toBe(200);
     }
-    expect(await metricValue(t.metrics, "m10_rate_limit_fail_open_total", { route_group: "pins" })).toBeGreaterThanOrEqual(20);
+    expect(await t.metric("m10_rate_limit_fail_open_total", { route_group: "pins" })).toBeGreaterThanOrEqual(20);
   });
 });

@@ -1,17 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ADMIN_TOKEN, bearer, FILE_TOKENS, ingestBody, MACHINE_TOKEN, metricValue, startTestApp, type TestApp } from "./support/test-app.js";
+import { describe, expect, it } from "vitest";
+import { ADMIN_TOKEN, bearer, FILE_TOKENS, ingestBody, MACHINE_TOKEN, useTestApp } from "./support/test-app.js";
 
-let t: TestApp;
+const t = useTestApp();
 const admin = bearer(ADMIN_TOKEN);
 const machine = bearer(MACHINE_TOKEN);
 const operator = bearer(FILE_TOKENS.operator.token);
-
-beforeAll(async () => {
-  t = await startTestApp();
-});
-afterAll(async () => {
-  await t.close();
-});
 
 async function newCandidate(overrides: Record<string, unknown> = {}): Promise<number> {
   const response = await t.app.inject({ method: "POST", url: "/api/v1/recovery/ingest", headers: machine, payload: ingestBody(overrides) });
@@ -88,7 +81,7 @@ describe("GET /api/v1/recovery/candidates/{id}", () => {
 describe("PATCH /api/v1/recovery/candidates/{id}", () => {
   it("records an execution outcome with a provenance row and an outbox event in one transaction", async () => {
     const id = await newCandidate();
-    const published = () => metricValue(t.metrics, "m10_outbox_published_total", { event_type: "recovery.outcome_reported" });
+    const published = () => t.metric("m10_outbox_published_total", { event_type: "recovery.outcome_reported" });
     const publishedBefore = await published();
     const response = await t.app.inject({
       method: "PATCH",
@@ -124,7 +117,7 @@ describe("PATCH /api/v1/recovery/candidates/{id}", () => {
 
   it("answers 400 with no updates, an invalid status or an unknown action, and 404 for an unknown candidate", async () => {
     const id = await newCandidate();
-    const published = () => metricValue(t.metrics, "m10_outbox_published_total", { event_type: "recovery.outcome_reported" });
+    const published = () => t.metric("m10_outbox_published_total", { event_type: "recovery.outcome_reported" });
     const publishedBefore = await published();
     const none = await t.app.inject({ method: "PATCH", url: `/api/v1/recovery/candidates/${id}`, headers: machine, payload: { note: "only a note" } });
     expect(none.statusCode).toBe(400);
@@ -145,8 +138,8 @@ describe("PATCH /api/v1/recovery/candidates/{id}", () => {
 describe("POST /api/v1/recovery/approve and DELETE /candidates/{id}", () => {
   it("records an approval with audit row, provenance row, outbox event and metric", async () => {
     const id = await newCandidate();
-    const before = await metricValue(t.metrics, "recovery_approvals_total", { decision: "approved" });
-    const publishedBefore = await metricValue(t.metrics, "m10_outbox_published_total", { aggregate_type: "recovery_candidate", event_type: "recovery.approved" });
+    const before = await t.metric("recovery_approvals_total", { decision: "approved" });
+    const publishedBefore = await t.metric("m10_outbox_published_total", { aggregate_type: "recovery_candidate", event_type: "recovery.approved" });
     const response = await t.app.inject({
       method: "POST",
       url: "/api/v1/recovery/approve",
@@ -161,8 +154,8 @@ describe("POST /api/v1/recovery/approve and DELETE /candidates/{id}", () => {
     expect(provenance.rows).toEqual([{ event_type: "approved", actor_type: "human" }]);
     const outbox = await t.pool.query("SELECT event_type FROM m10_recovery.outbox WHERE aggregate_id = $1", [String(id)]);
     expect(outbox.rows).toEqual([{ event_type: "recovery.approved" }]);
-    expect(await metricValue(t.metrics, "recovery_approvals_total", { decision: "approved" })).toBe(before + 1);
-    expect(await metricValue(t.metrics, "m10_outbox_published_total", { aggregate_type: "recovery_candidate", event_type: "recovery.approved" })).toBe(publishedBefore + 1);
+    expect(await t.metric("recovery_approvals_total", { decision: "approved" })).toBe(before + 1);
+    expect(await t.metric("m10_outbox_published_total", { aggregate_type: "recovery_candidate", event_type: "recovery.approved" })).toBe(publishedBefore + 1);
   });
 
   it("defaults approved_by to the token's subject and answers 404 / 400 for unknown candidates and decisions", async () => {

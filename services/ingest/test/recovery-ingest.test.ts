@@ -1,16 +1,9 @@
 import { errorSignature } from "@m10/rules";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { bearer, ingestBody, MACHINE_TOKEN, metricValue, startTestApp, type TestApp } from "./support/test-app.js";
+import { describe, expect, it } from "vitest";
+import { bearer, ingestBody, MACHINE_TOKEN, useTestApp } from "./support/test-app.js";
 
 const auth = bearer(MACHINE_TOKEN);
-let t: TestApp;
-
-beforeAll(async () => {
-  t = await startTestApp();
-});
-afterAll(async () => {
-  await t.close();
-});
+const t = useTestApp();
 
 const ingest = (payload: unknown, headers: Record<string, string> = {}) =>
   t.app.inject({ method: "POST", url: "/api/v1/recovery/ingest", headers: { ...auth, ...headers }, payload: payload as Record<string, unknown> });
@@ -75,7 +68,7 @@ describe("POST /api/v1/recovery/ingest", () => {
       is_duplicate: true,
       failure_match_id: body.failure_match_id,
     });
-    expect(await metricValue(t.metrics, "recovery_ingest_duplicates_total", { detection_method: "upsert_conflict" })).toBeGreaterThanOrEqual(1);
+    expect(await t.metric("recovery_ingest_duplicates_total", { detection_method: "upsert_conflict" })).toBeGreaterThanOrEqual(1);
   });
 
   it("returns the same candidate for a replayed idempotency key without counting another occurrence", async () => {
@@ -179,17 +172,17 @@ describe("POST /api/v1/recovery/ingest", () => {
   });
 
   it("does not queue a candidate when enqueue_evaluation is false", async () => {
-    const before = await metricValue(t.metrics, "recovery_ingest_enqueue_total", { status: "skipped" });
+    const before = await t.metric("recovery_ingest_enqueue_total", { status: "skipped" });
     const response = await ingest(ingestBody({ enqueue_evaluation: false }));
     expect(response.statusCode).toBe(202);
-    expect(await metricValue(t.metrics, "recovery_ingest_enqueue_total", { status: "skipped" })).toBe(before + 1);
+    expect(await t.metric("recovery_ingest_enqueue_total", { status: "skipped" })).toBe(before + 1);
   });
 
   it("counts answers in recovery_ingest_total by status and source", async () => {
-    const before = await metricValue(t.metrics, "recovery_ingest_total", { status: "accepted", source: "metrics-check" });
+    const before = await t.metric("recovery_ingest_total", { status: "accepted", source: "metrics-check" });
     await ingest(ingestBody({ source: "metrics-check" }));
-    expect(await metricValue(t.metrics, "recovery_ingest_total", { status: "accepted", source: "metrics-check" })).toBe(before + 1);
-    expect(await metricValue(t.metrics, "recovery_ingest_total", { status: "error" })).toBeGreaterThan(0);
-    expect(await metricValue(t.metrics, "recovery_ingest_latency_seconds", { status: "accepted" })).toBeGreaterThan(0);
+    expect(await t.metric("recovery_ingest_total", { status: "accepted", source: "metrics-check" })).toBe(before + 1);
+    expect(await t.metric("recovery_ingest_total", { status: "error" })).toBeGreaterThan(0);
+    expect(await t.metric("recovery_ingest_latency_seconds_count", { status: "accepted" })).toBeGreaterThan(0);
   });
 });

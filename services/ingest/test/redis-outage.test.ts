@@ -1,20 +1,9 @@
 // Chaos: Redis stops while ingest traffic flows, then comes back.
-import type { DevServer } from "@m10/devstack";
-import { privateServer } from "@m10/devstack/testing";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { bearer, ingestBody, MACHINE_TOKEN, metricValue, startTestApp, waitUntil, type TestApp } from "./support/test-app.js";
+import { waitUntil } from "@m10/devstack/testing";
+import { describe, expect, it } from "vitest";
+import { bearer, ingestBody, MACHINE_TOKEN, useTestApp } from "./support/test-app.js";
 
-let redisServer: DevServer;
-let t: TestApp;
-
-beforeAll(async () => {
-  redisServer = await privateServer("redis");
-  t = await startTestApp({ redisUrl: redisServer.url });
-});
-afterAll(async () => {
-  await t?.close();
-  await redisServer?.stop();
-});
+const t = useTestApp({ privateRedis: true });
 
 const ingest = () => t.app.inject({ method: "POST", url: "/api/v1/recovery/ingest", headers: bearer(MACHINE_TOKEN), payload: ingestBody() });
 const workQueueRows = async (ids: number[]) =>
@@ -33,8 +22,8 @@ describe("Redis outage", () => {
     const traffic = (async () => {
       while (!stop) statuses.push((await ingest()).statusCode);
     })();
-    await new Promise((resolve) => setTimeout(resolve, 200));
-    await redisServer.stop();
+    await waitUntil("ingest traffic flowing", () => statuses.length >= 10);
+    await t.redisServer.stop();
     await waitUntil("the client to see Redis gone", () => t.redis!.status !== "ready");
 
     const during: number[] = [];
@@ -55,9 +44,9 @@ describe("Redis outage", () => {
     expect(detailed.json().fallback.db_fallback_enqueues_since_start).toBeGreaterThanOrEqual(5);
     expect(detailed.json().queue.db_queue_depth).toBeGreaterThanOrEqual(5);
 
-    await redisServer.start();
+    await t.redisServer.start();
     // No restart of the app: the client reconnects by itself.
-    await waitUntil("the client to reconnect", () => t.redis!.status === "ready", 30_000);
+    await waitUntil("the client to reconnect", () => t.redis!.status === "ready");
     stop = true;
     await traffic;
     expect(statuses.length).toBeGreaterThan(0);
@@ -70,10 +59,10 @@ describe("Redis outage", () => {
 
     // Every accepted candidate went somewhere: the stream or work_queue, none failed.
     const accepted = statuses.length + during.length + 2;
-    const success = await metricValue(t.metrics, "recovery_ingest_enqueue_total", { status: "success" });
-    const fallback = await metricValue(t.metrics, "recovery_ingest_enqueue_total", { status: "db_fallback" });
+    const success = await t.metric("recovery_ingest_enqueue_total", { status: "success" });
+    const fallback = await t.metric("recovery_ingest_enqueue_total", { status: "db_fallback" });
     expect(success + fallback).toBe(accepted);
     expect(fallback).toBeGreaterThanOrEqual(5);
-    expect(await metricValue(t.metrics, "recovery_ingest_enqueue_total", { status: "failed" })).toBe(0);
+    expect(await t.metric("recovery_ingest_enqueue_total", { status: "failed" })).toBe(0);
   });
 });

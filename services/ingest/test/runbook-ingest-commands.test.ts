@@ -3,10 +3,9 @@
 // (localhost:8000 → the test service's) are substituted.
 import { execFileSync } from "node:child_process";
 import pg from "pg";
-import { createTestDatabase, startService, type RunningService, type TestDatabase } from "@m10/devstack/testing";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { MACHINE_TOKEN } from "./support/test-app.js";
-import { INGEST_BIN, serviceEnv } from "./support/service-env.js";
+import { startService, useTestDatabase, type RunningService } from "@m10/devstack/testing";
+import { afterAll, describe, expect, it } from "vitest";
+import { INGEST_BIN, MACHINE_TOKEN, serviceEnv } from "./support/test-app.js";
 
 const TEST_INGEST_ENDPOINT = `# Basic ingest
 curl -X POST http://localhost:8000/api/v1/recovery/ingest \\
@@ -56,15 +55,12 @@ function runBlock(block: string, url: string, extraEnv: Record<string, string> =
     .map((part) => JSON.parse(part) as Record<string, unknown>);
 }
 
-let db: TestDatabase;
+const db = useTestDatabase();
 let service: RunningService;
 
-beforeAll(async () => {
-  db = await createTestDatabase();
-});
+// Each test stops the service it started; this is for a test that failed before it could.
 afterAll(async () => {
   await service?.stop();
-  await db.drop();
 });
 
 describe("runbook: Ingest Endpoint Operations", () => {

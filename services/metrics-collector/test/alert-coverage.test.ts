@@ -6,34 +6,15 @@
  */
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { createTestDatabase, startService, testStack, type RunningService, type TestDatabase } from "@m10/devstack/testing";
-import { createMetrics, metricSpecByName, type Pool, type RedisClient, type ServiceName, type StreamKeys } from "@m10/shared";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { metricNamesIn, parseExposition, PROMETHEUS_SERIES, startService, testStack, valueOf, type Exposition } from "@m10/devstack/testing";
+import { createMetrics, metricSpecByName, type ServiceName } from "@m10/shared";
+import { beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { keysEnv, prepareDatabase, prepareStream, testPool, testRedis, uniqueKeys } from "./support/prepared-state.js";
-import { parseExposition, scrapeUntil, valueOf, type Exposition } from "./support/scrape.js";
+import { COLLECTOR_BIN, collectorEnv, useTestEnvironment } from "./support/environment.js";
+import { scrapeUntil } from "./support/scrape.js";
 
 const infra = (path: string) => fileURLToPath(new URL(`../../../infra/${path}`, import.meta.url));
 const OTHER_SERVICES: ServiceName[] = ["ingest", "claim-worker", "outbox-processor", "orchestrator"];
-/** Series Prometheus creates for every scrape target. */
-const PROMETHEUS_SERIES = new Set(["up", "scrape_duration_seconds", "scrape_samples_scraped", "scrape_series_added"]);
-const PROMQL_WORDS = new Set(["and", "or", "unless", "by", "without", "on", "ignoring", "group_left", "group_right", "bool", "offset", "inf", "nan"]);
-
-/** Metric names in a PromQL expression (not functions, keywords, label names or values, durations). */
-function metricNamesIn(expr: string): string[] {
-  const stripped = expr
-    .replace(/"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|`[^`]*`/g, '""')
-    .replace(/\{[^}]*\}/g, " ")
-    .replace(/\[[^\]]*\]/g, " ")
-    .replace(/\b(by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)/g, " ")
-    .replace(/\boffset\s+-?\w+/g, " ");
-  const names = new Set<string>();
-  for (const match of stripped.matchAll(/(?<![\w.$])([A-Za-z_:][\w:]*)(\s*\()?/g)) {
-    const [, identifier, call] = match;
-    if (identifier && !call && !PROMQL_WORDS.has(identifier.toLowerCase())) names.add(identifier);
-  }
-  return [...names];
-}
 
 interface Usage {
   where: string;
@@ -74,42 +55,24 @@ function hasSample(series: string, exposition: Exposition): boolean {
 }
 
 describe("every metric used by an alert rule or the dashboard is exported (promise 8)", () => {
-  let db: TestDatabase;
-  let pool: Pool;
-  let redis: RedisClient;
-  let keys: StreamKeys;
-  let collector: RunningService;
+  const t = useTestEnvironment({ prepared: true });
   const scraped = new Map<string, Exposition>();
 
+  // What Prometheus would scrape: the collector as a process on the prepared state, the other services' registries.
   beforeAll(async () => {
-    db = await createTestDatabase();
-    pool = testPool(db.url);
-    redis = testRedis(testStack().redisUrl);
-    keys = uniqueKeys();
-    await prepareDatabase(pool);
-    await prepareStream(redis, keys);
-    collector = await startService("services/metrics-collector/bin/m10-metrics-collector.js", {
-      DATABASE_URL: db.url,
-      REDIS_URL: testStack().redisUrl,
-      ...keysEnv(keys),
-      M10_METRICS_INTERVAL: "1",
-    });
-    scraped.set(
-      "metrics-collector (process)",
-      await scrapeUntil(collector.url, (e) => valueOf(e, "m10_dependency_up", { dependency: "postgres" }) === 1),
-    );
+    const collector = await startService(COLLECTOR_BIN, collectorEnv(t.db.url, testStack().redisUrl, t.keys));
+    try {
+      scraped.set(
+        "metrics-collector (process)",
+        await scrapeUntil(collector.url, (e) => valueOf(e, "m10_dependency_up", { dependency: "postgres" }) === 1),
+      );
+    } finally {
+      await collector.stop("SIGTERM");
+    }
     for (const service of OTHER_SERVICES) {
       const { registry } = createMetrics(service, { defaultMetrics: false });
       scraped.set(`${service} (registry)`, parseExposition(await registry.metrics()));
     }
-  });
-
-  afterAll(async () => {
-    await collector?.stop("SIGTERM");
-    await redis?.del(keys.stream, keys.deadLetter);
-    redis?.disconnect();
-    await pool?.end();
-    await db?.drop();
   });
 
   const exporters = (series: string) => [...scraped].filter(([, exposition]) => familyOf(series, exposition)).map(([source]) => source);

@@ -1,31 +1,18 @@
 import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { createTestDatabase, startService, testStack, type RunningService, type TestDatabase } from "@m10/devstack/testing";
-import type { Pool, RedisClient, StreamKeys } from "@m10/shared";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  DATABASE_EXPECTED,
-  keysEnv,
-  LIVE_LOCK,
-  MATVIEW_LAST_SUCCESS_AGE,
-  OUTBOX_OLDEST_PENDING_AGE,
-  prepareDatabase,
-  prepareStream,
-  STREAM_EXPECTED,
-  testPool,
-  testRedis,
-  uniqueKeys,
-} from "./support/prepared-state.js";
-import { scrapeUntil, valueOf, type Exposition } from "./support/scrape.js";
+import { startService, testStack, valueOf, type Exposition, type RunningService } from "@m10/devstack/testing";
+import { afterAll, describe, expect, it } from "vitest";
+import { COLLECTOR_BIN, collectorEnv, useTestEnvironment } from "./support/environment.js";
+import { DATABASE_EXPECTED, LIVE_LOCK, MATVIEW_LAST_SUCCESS_AGE, OUTBOX_OLDEST_PENDING_AGE, STREAM_EXPECTED } from "./support/prepared-state.js";
+import { scrapeUntil } from "./support/scrape.js";
 
-const BIN = "services/metrics-collector/bin/m10-metrics-collector.js";
 const REPO_ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 
 /** Runs `m10-metrics-collector --once` and returns its exit code, stdout and stderr. */
 function runOnce(env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(REPO_ROOT, BIN), "--once"], { env: { ...process.env, LOG_LEVEL: "warn", ...env } });
+    const child = spawn(process.execPath, [join(REPO_ROOT, COLLECTOR_BIN), "--once"], { env: { ...process.env, LOG_LEVEL: "warn", ...env } });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString("utf8")));
@@ -36,40 +23,17 @@ function runOnce(env: Record<string, string>): Promise<{ code: number | null; st
 }
 
 describe("m10-metrics-collector on prepared state", () => {
-  let db: TestDatabase;
-  let pool: Pool;
-  let redis: RedisClient;
-  let keys: StreamKeys;
-  let env: Record<string, string>;
+  const t = useTestEnvironment({ prepared: true });
+  const env = () => collectorEnv(t.db.url, testStack().redisUrl, t.keys, { M10_CLAIM_IDLE_MS: "60000" });
+  // The first test starts the collector, the next ones read it, "exits 0 on SIGTERM" stops it.
   let service: RunningService | undefined;
-
-  beforeAll(async () => {
-    db = await createTestDatabase();
-    pool = testPool(db.url);
-    redis = testRedis(testStack().redisUrl);
-    keys = uniqueKeys();
-    await prepareDatabase(pool);
-    await prepareStream(redis, keys);
-    env = {
-      DATABASE_URL: db.url,
-      REDIS_URL: testStack().redisUrl,
-      ...keysEnv(keys),
-      M10_METRICS_INTERVAL: "1",
-      M10_CLAIM_IDLE_MS: "60000",
-    };
-  });
-
   afterAll(async () => {
     await service?.stop("SIGTERM");
-    await redis.del(keys.stream, keys.deadLetter);
-    redis.disconnect();
-    await pool.end();
-    await db.drop();
   });
 
   it("exports every database and stream gauge with the value of the prepared state", async () => {
     const before = Date.now() / 1000;
-    service = await startService(BIN, env);
+    service = await startService(COLLECTOR_BIN, env());
     const metrics = await scrapeUntil(service.url, (e) => valueOf(e, "m10_dependency_up", { dependency: "postgres" }) === 1);
 
     for (const [name, value] of Object.entries({ ...DATABASE_EXPECTED, ...STREAM_EXPECTED })) expect(valueOf(metrics, name), name).toBe(value);
@@ -99,10 +63,10 @@ describe("m10-metrics-collector on prepared state", () => {
 
   it("follows the state: delivered outbox events, acknowledged entries and released locks", async () => {
     if (!service) throw new Error("the collector did not start");
-    await pool.query("UPDATE m10_recovery.outbox SET processed_at = now(), processed_by = 'processor-1' WHERE processed_at IS NULL");
-    await pool.query("DELETE FROM m10_recovery.distributed_locks");
-    const pending = (await redis.xpending(keys.stream, keys.group, "-", "+", 10)) as [string, ...unknown[]][];
-    await redis.xack(keys.stream, keys.group, ...pending.map(([id]) => id));
+    await t.pool.query("UPDATE m10_recovery.outbox SET processed_at = now(), processed_by = 'processor-1' WHERE processed_at IS NULL");
+    await t.pool.query("DELETE FROM m10_recovery.distributed_locks");
+    const pending = (await t.redis.xpending(t.keys.stream, t.keys.group, "-", "+", 10)) as [string, ...unknown[]][];
+    await t.redis.xack(t.keys.stream, t.keys.group, ...pending.map(([id]) => id));
     const since = Date.now() / 1000;
 
     const metrics = await scrapeUntil(service.url, (e) => valueOf(e, "m10_outbox_pending") === 0, { since });
@@ -125,7 +89,7 @@ describe("m10-metrics-collector on prepared state", () => {
       interval_seconds: 1,
       last_collection: {
         ok: true,
-        redis_stream: { stream: keys.stream, length: STREAM_EXPECTED.recovery_stream_length },
+        redis_stream: { stream: t.keys.stream, length: STREAM_EXPECTED.recovery_stream_length },
         db_queue: { depth: DATABASE_EXPECTED.recovery_db_queue_depth, stalled: DATABASE_EXPECTED.recovery_db_queue_stalled },
       },
     });
@@ -139,7 +103,7 @@ describe("m10-metrics-collector on prepared state", () => {
   });
 
   it("--once prints the collected values as one JSON document and exits 0", async () => {
-    const { code, stdout } = await runOnce(env);
+    const { code, stdout } = await runOnce(env());
     expect(code).toBe(0);
     const document = JSON.parse(stdout) as Record<string, unknown> & { metrics: Record<string, number | string> };
     expect(document).toMatchObject({
@@ -162,7 +126,7 @@ describe("m10-metrics-collector on prepared state", () => {
   });
 
   it("--once exits 1 and reports the source that failed, with the other source's values", async () => {
-    const { code, stdout } = await runOnce({ ...env, REDIS_URL: "redis://127.0.0.1:1/0" });
+    const { code, stdout } = await runOnce({ ...env(), REDIS_URL: "redis://127.0.0.1:1/0" });
     expect(code).toBe(1);
     const document = JSON.parse(stdout) as Record<string, unknown>;
     expect(document).toMatchObject({

@@ -5,12 +5,12 @@
  * units (systemd-analyze verify) and the /etc/m10/m10.env example.
  */
 import { execFile, spawn, type ChildProcess } from "node:child_process";
+import { once } from "node:events";
 import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import { setTimeout as sleep } from "node:timers/promises";
 import {
   claimWorkerConfigSchema,
   createRedisClient,
@@ -22,10 +22,11 @@ import {
   type RedisClient,
 } from "@m10/shared";
 import { freePort } from "@m10/devstack";
+import { uniqueStreamKeys } from "@m10/devstack/testing";
 import { afterAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { readStreamGauges } from "../src/redis-source.js";
-import { testRedis, uniqueKeys } from "./support/prepared-state.js";
+import { testRedis } from "./support/prepared-state.js";
 
 const REPO = fileURLToPath(new URL("../../../", import.meta.url));
 const INFRA = join(REPO, "infra");
@@ -181,8 +182,11 @@ describe("infra/redis (with the real redis-server)", () => {
   const clients: RedisClient[] = [];
   afterAll(async () => {
     for (const client of clients) client.disconnect();
-    for (const child of children) if (child.exitCode === null) child.kill("SIGKILL");
-    await sleep(100);
+    const running = children.filter((child) => child.exitCode === null && child.signalCode === null);
+    const exited = running.map((child) => once(child, "exit"));
+    for (const child of running) child.kill("SIGKILL");
+    // Their files go once the servers are gone.
+    await Promise.all(exited);
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -219,7 +223,7 @@ describe("infra/redis (with the real redis-server)", () => {
     clients.push(sentinel.client);
     expect(await sentinel.client.call("SENTINEL", "get-master-addr-by-name", "m10-master")).toEqual(["127.0.0.1", String(master.port)]);
 
-    const keys = uniqueKeys();
+    const keys = uniqueStreamKeys();
     await master.client.xadd(keys.stream, "*", "candidate_id", "1");
     const viaSentinel = createRedisClient(`redis-sentinel://127.0.0.1:${sentinel.port}/m10-master`);
     viaSentinel.on("error", () => undefined);

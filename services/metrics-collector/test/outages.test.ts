@@ -2,21 +2,11 @@ import { execFile } from "node:child_process";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import { createTestDatabase, privateServer, startService, testStack, type RunningService } from "@m10/devstack/testing";
+import { createTestDatabase, privateServer, startService, testStack, uniqueStreamKeys, valueOf, type RunningService } from "@m10/devstack/testing";
 import { describe, expect, it } from "vitest";
-import {
-  DATABASE_EXPECTED,
-  keysEnv,
-  prepareDatabase,
-  prepareStream,
-  STREAM_EXPECTED,
-  testPool,
-  testRedis,
-  uniqueKeys,
-} from "./support/prepared-state.js";
-import { scrapeUntil, valueOf } from "./support/scrape.js";
-
-const BIN = "services/metrics-collector/bin/m10-metrics-collector.js";
+import { COLLECTOR_BIN, collectorEnv } from "./support/environment.js";
+import { DATABASE_EXPECTED, prepareDatabase, prepareStream, STREAM_EXPECTED, testPool, testRedis } from "./support/prepared-state.js";
+import { scrapeUntil } from "./support/scrape.js";
 const REPO_ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 const run = promisify(execFile);
 
@@ -28,12 +18,12 @@ describe("m10-metrics-collector when a dependency goes away", () => {
     const pool = testPool(db.url);
     const redisServer = await privateServer("redis");
     const redis = testRedis(redisServer.url);
-    const keys = uniqueKeys();
+    const keys = uniqueStreamKeys();
     let service: RunningService | undefined;
     try {
       await prepareDatabase(pool);
       await prepareStream(redis, keys);
-      service = await startService(BIN, { DATABASE_URL: db.url, REDIS_URL: redisServer.url, ...keysEnv(keys), M10_METRICS_INTERVAL: "1" });
+      service = await startService(COLLECTOR_BIN, collectorEnv(db.url, redisServer.url, keys));
       await scrapeUntil(service.url, (e) => valueOf(e, "recovery_stream_length") === STREAM_EXPECTED.recovery_stream_length);
 
       await redisServer.stop();
@@ -78,14 +68,14 @@ describe("m10-metrics-collector when a dependency goes away", () => {
   it("keeps the last database values and updates the stream gauges while PostgreSQL is down, and reconnects", async () => {
     const postgres = await privateServer("postgres");
     const redis = testRedis(testStack().redisUrl);
-    const keys = uniqueKeys();
+    const keys = uniqueStreamKeys();
     const pool = testPool(postgres.url);
     let service: RunningService | undefined;
     try {
       await run(process.execPath, [join(REPO_ROOT, "migrations/bin/m10-migrate.js"), "up"], { env: { ...process.env, DATABASE_URL: postgres.url } });
       await prepareDatabase(pool);
       await prepareStream(redis, keys);
-      service = await startService(BIN, { DATABASE_URL: postgres.url, REDIS_URL: testStack().redisUrl, ...keysEnv(keys), M10_METRICS_INTERVAL: "1" });
+      service = await startService(COLLECTOR_BIN, collectorEnv(postgres.url, testStack().redisUrl, keys));
       await scrapeUntil(service.url, (e) => valueOf(e, "m10_dependency_up", { dependency: "postgres" }) === 1);
 
       await postgres.stop();

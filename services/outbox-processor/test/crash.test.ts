@@ -1,55 +1,29 @@
-import { createTestDatabase, startService, testStack, type TestDatabase, createHttpSink, type HttpSink } from "@m10/devstack/testing";
-import type { Pool } from "@m10/shared";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { drain, insertEvents, outboxRows, testPool, webhookRouting } from "@m10/delivery/testing";
-import { testProcessor } from "./support/processor.js";
-
-const BIN = "services/outbox-processor/bin/m10-outbox-processor.js";
-
-async function waitUntil(what: string, probe: () => boolean | Promise<boolean>, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await probe())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
+import { waitUntil } from "@m10/devstack/testing";
+import { describe, expect, it } from "vitest";
+import { drain, insertEvents, outboxRows, useOutboxEnvironment, webhookRouting } from "@m10/delivery/testing";
+import { startProcessor, testProcessor } from "./support/processor.js";
 
 describe("processor crashes and leases", () => {
-  let db: TestDatabase;
-  let pool: Pool;
-  let sink: HttpSink;
-
-  beforeEach(async () => {
-    db = await createTestDatabase();
-    pool = testPool(db.url);
-    sink = await createHttpSink();
-  });
-  afterEach(async () => {
-    await sink.close();
-    await pool.end();
-    await db.drop();
-  });
+  const t = useOutboxEnvironment();
 
   it("takes over the leases of a processor killed with SIGKILL after they expire, losing no event", async () => {
     // The receiver holds the first processor's requests open, so it dies holding leases.
     let hanging = true;
-    sink.respond = () => (hanging ? { status: 200, hang: true } : { status: 200 });
-    const ids = await insertEvents(pool, 20, "recovery.suggested");
-    const victim = await startService(BIN, {
-      DATABASE_URL: db.url,
-      REDIS_URL: testStack().redisUrl,
-      NATS_URL: testStack().natsUrl,
-      OUTBOX_ROUTES_JSON: JSON.stringify(webhookRouting(sink.url)),
+    t.sink.respond = () => (hanging ? { status: 200, hang: true } : { status: 200 });
+    const ids = await insertEvents(t.pool, 20, "recovery.suggested");
+    const victim = await startProcessor(t.db.url, {
+      OUTBOX_ROUTES_JSON: JSON.stringify(webhookRouting(t.sink.url)),
       M10_OUTBOX_LEASE_SECONDS: "2",
       OUTBOX_BATCH_SIZE: "20",
       OUTBOX_CONCURRENCY: "20",
       OUTBOX_POLL_INTERVAL: "0.2",
     });
     try {
-      await waitUntil("20 requests in flight", () => sink.requests.length === 20);
-      // Hold the leases past their 2 s: the live processor extends them.
+      await waitUntil("20 requests in flight", () => t.sink.requests.length === 20);
+      // Hold the leases past their 2 s: the live processor extends them. A fixed delay on purpose:
+      // the time passing is what the test is about.
       await new Promise((resolve) => setTimeout(resolve, 2_500));
-      const held = await outboxRows(pool);
+      const held = await outboxRows(t.pool);
       expect(new Set(held.map((r) => r.claimed_by)).size).toBe(1);
       expect(held.every((r) => r.claimed_by !== null && r.processed_at === null)).toBe(true);
       expect(Date.now() - Math.min(...held.map((r) => r.claimed_at?.getTime() ?? 0))).toBeLessThan(2_000);
@@ -59,52 +33,58 @@ describe("processor crashes and leases", () => {
     const killedAt = Date.now();
     hanging = false;
 
-    const heir = testProcessor({ pool, routing: webhookRouting(sink.url), settings: { leaseSeconds: 2 } });
+    const heir = testProcessor({ pool: t.pool, routing: webhookRouting(t.sink.url), settings: { leaseSeconds: 2 } });
     expect((await heir.runOnce()).claimed).toBe(0); // not before the leases expire
-    await drain(pool, [heir], 15_000);
+    await drain(t.pool, [heir], 15_000);
 
     expect(Date.now() - killedAt).toBeGreaterThanOrEqual(1_000);
-    const rows = await outboxRows(pool);
+    const rows = await outboxRows(t.pool);
     expect(rows.map((r) => r.id)).toEqual(ids);
     expect(rows.every((r) => r.processed_by === heir.processorId && r.retry_count === 0)).toBe(true);
-    const successes = sink.successesByKey();
+    const successes = t.sink.successesByKey();
     expect(successes.size).toBe(20);
     expect([...successes.values()].every((n) => n === 1)).toBe(true);
   });
 
   it("extends the lease of a slow delivery so a second processor never takes the event", async () => {
-    sink.respond = () => ({ status: 200, delayMs: 3_000 });
-    await insertEvents(pool, 5, "recovery.suggested");
+    t.sink.respond = () => ({ status: 200, delayMs: 3_000 });
+    await insertEvents(t.pool, 5, "recovery.suggested");
     const settings = { leaseSeconds: 1 };
-    const slow = testProcessor({ pool, routing: webhookRouting(sink.url), settings });
-    const eager = testProcessor({ pool, routing: webhookRouting(sink.url), settings });
+    const slow = testProcessor({ pool: t.pool, routing: webhookRouting(t.sink.url), settings });
+    const eager = testProcessor({ pool: t.pool, routing: webhookRouting(t.sink.url), settings });
 
     const running = slow.runOnce();
     let eagerClaims = 0;
-    while (sink.requests.length < 5 || sink.requests.some((r) => r.status === undefined)) {
-      eagerClaims += (await eager.runOnce()).claimed;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+    // The second processor keeps trying to claim until all five slow deliveries have been answered.
+    await waitUntil(
+      "the five slow deliveries answered",
+      async () => {
+        if (t.sink.requests.length >= 5 && t.sink.requests.every((r) => r.status !== undefined)) return true;
+        eagerClaims += (await eager.runOnce()).claimed;
+        return false;
+      },
+      { intervalMs: 100 },
+    );
     const report = await running;
 
     expect(eagerClaims).toBe(0);
     expect(report).toMatchObject({ claimed: 5, delivered: 5, leaseLost: 0 });
-    expect(sink.requests).toHaveLength(5);
+    expect(t.sink.requests).toHaveLength(5);
   });
 
   it("finishes started deliveries and releases unstarted claims when asked to stop", async () => {
-    sink.respond = () => ({ status: 200, delayMs: 500 });
-    await insertEvents(pool, 10, "recovery.suggested");
-    const processor = testProcessor({ pool, routing: webhookRouting(sink.url), batchSize: 10, concurrency: 2 });
+    t.sink.respond = () => ({ status: 200, delayMs: 500 });
+    await insertEvents(t.pool, 10, "recovery.suggested");
+    const processor = testProcessor({ pool: t.pool, routing: webhookRouting(t.sink.url), batchSize: 10, concurrency: 2 });
     const stop = new AbortController();
 
     const running = processor.runOnce(stop.signal);
-    await waitUntil("two deliveries started", () => sink.requests.length === 2);
+    await waitUntil("two deliveries started", () => t.sink.requests.length === 2);
     stop.abort();
     const report = await running;
 
     expect(report).toMatchObject({ claimed: 10, delivered: 2, released: 8 });
-    const rows = await outboxRows(pool);
+    const rows = await outboxRows(t.pool);
     expect(rows.filter((r) => r.processed_at !== null)).toHaveLength(2);
     expect(rows.every((r) => r.claimed_by === null && r.retry_count === 0)).toBe(true);
   });

@@ -1,36 +1,21 @@
-import { createTestDatabase, type TestDatabase, createHttpSink, type HttpSink } from "@m10/devstack/testing";
-import type { Pool } from "@m10/shared";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { drain, insertEvents, outboxRows, testPool, webhookRouting } from "@m10/delivery/testing";
+import { describe, expect, it } from "vitest";
+import { drain, insertEvents, outboxRows, useOutboxEnvironment, webhookRouting } from "@m10/delivery/testing";
 import { testProcessor } from "./support/processor.js";
 
 describe("concurrent processors", () => {
-  let db: TestDatabase;
-  let pool: Pool;
-  let sink: HttpSink;
-
-  beforeEach(async () => {
-    db = await createTestDatabase();
-    pool = testPool(db.url);
-  });
-  afterEach(async () => {
-    await sink?.close();
-    await pool.end();
-    await db.drop();
-  });
+  const t = useOutboxEnvironment();
 
   it("delivers 2,000 events through 4 concurrent processors exactly once each", async () => {
-    sink = await createHttpSink();
-    await insertEvents(pool, 2000, "recovery.suggested");
-    const processors = Array.from({ length: 4 }, () => testProcessor({ pool, routing: webhookRouting(sink.url), batchSize: 50, concurrency: 10 }));
+    await insertEvents(t.pool, 2000, "recovery.suggested");
+    const processors = Array.from({ length: 4 }, () => testProcessor({ pool: t.pool, routing: webhookRouting(t.sink.url), batchSize: 50, concurrency: 10 }));
 
-    await drain(pool, processors);
+    await drain(t.pool, processors);
 
-    expect(sink.requests).toHaveLength(2000);
-    const successes = sink.successesByKey();
+    expect(t.sink.requests).toHaveLength(2000);
+    const successes = t.sink.successesByKey();
     expect(successes.size).toBe(2000);
     expect([...successes.values()].every((n) => n === 1)).toBe(true);
-    const rows = await outboxRows(pool);
+    const rows = await outboxRows(t.pool);
     expect(rows.every((r) => r.processed_at !== null && r.retry_count === 0 && r.claimed_by === null)).toBe(true);
     // All four really worked in parallel: each delivered a share.
     const byProcessor = new Map<string, number>();
@@ -42,19 +27,19 @@ describe("concurrent processors", () => {
   });
 
   it("has one successful effect per key when the receiver fails the first two attempts of every event", async () => {
-    sink = await createHttpSink((request) => (request.attempt <= 2 ? { status: 500, body: "try later" } : { status: 200 }));
-    await insertEvents(pool, 2000, "recovery.suggested");
+    t.sink.respond = (request) => (request.attempt <= 2 ? { status: 500, body: "try later" } : { status: 200 });
+    await insertEvents(t.pool, 2000, "recovery.suggested");
     const processors = Array.from({ length: 4 }, () =>
-      testProcessor({ pool, routing: webhookRouting(sink.url), batchSize: 50, concurrency: 10, settings: { backoff: { baseSeconds: 0, maxSeconds: 0 } } }),
+      testProcessor({ pool: t.pool, routing: webhookRouting(t.sink.url), batchSize: 50, concurrency: 10, settings: { backoff: { baseSeconds: 0, maxSeconds: 0 } } }),
     );
 
-    await drain(pool, processors);
+    await drain(t.pool, processors);
 
-    const successes = sink.successesByKey();
+    const successes = t.sink.successesByKey();
     expect(successes.size).toBe(2000);
     expect([...successes.values()].every((n) => n === 1)).toBe(true);
-    expect(sink.requests).toHaveLength(6000);
-    const rows = await outboxRows(pool);
+    expect(t.sink.requests).toHaveLength(6000);
+    const rows = await outboxRows(t.pool);
     expect(rows.every((r) => r.processed_at !== null && r.retry_count === 2 && r.processed_by !== "dead-letter")).toBe(true);
     expect(rows.every((r) => r.last_error === "HTTP 500: try later")).toBe(true);
   });

@@ -2,12 +2,11 @@ import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
-import { createTestDatabase, startService, testStack, type TestDatabase, createHttpSink, type HttpSink } from "@m10/devstack/testing";
-import type { Pool } from "@m10/shared";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { insertEvents, outboxRows, testPool, webhookRouting } from "@m10/delivery/testing";
+import { testStack, waitUntil } from "@m10/devstack/testing";
+import { describe, expect, it } from "vitest";
+import { insertEvents, outboxRows, useOutboxEnvironment, webhookRouting } from "@m10/delivery/testing";
+import { processorEnv, startProcessor } from "./support/processor.js";
 
-const BIN = "services/outbox-processor/bin/m10-outbox-processor.js";
 const BIN_PATH = fileURLToPath(new URL("../bin/m10-outbox-processor.js", import.meta.url));
 
 /** Runs the processor to completion (for --once and start-up errors) and returns its exit code and output. */
@@ -23,32 +22,17 @@ function runToExit(env: Record<string, string>, args: string[]): Promise<{ code:
 }
 
 describe("m10-outbox-processor process", () => {
-  let db: TestDatabase;
-  let pool: Pool;
-  let sink: HttpSink;
-  let env: Record<string, string>;
-
-  beforeEach(async () => {
-    db = await createTestDatabase();
-    pool = testPool(db.url);
-    sink = await createHttpSink();
-    env = { DATABASE_URL: db.url, REDIS_URL: testStack().redisUrl, NATS_URL: testStack().natsUrl };
-  });
-  afterEach(async () => {
-    await sink.close();
-    await pool.end();
-    await db.drop();
-  });
+  const t = useOutboxEnvironment();
 
   it("serves /health, /ready and the outbox metrics, and exits 0 on SIGTERM", async () => {
-    await insertEvents(pool, 3, "recovery.suggested");
-    const service = await startService(BIN, { ...env, OUTBOX_ROUTES_JSON: JSON.stringify(webhookRouting(sink.url)), OUTBOX_POLL_INTERVAL: "0.2" });
+    await insertEvents(t.pool, 3, "recovery.suggested");
+    const service = await startProcessor(t.db.url, { OUTBOX_ROUTES_JSON: JSON.stringify(webhookRouting(t.sink.url)), OUTBOX_POLL_INTERVAL: "0.2" });
     try {
       expect(await (await fetch(`${service.url}/health`)).json()).toMatchObject({ status: "ok" });
       const ready = await fetch(`${service.url}/ready`);
       expect(ready.status).toBe(200);
       expect(await ready.json()).toMatchObject({ ready: true, checks: { postgres: true, redis: true } });
-      for (let i = 0; i < 100 && (await outboxRows(pool)).some((r) => r.processed_at === null); i += 1) await new Promise((r) => setTimeout(r, 50));
+      await waitUntil("all three events processed", async () => (await outboxRows(t.pool)).every((r) => r.processed_at !== null), { intervalMs: 50 });
       const metrics = await (await fetch(`${service.url}/metrics`)).text();
       expect(metrics).toContain('m10_outbox_processed_total{aggregate_type="test",event_type="recovery.suggested"} 3');
       expect(metrics).toContain("m10_outbox_claimed_total 3");
@@ -63,14 +47,14 @@ describe("m10-outbox-processor process", () => {
   });
 
   it("--once delivers one batch to NATS by default, prints the report and exits 0", async () => {
-    await insertEvents(pool, 5, "recovery.suggested");
+    await insertEvents(t.pool, 5, "recovery.suggested");
     const nc = await connect({ servers: testStack().natsUrl });
     try {
-      const result = await runToExit(env, ["--once", "--batch-size", "3"]);
+      const result = await runToExit(processorEnv(t.db.url), ["--once", "--batch-size", "3"]);
 
       expect(result.code).toBe(0);
       expect(JSON.parse(result.stdout.trim())).toMatchObject({ claimed: 3, delivered: 3, failed: 0 });
-      expect((await outboxRows(pool)).filter((r) => r.processed_at !== null)).toHaveLength(3);
+      expect((await outboxRows(t.pool)).filter((r) => r.processed_at !== null)).toHaveLength(3);
       const jsm = await jetstreamManager(nc);
       const info = await jsm.streams.info("M10_EVENTS");
       expect(info.config.subjects).toContain("m10.events.>");
@@ -82,31 +66,31 @@ describe("m10-outbox-processor process", () => {
   });
 
   it("--once exits 1 when a delivery failed", async () => {
-    await insertEvents(pool, 1, "recovery.suggested");
-    const result = await runToExit({ ...env, OUTBOX_ROUTES_JSON: JSON.stringify(webhookRouting("http://127.0.0.1:1/hook")) }, ["--once"]);
+    await insertEvents(t.pool, 1, "recovery.suggested");
+    const result = await runToExit({ ...processorEnv(t.db.url), OUTBOX_ROUTES_JSON: JSON.stringify(webhookRouting("http://127.0.0.1:1/hook")) }, ["--once"]);
 
     expect(result.code).toBe(1);
     expect(JSON.parse(result.stdout.trim())).toMatchObject({ claimed: 1, retried: 1, failed: 1 });
-    expect((await outboxRows(pool))[0]).toMatchObject({ retry_count: 1, last_error: "Request error: ECONNREFUSED" });
+    expect((await outboxRows(t.pool))[0]).toMatchObject({ retry_count: 1, last_error: "Request error: ECONNREFUSED" });
   });
 
   it("finishes an in-flight delivery on SIGTERM before exiting 0", async () => {
-    sink.respond = () => ({ status: 200, delayMs: 1_500 });
-    await insertEvents(pool, 1, "recovery.suggested");
-    const service = await startService(BIN, { ...env, OUTBOX_ROUTES_JSON: JSON.stringify(webhookRouting(sink.url)), OUTBOX_POLL_INTERVAL: "0.2" });
-    for (let i = 0; i < 100 && sink.requests.length === 0; i += 1) await new Promise((r) => setTimeout(r, 50));
-    expect(sink.requests).toHaveLength(1);
+    t.sink.respond = () => ({ status: 200, delayMs: 1_500 });
+    await insertEvents(t.pool, 1, "recovery.suggested");
+    const service = await startProcessor(t.db.url, { OUTBOX_ROUTES_JSON: JSON.stringify(webhookRouting(t.sink.url)), OUTBOX_POLL_INTERVAL: "0.2" });
+    await waitUntil("the delivery to reach the receiver", () => t.sink.requests.length > 0, { intervalMs: 50 });
+    expect(t.sink.requests).toHaveLength(1);
 
     expect(await service.stop("SIGTERM")).toBe(0);
 
-    const [row] = await outboxRows(pool);
+    const [row] = await outboxRows(t.pool);
     expect(row?.processed_at).not.toBeNull();
     expect(row?.claimed_by).toBeNull();
-    expect(sink.successesByKey().size).toBe(1);
+    expect(t.sink.successesByKey().size).toBe(1);
   });
 
   it("exits 2 and names the problem when the routing configuration is invalid", async () => {
-    const result = await runToExit({ ...env, OUTBOX_ROUTES_JSON: JSON.stringify({ targets: {}, routes: { "*": ["nowhere"] } }) }, ["--once"]);
+    const result = await runToExit({ ...processorEnv(t.db.url), OUTBOX_ROUTES_JSON: JSON.stringify({ targets: {}, routes: { "*": ["nowhere"] } }) }, ["--once"]);
 
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('unknown target "nowhere"');

@@ -1,7 +1,6 @@
-import { createTestDatabase, type TestDatabase, createHttpSink, type HttpSink } from "@m10/devstack/testing";
-import { type Pool, claimOutboxEvents, outboxEventsInRetry, outboxLagSeconds, outboxStatusOverview, outboxTotals, recentOutboxFailures, resetStuckOutboxEvents } from "@m10/shared";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { insertEvents, outboxRows, testPool, webhookRouting } from "@m10/delivery/testing";
+import { claimOutboxEvents, outboxEventsInRetry, outboxLagSeconds, outboxStatusOverview, outboxTotals, recentOutboxFailures, resetStuckOutboxEvents } from "@m10/shared";
+import { beforeEach, describe, expect, it } from "vitest";
+import { insertEvents, outboxRows, useOutboxEnvironment, webhookRouting } from "@m10/delivery/testing";
 import { testProcessor } from "./support/processor.js";
 
 // Verbatim from the Recovery Operations Runbook, "Outbox Processor Operations".
@@ -45,81 +44,73 @@ const CHECK_STATUS = `
   FROM m10_recovery.outbox;`;
 
 describe("the runbooks' outbox SQL", () => {
-  let db: TestDatabase;
-  let pool: Pool;
-  let sink: HttpSink;
+  const t = useOutboxEnvironment();
 
+  // The state the runbook's queries read: 3 delivered, 2 failing once, 2 failing for the fifth
+  // time, 2 never attempted.
   beforeEach(async () => {
-    db = await createTestDatabase();
-    pool = testPool(db.url);
-    // 3 delivered, 2 failing once, 2 failing for the fifth time, 2 never attempted.
-    sink = await createHttpSink((request) => {
+    t.sink.respond = (request) => {
       const n = Number(JSON.parse(request.body).aggregate_id);
       return n <= 3 ? { status: 200 } : { status: 503, body: `down ${n}` };
-    });
-    await insertEvents(pool, 7, "recovery.suggested");
-    await pool.query("UPDATE m10_recovery.outbox SET retry_count = 4 WHERE aggregate_id IN ('6', '7')");
-    const processor = testProcessor({ pool, routing: webhookRouting(sink.url), settings: { backoff: { baseSeconds: 600, maxSeconds: 3600 } }, random: () => 1 });
+    };
+    await insertEvents(t.pool, 7, "recovery.suggested");
+    await t.pool.query("UPDATE m10_recovery.outbox SET retry_count = 4 WHERE aggregate_id IN ('6', '7')");
+    const processor = testProcessor({ pool: t.pool, routing: webhookRouting(t.sink.url), settings: { backoff: { baseSeconds: 600, maxSeconds: 3600 } }, random: () => 1 });
     expect(await processor.runOnce()).toMatchObject({ delivered: 3, retried: 4 });
-    await pool.query("INSERT INTO m10_recovery.outbox (aggregate_type, aggregate_id, event_type, payload, created_at) VALUES ('test', '8', 'later', '{}', now() - interval '90 seconds'), ('test', '9', 'later', '{}', now())");
-  });
-  afterEach(async () => {
-    await sink.close();
-    await pool.end();
-    await db.drop();
+    await t.pool.query("INSERT INTO m10_recovery.outbox (aggregate_type, aggregate_id, event_type, payload, created_at) VALUES ('test', '8', 'later', '{}', now() - interval '90 seconds'), ('test', '9', 'later', '{}', now())");
   });
 
   it("shows processed, retrying and pending events in the status overview", async () => {
-    const rows = (await pool.query<{ status: string; count: string; avg_retries: string }>(STATUS_OVERVIEW)).rows;
+    const rows = (await t.pool.query<{ status: string; count: string; avg_retries: string }>(STATUS_OVERVIEW)).rows;
     const byStatus = Object.fromEntries(rows.map((r) => [r.status, { count: Number(r.count), avg: Number(r.avg_retries) }]));
     expect(byStatus).toEqual({ processed: { count: 3, avg: 0 }, retrying: { count: 4, avg: 3 }, pending: { count: 2, avg: 0 } });
-    expect(await outboxStatusOverview(pool)).toEqual([
+    expect(await outboxStatusOverview(t.pool)).toEqual([
       { status: "pending", count: 2, avg_retries: 0 },
       { status: "processed", count: 3, avg_retries: 0 },
       { status: "retrying", count: 4, avg_retries: 3 },
     ]);
-    const [totals] = (await pool.query<{ total: number; pending: number; processed: number }>(CHECK_STATUS)).rows;
+    const [totals] = (await t.pool.query<{ total: number; pending: number; processed: number }>(CHECK_STATUS)).rows;
     expect(totals).toEqual({ total: 9, pending: 6, processed: 3 });
-    expect(await outboxTotals(pool)).toEqual({ total: 9, pending: 6, processed: 3 });
+    expect(await outboxTotals(t.pool)).toEqual({ total: 9, pending: 6, processed: 3 });
   });
 
   it("reports the age of the oldest pending event as the lag", async () => {
-    const [row] = (await pool.query<{ extract: string }>(OLDEST_PENDING_LAG)).rows;
+    const [row] = (await t.pool.query<{ extract: string }>(OLDEST_PENDING_LAG)).rows;
     expect(Number(row?.extract)).toBeGreaterThanOrEqual(90);
     expect(Number(row?.extract)).toBeLessThan(120);
-    expect(await outboxLagSeconds(pool)).toBeGreaterThanOrEqual(90);
+    expect(await outboxLagSeconds(t.pool)).toBeGreaterThanOrEqual(90);
   });
 
   it("lists recent failures with their last error, newest first", async () => {
-    const rows = (await pool.query<{ id: number; retry_count: number; last_error: string; updated_at: Date }>(RECENT_FAILURES)).rows;
+    const rows = (await t.pool.query<{ id: number; retry_count: number; last_error: string; updated_at: Date }>(RECENT_FAILURES)).rows;
     expect(rows.map((r) => r.last_error).sort()).toEqual(["down 4", "down 5", "down 6", "down 7"].map((s) => `HTTP 503: ${s}`));
     expect(rows.map((r) => r.updated_at.getTime())).toEqual([...rows.map((r) => r.updated_at.getTime())].sort((a, b) => b - a));
-    expect((await recentOutboxFailures(pool)).map((r) => r.id)).toEqual(rows.map((r) => r.id));
+    expect((await recentOutboxFailures(t.pool)).map((r) => r.id)).toEqual(rows.map((r) => r.id));
   });
 
   it("resets events stuck in retry and makes them due at once", async () => {
-    const stuck = (await pool.query<{ id: number; retry_count: number }>(STUCK_IN_RETRY)).rows;
+    const stuck = (await t.pool.query<{ id: number; retry_count: number }>(STUCK_IN_RETRY)).rows;
     expect(stuck.map((r) => r.retry_count)).toEqual([5, 5, 1, 1]);
-    expect((await outboxEventsInRetry(pool)).map((r) => r.id)).toEqual(stuck.map((r) => r.id));
-    expect(await claimOutboxEvents(pool, "probe", 100, 300)).toHaveLength(2); // only the never-attempted ones are due
-    await pool.query("UPDATE m10_recovery.outbox SET claimed_at = NULL, claimed_by = NULL");
+    expect((await outboxEventsInRetry(t.pool)).map((r) => r.id)).toEqual(stuck.map((r) => r.id));
+    expect(await claimOutboxEvents(t.pool, "probe", 100, 300)).toHaveLength(2); // only the never-attempted ones are due
+    await t.pool.query("UPDATE m10_recovery.outbox SET claimed_at = NULL, claimed_by = NULL");
 
-    const reset = await pool.query(RESET_STUCK);
+    const reset = await t.pool.query(RESET_STUCK);
 
     expect(reset.rowCount).toBe(2);
-    const rows = await outboxRows(pool);
+    const rows = await outboxRows(t.pool);
     const resetRows = rows.filter((r) => ["6", "7"].includes(r.aggregate_id));
     expect(resetRows.every((r) => r.retry_count === 0 && r.last_error === null && r.process_after?.getTime() === r.next_retry_at?.getTime())).toBe(true);
-    const due = await claimOutboxEvents(pool, "probe", 100, 300);
+    const due = await claimOutboxEvents(t.pool, "probe", 100, 300);
     expect(due.map((e) => e.aggregate_id).sort()).toEqual(["6", "7", "8", "9"]);
-    expect(await resetStuckOutboxEvents(pool)).toBe(0);
+    expect(await resetStuckOutboxEvents(t.pool)).toBe(0);
   });
 
   it("resets through the shared module the same way", async () => {
-    expect(await resetStuckOutboxEvents(pool, 5)).toBe(2);
-    const due = await claimOutboxEvents(pool, "probe", 100, 300);
+    expect(await resetStuckOutboxEvents(t.pool, 5)).toBe(2);
+    const due = await claimOutboxEvents(t.pool, "probe", 100, 300);
     expect(due.map((e) => e.aggregate_id).sort()).toEqual(["6", "7", "8", "9"]);
-    const retried = await outboxRows(pool);
+    const retried = await outboxRows(t.pool);
     expect(retried.filter((r) => r.retry_count === 1)).toHaveLength(2);
   });
 });

@@ -1,8 +1,7 @@
 // Runs the built m10ctl as a real process, as an operator would.
 import { spawn } from "node:child_process";
-import { randomBytes } from "node:crypto";
 import { fileURLToPath } from "node:url";
-import { testStack } from "@m10/devstack/testing";
+import { streamKeysEnv, testStack, uniqueStreamKeys } from "@m10/devstack/testing";
 
 const BIN = fileURLToPath(new URL("../../bin/m10ctl.js", import.meta.url));
 
@@ -33,9 +32,9 @@ export async function m10ctlJson<T = Record<string, unknown>>(args: string[], en
   }
 }
 
-export function uniqueKeys(): { M10_STREAM_KEY: string; M10_CONSUMER_GROUP: string; M10_DEAD_LETTER_STREAM: string } {
-  const prefix = `ctl:${randomBytes(4).toString("hex")}`;
-  return { M10_STREAM_KEY: `${prefix}:stream`, M10_CONSUMER_GROUP: `${prefix}:group`, M10_DEAD_LETTER_STREAM: `${prefix}:dead-letter` };
+/** The environment variables naming stream keys of this test alone. */
+export function uniqueKeys(): ReturnType<typeof streamKeysEnv> {
+  return streamKeysEnv(uniqueStreamKeys());
 }
 
 export function cliEnv(databaseUrl: string | undefined, extra: Record<string, string | undefined> = {}): Record<string, string | undefined> {

@@ -1,4 +1,5 @@
 import type { AddressInfo } from "node:net";
+import { useEnvironment } from "@m10/devstack/testing";
 import { simpleParser, type ParsedMail } from "mailparser";
 import { SMTPServer } from "smtp-server";
 
@@ -34,4 +35,16 @@ export async function createSmtpSink(refuse: string[] = []): Promise<SmtpSink> {
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()));
   const port = (server.server.address() as AddressInfo).port;
   return { port, messages, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+}
+
+/** A new SMTP sink for each test of the file, closed after it. */
+export function useSmtpSink(refuse: string[] = []): SmtpSink {
+  return useEnvironment(
+    async (defer) => {
+      const smtp = await createSmtpSink(refuse);
+      defer(smtp.close);
+      return smtp;
+    },
+    { per: "test" },
+  );
 }

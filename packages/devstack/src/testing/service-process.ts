@@ -2,7 +2,11 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { join } from "node:path";
 import { freePort } from "../ports.js";
 import { repositoryRoot } from "../up.js";
-import { waitFor } from "../wait.js";
+import { waitUntil } from "./wait.js";
+
+// The bench imports this entry point (it cannot load vitest, which ./index.ts needs), so the one
+// wait-for-a-condition helper is exported here too.
+export { waitUntil, type WaitOptions } from "./wait.js";
 
 export interface RunningService {
   url: string;
@@ -30,7 +34,7 @@ export async function startService(bin: string, env: Record<string, string>, arg
   child.stderr?.on("data", (chunk: Buffer) => (output += chunk.toString("utf8")));
   const exited = new Promise<number | string>((resolve) => child.once("exit", (code, signal) => resolve(code ?? signal ?? -1)));
   const url = `http://127.0.0.1:${port}`;
-  await waitFor(`${bin} /health`, async () => {
+  await waitUntil(`${bin} /health`, async () => {
     if (child.exitCode !== null) throw new Error(`exited with ${child.exitCode}: ${output}`);
     const response = await fetch(`${url}/health`, { signal: AbortSignal.timeout(1_000) }).catch(() => undefined);
     return response?.ok === true;

@@ -1,24 +1,13 @@
 // DB_CONTRACT §9 behaviours and the ones the Decisions add, against real PostgreSQL.
-import { createTestDatabase, type TestDatabase } from "@m10/devstack/testing";
-import pg from "pg";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import type pg from "pg";
+import { beforeEach, describe, expect, it } from "vitest";
+import { useTestEnvironment } from "../support/environment.js";
 
-let db: TestDatabase;
-let c: pg.Client;
-
-beforeAll(async () => {
-  db = await createTestDatabase();
-  c = new pg.Client({ connectionString: db.url });
-  await c.connect();
-});
-
-afterAll(async () => {
-  await c.end();
-  await db.drop();
-});
+// One connection: the statements run one after the other, as on a single session.
+const t = useTestEnvironment({ poolMax: 1 });
 
 async function one<T extends pg.QueryResultRow>(sql: string, params: unknown[] = []): Promise<T> {
-  const result = await c.query<T>(sql, params);
+  const result = await t.pool.query<T>(sql, params);
   if (!result.rows[0]) throw new Error(`no row from ${sql}`);
   return result.rows[0];
 }
@@ -37,26 +26,27 @@ async function insertCandidate(fmid: string): Promise<number> {
 
 describe("locks", () => {
   beforeEach(async () => {
-    await c.query("DELETE FROM m10_recovery.distributed_locks");
+    await t.pool.query("DELETE FROM m10_recovery.distributed_locks");
   });
 
   it("acquire: A gets it, B is refused while A holds it, A re-acquires, B takes it after expiry", async () => {
     expect(await value("SELECT m10_recovery.acquire_lock('job', 'A', 60)")).toBe(true);
     expect(await value("SELECT m10_recovery.acquire_lock('job', 'B', 60)")).toBe(false);
     expect(await value("SELECT m10_recovery.acquire_lock('job', 'A', 60)")).toBe(true);
-    await c.query("UPDATE m10_recovery.distributed_locks SET expires_at = now() - interval '1 second' WHERE lock_name = 'job'");
+    await t.pool.query("UPDATE m10_recovery.distributed_locks SET expires_at = now() - interval '1 second' WHERE lock_name = 'job'");
     expect(await value("SELECT m10_recovery.acquire_lock('job', 'B', 60)")).toBe(true);
     expect(await value("SELECT holder_id FROM m10_recovery.distributed_locks WHERE lock_name = 'job'")).toBe("B");
   });
 
   it("a TTL of 0 creates an already-expired lock, and cleanup_expired_locks removes it and reports 1", async () => {
     expect(await value("SELECT m10_recovery.acquire_lock('zero', 'A', 0)")).toBe(true);
-    await c.query("SELECT pg_sleep(0.01)");
+    // A fixed delay on purpose: the clock has to move past the lock's expires_at (its now()).
+    await t.pool.query("SELECT pg_sleep(0.01)");
     expect(await value("SELECT m10_recovery.cleanup_expired_locks()")).toBe(1);
   });
 
   it("release and extend work only for the holder", async () => {
-    await c.query("SELECT m10_recovery.acquire_lock('job', 'A', 60)");
+    await t.pool.query("SELECT m10_recovery.acquire_lock('job', 'A', 60)");
     expect(await value("SELECT m10_recovery.extend_lock('job', 'B', 600)")).toBe(false);
     expect(await value("SELECT m10_recovery.extend_lock('job', 'A', 600)")).toBe(true);
     expect(await value("SELECT m10_recovery.release_lock('job', 'B')")).toBe(false);
@@ -89,7 +79,7 @@ describe("replay, archive and publish idempotency", () => {
     const again = await value<number>("SELECT m10_recovery.publish_outbox('candidate', '1', 'recovery.suggested', '{\"n\":2}')");
     expect(again).toBe(first);
     expect(await one("SELECT payload, retry_count FROM m10_recovery.outbox WHERE id = $1", [first])).toEqual({ payload: { n: 2 }, retry_count: 1 });
-    await c.query("UPDATE m10_recovery.outbox SET processed_at = now() WHERE id = $1", [first]);
+    await t.pool.query("UPDATE m10_recovery.outbox SET processed_at = now() WHERE id = $1", [first]);
     const fresh = await value<number>("SELECT m10_recovery.publish_outbox('candidate', '1', 'recovery.suggested', '{\"n\":3}')");
     expect(fresh).not.toBe(first);
   });
@@ -97,22 +87,22 @@ describe("replay, archive and publish idempotency", () => {
 
 describe("outbox leases (Decision 4)", () => {
   beforeEach(async () => {
-    await c.query("DELETE FROM m10_recovery.outbox");
+    await t.pool.query("DELETE FROM m10_recovery.outbox");
   });
 
   it("a claim stamps the lease; a second processor gets nothing until the lease expires, then re-claims", async () => {
     const id = await value<number>("SELECT m10_recovery.publish_outbox('a', '1', 'e', '{}')");
-    const claimed = await c.query("SELECT id FROM m10_recovery.claim_outbox_events('p1', 10)");
+    const claimed = await t.pool.query("SELECT id FROM m10_recovery.claim_outbox_events('p1', 10)");
     expect(claimed.rows).toEqual([{ id }]);
     expect(await one("SELECT claimed_by, claimed_at IS NOT NULL AS leased FROM m10_recovery.outbox WHERE id = $1", [id])).toEqual({ claimed_by: "p1", leased: true });
-    expect((await c.query("SELECT id FROM m10_recovery.claim_outbox_events('p2', 10)")).rowCount).toBe(0);
-    await c.query("UPDATE m10_recovery.outbox SET claimed_at = now() - interval '301 seconds' WHERE id = $1", [id]);
-    expect((await c.query("SELECT id FROM m10_recovery.claim_outbox_events('p2', 10)")).rows).toEqual([{ id }]);
+    expect((await t.pool.query("SELECT id FROM m10_recovery.claim_outbox_events('p2', 10)")).rowCount).toBe(0);
+    await t.pool.query("UPDATE m10_recovery.outbox SET claimed_at = now() - interval '301 seconds' WHERE id = $1", [id]);
+    expect((await t.pool.query("SELECT id FROM m10_recovery.claim_outbox_events('p2', 10)")).rows).toEqual([{ id }]);
   });
 
   it("only the claim's holder can complete an event", async () => {
     const id = await value<number>("SELECT m10_recovery.publish_outbox('a', '2', 'e', '{}')");
-    await c.query("SELECT * FROM m10_recovery.claim_outbox_events('p1', 10)");
+    await t.pool.query("SELECT * FROM m10_recovery.claim_outbox_events('p1', 10)");
     expect(await value("SELECT m10_recovery.complete_outbox_event($1, 'p2', true)", [id])).toBe(false);
     expect(await value("SELECT m10_recovery.complete_outbox_event($1, 'p1', true)", [id])).toBe(true);
     expect(await one("SELECT processed_by, claimed_at, claimed_by FROM m10_recovery.outbox WHERE id = $1", [id])).toEqual({
@@ -125,7 +115,7 @@ describe("outbox leases (Decision 4)", () => {
 
   it("a failure records last_error, counts the retry, clears the claim and schedules the next attempt (30·2^n s by default)", async () => {
     const id = await value<number>("SELECT m10_recovery.publish_outbox('a', '3', 'e', '{}')");
-    await c.query("SELECT * FROM m10_recovery.claim_outbox_events('w1', 10)");
+    await t.pool.query("SELECT * FROM m10_recovery.claim_outbox_events('w1', 10)");
     expect(await value("SELECT m10_recovery.complete_outbox_event($1, 'w1', false, 'boom')", [id])).toBe(true);
     const row = await one<{ retry_count: number; last_error: string; claimed_by: string | null; delay: number; same: boolean }>(
       `SELECT retry_count, last_error, claimed_by, round(extract(epoch FROM next_retry_at - now()))::int AS delay,
@@ -133,23 +123,24 @@ describe("outbox leases (Decision 4)", () => {
       [id],
     );
     expect(row).toEqual({ retry_count: 1, last_error: "boom", claimed_by: null, delay: 30, same: true });
-    expect((await c.query("SELECT * FROM m10_recovery.claim_outbox_events('w1', 10)")).rowCount).toBe(0);
+    expect((await t.pool.query("SELECT * FROM m10_recovery.claim_outbox_events('w1', 10)")).rowCount).toBe(0);
   });
 
   it("the runbook's stuck-retry reset (next_retry_at = NOW()) makes the event due at once through the sync trigger", async () => {
     const id = await value<number>("SELECT m10_recovery.publish_outbox('a', '4', 'e', '{}')");
-    await c.query("SELECT * FROM m10_recovery.claim_outbox_events('w1', 10)");
-    await c.query("SELECT m10_recovery.complete_outbox_event($1, 'w1', false, 'boom', 3600)", [id]);
-    await c.query("UPDATE m10_recovery.outbox SET retry_count = 0, next_retry_at = NOW(), last_error = NULL WHERE id = $1", [id]);
+    await t.pool.query("SELECT * FROM m10_recovery.claim_outbox_events('w1', 10)");
+    await t.pool.query("SELECT m10_recovery.complete_outbox_event($1, 'w1', false, 'boom', 3600)", [id]);
+    await t.pool.query("UPDATE m10_recovery.outbox SET retry_count = 0, next_retry_at = NOW(), last_error = NULL WHERE id = $1", [id]);
     expect(await value("SELECT process_after = next_retry_at FROM m10_recovery.outbox WHERE id = $1", [id])).toBe(true);
-    expect((await c.query("SELECT id FROM m10_recovery.claim_outbox_events('w1', 10)")).rows).toEqual([{ id }]);
+    expect((await t.pool.query("SELECT id FROM m10_recovery.claim_outbox_events('w1', 10)")).rows).toEqual([{ id }]);
   });
 
   it("updated_at moves on every update", async () => {
     const id = await value<number>("SELECT m10_recovery.publish_outbox('a', '5', 'e', '{}')");
     const before = await value<Date>("SELECT updated_at FROM m10_recovery.outbox WHERE id = $1", [id]);
-    await c.query("SELECT pg_sleep(0.01)");
-    await c.query("UPDATE m10_recovery.outbox SET last_error = 'x' WHERE id = $1", [id]);
+    // A fixed delay on purpose: the next update's now() must differ from the first.
+    await t.pool.query("SELECT pg_sleep(0.01)");
+    await t.pool.query("UPDATE m10_recovery.outbox SET last_error = 'x' WHERE id = $1", [id]);
     const after = await value<Date>("SELECT updated_at FROM m10_recovery.outbox WHERE id = $1", [id]);
     expect(after.getTime()).toBeGreaterThan(before.getTime());
   });
@@ -167,7 +158,7 @@ describe("dead_letter_archive generated columns (Decision 2)", () => {
 
 describe("work queue", () => {
   beforeEach(async () => {
-    await c.query("DELETE FROM m10_recovery.work_queue");
+    await t.pool.query("DELETE FROM m10_recovery.work_queue");
   });
 
   it("enqueue_work twice keeps one pending row (GREATEST priority, retry_count + 1); after completion a new row", async () => {
@@ -175,31 +166,31 @@ describe("work queue", () => {
     const b = await value<number>("SELECT m10_recovery.enqueue_work(101, NULL, 5)");
     expect(b).toBe(a);
     expect(await one("SELECT priority, retry_count FROM m10_recovery.work_queue WHERE id = $1", [a])).toEqual({ priority: 5, retry_count: 1 });
-    await c.query("SELECT * FROM m10_recovery.claim_work('w', 10)");
-    await c.query("SELECT m10_recovery.complete_work($1, TRUE, NULL)", [a]);
+    await t.pool.query("SELECT * FROM m10_recovery.claim_work('w', 10)");
+    await t.pool.query("SELECT m10_recovery.complete_work($1, TRUE, NULL)", [a]);
     expect(await value("SELECT m10_recovery.enqueue_work(101)")).not.toBe(a);
   });
 
   it("claim_work claims once; a failed completion unclaims it for another try; success keeps claimed_by", async () => {
     const id = await value<number>("SELECT m10_recovery.enqueue_work(202)");
-    expect((await c.query("SELECT work_id FROM m10_recovery.claim_work('w1', 10)")).rows).toEqual([{ work_id: id }]);
-    expect((await c.query("SELECT work_id FROM m10_recovery.claim_work('w2', 10)")).rowCount).toBe(0);
-    await c.query("SELECT m10_recovery.complete_work($1, FALSE, 'Manual failure')", [id]);
+    expect((await t.pool.query("SELECT work_id FROM m10_recovery.claim_work('w1', 10)")).rows).toEqual([{ work_id: id }]);
+    expect((await t.pool.query("SELECT work_id FROM m10_recovery.claim_work('w2', 10)")).rowCount).toBe(0);
+    await t.pool.query("SELECT m10_recovery.complete_work($1, FALSE, 'Manual failure')", [id]);
     expect(await one("SELECT claimed_at, retry_count, error_message FROM m10_recovery.work_queue WHERE id = $1", [id])).toEqual({
       claimed_at: null,
       retry_count: 1,
       error_message: "Manual failure",
     });
-    await c.query("SELECT * FROM m10_recovery.claim_work('w2', 10)");
-    await c.query("SELECT m10_recovery.complete_work($1, TRUE, NULL)", [id]);
+    await t.pool.query("SELECT * FROM m10_recovery.claim_work('w2', 10)");
+    await t.pool.query("SELECT m10_recovery.complete_work($1, TRUE, NULL)", [id]);
     expect(await one("SELECT claimed_by, processed_at IS NOT NULL AS done FROM m10_recovery.work_queue WHERE id = $1", [id])).toEqual({ claimed_by: "w2", done: true });
   });
 
   it("release_stalled_work(300) releases claims older than five minutes only", async () => {
     const old = await value<number>("SELECT m10_recovery.enqueue_work(301)");
     const recent = await value<number>("SELECT m10_recovery.enqueue_work(302)");
-    await c.query("SELECT * FROM m10_recovery.claim_work('w', 10)");
-    await c.query("UPDATE m10_recovery.work_queue SET claimed_at = now() - interval '10 minutes' WHERE id = $1", [old]);
+    await t.pool.query("SELECT * FROM m10_recovery.claim_work('w', 10)");
+    await t.pool.query("UPDATE m10_recovery.work_queue SET claimed_at = now() - interval '10 minutes' WHERE id = $1", [old]);
     expect(await value("SELECT m10_recovery.release_stalled_work(300)")).toBe(1);
     expect(await value("SELECT claimed_at IS NULL FROM m10_recovery.work_queue WHERE id = $1", [old])).toBe(true);
     expect(await value("SELECT claimed_at IS NULL FROM m10_recovery.work_queue WHERE id = $1", [recent])).toBe(false);
@@ -209,7 +200,7 @@ describe("work queue", () => {
 describe("matview refresh", () => {
   it("refresh_mv_top_pending and refresh_mv_tracked work and log to matview_refresh_log / matview_freshness", async () => {
     await insertCandidate("00000000-0000-4000-8000-000000000001");
-    await c.query("SELECT m10_recovery.refresh_mv_top_pending()");
+    await t.pool.query("SELECT m10_recovery.refresh_mv_top_pending()");
     const tracked = await one<{ success: boolean }>("SELECT success FROM m10_recovery.refresh_mv_tracked('mv_top_pending')");
     expect(tracked.success).toBe(true);
     expect(await value("SELECT count(*)::int FROM m10_recovery.mv_top_pending")).toBe(1);
@@ -226,8 +217,8 @@ describe("matview refresh", () => {
 describe("candidates", () => {
   it("the outcome trigger keeps suggestion_action.success_rate current", async () => {
     const id = await insertCandidate("00000000-0000-4000-8000-000000000002");
-    await c.query("UPDATE recovery_candidates SET selected_action_id = 7 WHERE id = $1", [id]);
-    await c.query("UPDATE recovery_candidates SET execution_status = 'succeeded' WHERE id = $1", [id]);
+    await t.pool.query("UPDATE recovery_candidates SET selected_action_id = 7 WHERE id = $1", [id]);
+    await t.pool.query("UPDATE recovery_candidates SET execution_status = 'succeeded' WHERE id = $1", [id]);
     expect(await one("SELECT total_applications, successful_applications, success_rate FROM m10_recovery.suggestion_action WHERE id = 7")).toEqual({
       total_applications: 1,
       successful_applications: 1,
@@ -237,10 +228,10 @@ describe("candidates", () => {
 
   it("updated_at is set by trigger on every update, and the CHECKs reject bad decisions and confidences", async () => {
     const id = await insertCandidate("00000000-0000-4000-8000-000000000003");
-    await c.query("UPDATE recovery_candidates SET updated_at = '2000-01-01' WHERE id = $1", [id]);
+    await t.pool.query("UPDATE recovery_candidates SET updated_at = '2000-01-01' WHERE id = $1", [id]);
     expect(await value("SELECT updated_at > now() - interval '1 minute' FROM recovery_candidates WHERE id = $1", [id])).toBe(true);
-    await expect(c.query("UPDATE recovery_candidates SET decision = 'maybe' WHERE id = $1", [id])).rejects.toThrow(/recovery_candidates_decision_check/);
-    await expect(c.query("UPDATE recovery_candidates SET confidence = 1.5 WHERE id = $1", [id])).rejects.toThrow(/recovery_candidates_confidence_check/);
+    await expect(t.pool.query("UPDATE recovery_candidates SET decision = 'maybe' WHERE id = $1", [id])).rejects.toThrow(/recovery_candidates_decision_check/);
+    await expect(t.pool.query("UPDATE recovery_candidates SET confidence = 1.5 WHERE id = $1", [id])).rejects.toThrow(/recovery_candidates_confidence_check/);
   });
 
   it("ON CONFLICT (failure_match_id) upserts increment occurrence_count", async () => {
@@ -266,6 +257,6 @@ describe("single signatures (Decision 3)", () => {
     ["complete_outbox_event", "SELECT m10_recovery.complete_outbox_event($1, $2, $3, $4)", [1, "p", true, null]],
     ["publish_outbox", "SELECT m10_recovery.publish_outbox($1, $2, $3, $4)", ["a", "sig", "e", "{}"]],
   ])("%s can be called with untyped parameters as node-postgres sends them", async (_name, sql, params) => {
-    await expect(c.query(sql, params)).resolves.toBeDefined();
+    await expect(t.pool.query(sql, params)).resolves.toBeDefined();
   });
 });

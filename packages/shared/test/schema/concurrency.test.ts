@@ -1,25 +1,13 @@
 // Concurrency against real PostgreSQL: many sessions racing the contract functions.
-import { createTestDatabase, type TestDatabase } from "@m10/devstack/testing";
-import pg from "pg";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type pg from "pg";
+import { describe, expect, it } from "vitest";
+import { useTestEnvironment } from "../support/environment.js";
 
-let db: TestDatabase;
-let pool: pg.Pool;
-
-beforeAll(async () => {
-  db = await createTestDatabase();
-  pool = new pg.Pool({ connectionString: db.url, max: 110 });
-  pool.on("error", () => undefined); // idle clients are terminated when the database is dropped
-});
-
-afterAll(async () => {
-  await pool.end();
-  await db.drop();
-});
+const t = useTestEnvironment({ poolMax: 110 });
 
 /** Opens `n` sessions first, then releases them at once, so the calls really race. */
 async function race<T>(n: number, work: (client: pg.PoolClient, i: number) => Promise<T>): Promise<T[]> {
-  const clients = await Promise.all(Array.from({ length: n }, () => pool.connect()));
+  const clients = await Promise.all(Array.from({ length: n }, () => t.pool.connect()));
   try {
     return await Promise.all(clients.map((client, i) => work(client, i)));
   } finally {
@@ -54,12 +42,12 @@ describe("concurrency", () => {
         }
       }
     });
-    const rows = await pool.query("SELECT occurrence_count FROM recovery_candidates WHERE failure_match_id = $1", [fmid]);
+    const rows = await t.pool.query("SELECT occurrence_count FROM recovery_candidates WHERE failure_match_id = $1", [fmid]);
     expect(rows.rows).toEqual([{ occurrence_count: 100 }]);
   });
 
   it("4 concurrent claim_work callers over 1,000 rows claim every row exactly once", async () => {
-    await pool.query("SELECT m10_recovery.enqueue_work(g) FROM generate_series(1, 1000) g");
+    await t.pool.query("SELECT m10_recovery.enqueue_work(g) FROM generate_series(1, 1000) g");
     const claimed = await race(4, async (client, i) => {
       const ids: number[] = [];
       for (;;) {
@@ -75,7 +63,7 @@ describe("concurrency", () => {
   });
 
   it("4 concurrent claim_outbox_events callers over 1,000 events claim every event exactly once", async () => {
-    await pool.query("SELECT m10_recovery.publish_outbox('race', g::text, 'e', '{}') FROM generate_series(1, 1000) g");
+    await t.pool.query("SELECT m10_recovery.publish_outbox('race', g::text, 'e', '{}') FROM generate_series(1, 1000) g");
     const claimed = await race(4, async (client, i) => {
       const ids: number[] = [];
       for (;;) {

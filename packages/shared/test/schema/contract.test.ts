@@ -1,6 +1,4 @@
-import { createTestDatabase, type TestDatabase } from "@m10/devstack/testing";
-import pg from "pg";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import {
   CONTRACT_FUNCTIONS,
   CONTRACT_NAMES,
@@ -12,23 +10,12 @@ import {
   SEED_RETENTION_JOBS,
   type ContractColumn,
 } from "./contract.js";
+import { useTestEnvironment } from "../support/environment.js";
 
-let db: TestDatabase;
-let client: pg.Client;
-
-beforeAll(async () => {
-  db = await createTestDatabase();
-  client = new pg.Client({ connectionString: db.url });
-  await client.connect();
-});
-
-afterAll(async () => {
-  await client.end();
-  await db.drop();
-});
+const t = useTestEnvironment({ poolMax: 1 });
 
 async function columnsOf(qualified: string): Promise<ContractColumn[]> {
-  const result = await client.query<ContractColumn>(
+  const result = await t.pool.query<ContractColumn>(
     `SELECT a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type, a.attnotnull AS "notNull"
        FROM pg_attribute a
       WHERE a.attrelid = $1::regclass AND a.attnum > 0 AND NOT a.attisdropped
@@ -47,7 +34,7 @@ describe("schema after migrating up matches DB_CONTRACT", () => {
   });
 
   it("recovery_candidates lives in public, not in m10_recovery", async () => {
-    const result = await client.query("SELECT table_schema FROM information_schema.tables WHERE table_name = 'recovery_candidates'");
+    const result = await t.pool.query("SELECT table_schema FROM information_schema.tables WHERE table_name = 'recovery_candidates'");
     expect(result.rows).toEqual([{ table_schema: "public" }]);
   });
 
@@ -59,7 +46,7 @@ describe("schema after migrating up matches DB_CONTRACT", () => {
   });
 
   it("every constraint and index name the contract lists exists", async () => {
-    const result = await client.query<{ name: string }>(
+    const result = await t.pool.query<{ name: string }>(
       `SELECT conname AS name FROM pg_constraint
         UNION SELECT indexname FROM pg_indexes WHERE schemaname IN ('public', 'm10_recovery')`,
     );
@@ -68,7 +55,7 @@ describe("schema after migrating up matches DB_CONTRACT", () => {
   });
 
   it("partial unique indexes keep their predicates (uq_rc_fmid_sig, uq_work_queue_candidate_pending, uq_outbox_pending, uq_refresh_log_running)", async () => {
-    const result = await client.query<{ indexname: string; indexdef: string }>(
+    const result = await t.pool.query<{ indexname: string; indexdef: string }>(
       "SELECT indexname, indexdef FROM pg_indexes WHERE indexname = ANY($1)",
       [["uq_rc_fmid_sig", "uq_work_queue_candidate_pending", "uq_outbox_pending", "uq_refresh_log_running"]],
     );
@@ -80,7 +67,7 @@ describe("schema after migrating up matches DB_CONTRACT", () => {
   });
 
   it("every contract function exists with exactly one signature", async () => {
-    const result = await client.query<{ signature: string; name: string }>(
+    const result = await t.pool.query<{ signature: string; name: string }>(
       `SELECT p.oid::regprocedure::text AS signature, n.nspname || '.' || p.proname AS name
          FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
         WHERE n.nspname IN ('m10_recovery', 'public') AND p.prokind = 'f'`,
@@ -95,14 +82,14 @@ describe("schema after migrating up matches DB_CONTRACT", () => {
   });
 
   it("claim_outbox_events returns the contract's columns (id first)", async () => {
-    const result = await client.query<{ result: string }>(
+    const result = await t.pool.query<{ result: string }>(
       "SELECT pg_get_function_result('m10_recovery.claim_outbox_events(text,integer,integer)'::regprocedure) AS result",
     );
     expect(result.rows[0]?.result).toBe("TABLE(id bigint, aggregate_type text, aggregate_id text, event_type text, payload jsonb, retry_count integer)");
   });
 
   it("the 022 runbook's function check returns exactly 9 rows", async () => {
-    const result = await client.query(`
+    const result = await t.pool.query(`
       SELECT routine_name FROM information_schema.routines
       WHERE routine_schema = 'm10_recovery'
       AND routine_name IN ('acquire_lock', 'release_lock', 'extend_lock', 'record_replay',
@@ -114,16 +101,16 @@ describe("schema after migrating up matches DB_CONTRACT", () => {
 
   it("views exist and mv_top_pending is a real materialized view with its unique index", async () => {
     for (const view of CONTRACT_VIEWS) {
-      const result = await client.query("SELECT to_regclass($1) IS NOT NULL AS present", [view]);
+      const result = await t.pool.query("SELECT to_regclass($1) IS NOT NULL AS present", [view]);
       expect(result.rows[0], view).toEqual({ present: true });
     }
-    const mv = await client.query("SELECT matviewname, ispopulated FROM pg_matviews WHERE schemaname = 'm10_recovery'");
+    const mv = await t.pool.query("SELECT matviewname, ispopulated FROM pg_matviews WHERE schemaname = 'm10_recovery'");
     expect(mv.rows).toEqual([{ matviewname: "mv_top_pending", ispopulated: true }]);
-    await client.query("REFRESH MATERIALIZED VIEW CONCURRENTLY m10_recovery.mv_top_pending");
+    await t.pool.query("REFRESH MATERIALIZED VIEW CONCURRENTLY m10_recovery.mv_top_pending");
   });
 
   it("generated dead-letter columns follow reason and the dead-letter time", async () => {
-    const result = await client.query<{ generated: string; attname: string }>(
+    const result = await t.pool.query<{ generated: string; attname: string }>(
       `SELECT attname, attgenerated AS generated FROM pg_attribute
         WHERE attrelid = 'm10_recovery.dead_letter_archive'::regclass AND attname IN ('failure_reason', 'failed_at') ORDER BY attname`,
     );
@@ -134,19 +121,19 @@ describe("schema after migrating up matches DB_CONTRACT", () => {
   });
 
   it("seeds the 7 suggestion actions (ids 1-7 in order) and the 3 retention jobs", async () => {
-    const actions = await client.query<{ id: number; action_code: string }>("SELECT id, action_code FROM m10_recovery.suggestion_action ORDER BY id");
+    const actions = await t.pool.query<{ id: number; action_code: string }>("SELECT id, action_code FROM m10_recovery.suggestion_action ORDER BY id");
     expect(actions.rows.map((r) => r.action_code)).toEqual(SEED_ACTIONS);
     expect(actions.rows.map((r) => r.id)).toEqual([1, 2, 3, 4, 5, 6, 7]);
-    const jobs = await client.query<{ name: string; retention_days: number }>("SELECT name, retention_days FROM m10_recovery.retention_jobs ORDER BY id");
+    const jobs = await t.pool.query<{ name: string; retention_days: number }>("SELECT name, retention_days FROM m10_recovery.retention_jobs ORDER BY id");
     expect(jobs.rows.map((r) => [r.name, r.retention_days])).toEqual(SEED_RETENTION_JOBS);
   });
 
   it("has the M7 tables and no predecessor-only objects (m10_dlq, 035 overloads)", async () => {
     for (const table of M7_TABLES) {
-      const result = await client.query("SELECT to_regclass($1) IS NOT NULL AS present", [table]);
+      const result = await t.pool.query("SELECT to_regclass($1) IS NOT NULL AS present", [table]);
       expect(result.rows[0], table).toEqual({ present: true });
     }
-    const dlq = await client.query("SELECT 1 FROM information_schema.schemata WHERE schema_name = 'm10_dlq'");
+    const dlq = await t.pool.query("SELECT 1 FROM information_schema.schemata WHERE schema_name = 'm10_dlq'");
     expect(dlq.rowCount).toBe(0);
   });
 });

@@ -1,19 +1,10 @@
-// An in-process worker on the test servers, with its own stream keys so test files never share Redis state.
+// An in-process worker on the test servers, with its own stream keys (uniqueStreamKeys) so tests never share Redis state.
 import { randomBytes } from "node:crypto";
+import { waitUntil } from "@m10/devstack/testing";
 import { createPool, type Pool, createLogger, type Logger, createMetrics, createBlockingClient, createRedisClient, type RedisClient, type StreamKeys } from "@m10/shared";
 import { createWorker, type Worker, type WorkerOptions } from "../../src/worker.js";
 
 export const logger: Logger = createLogger("claim-worker-test", process.env.TEST_LOG_LEVEL ?? "silent");
-
-export function uniqueKeys(): StreamKeys {
-  const prefix = `t:${randomBytes(4).toString("hex")}`;
-  return { stream: `${prefix}:evaluate:stream`, group: `${prefix}:evaluate:group`, deadLetter: `${prefix}:evaluate:dead-letter` };
-}
-
-/** Env vars that point a worker process at `keys`. */
-export function keyEnv(keys: StreamKeys): Record<string, string> {
-  return { M10_STREAM_KEY: keys.stream, M10_CONSUMER_GROUP: keys.group, M10_DEAD_LETTER_STREAM: keys.deadLetter };
-}
 
 export const TEST_OPTIONS: WorkerOptions = {
   batchSize: 50,
@@ -48,9 +39,8 @@ export function testPool(url: string): Pool {
 }
 
 /** Resolves once the client is connected (commands fail fast while connecting: no offline queue). */
-export async function redisReady(client: RedisClient): Promise<void> {
-  if (client.status === "ready") return;
-  await new Promise<void>((resolve) => client.once("ready", () => resolve()));
+export function redisReady(client: RedisClient): Promise<void> {
+  return waitUntil("Redis client ready", () => client.status === "ready", { intervalMs: 10 });
 }
 
 export async function testWorker(options: {
@@ -81,30 +71,4 @@ export async function testWorker(options: {
       for (const client of [redis, blockingRedis]) client?.disconnect();
     },
   };
-}
-
-/** Polls `check` until it returns true (or throws after `timeoutMs`). */
-export async function eventually(what: string, check: () => Promise<boolean>, timeoutMs = 30_000, everyMs = 100): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let lastError: unknown;
-  while (Date.now() < deadline) {
-    try {
-      if (await check()) return;
-    } catch (error) {
-      lastError = error;
-    }
-    await new Promise((resolve) => setTimeout(resolve, everyMs));
-  }
-  throw new Error(`timed out waiting for ${what}${lastError ? `: ${String(lastError)}` : ""}`);
-}
-
-/** The sum of the series of `name` whose labels include `labels`, in a Prometheus text exposition (0 when none). */
-export function metricValue(text: string, name: string, labels: Record<string, string> = {}): number {
-  const wanted = Object.entries(labels);
-  let total = 0;
-  for (const line of text.split("\n")) {
-    if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
-    if (wanted.every(([key, value]) => line.includes(`${key}="${value}"`))) total += Number(line.slice(line.lastIndexOf(" ") + 1));
-  }
-  return total;
 }

@@ -1,9 +1,8 @@
 // Worker processes (the built bin) for end-to-end and chaos tests.
 import { spawn } from "node:child_process";
 import { join } from "node:path";
-import { startService, type RunningService } from "@m10/devstack/testing";
+import { startService, streamKeysEnv, type RunningService } from "@m10/devstack/testing";
 import type { StreamKeys } from "@m10/shared";
-import { keyEnv } from "./harness.js";
 
 export const WORKER_BIN = "services/claim-worker/bin/m10-claim-worker.js";
 
@@ -20,21 +19,16 @@ export const FAST_ENV: Record<string, string> = {
 export function startWorker(env: { databaseUrl: string; redisUrl: string; keys: StreamKeys; extra?: Record<string, string> }, args: string[] = []): Promise<RunningService> {
   return startService(
     WORKER_BIN,
-    { DATABASE_URL: env.databaseUrl, REDIS_URL: env.redisUrl, ...keyEnv(env.keys), ...FAST_ENV, ...env.extra },
+    { DATABASE_URL: env.databaseUrl, REDIS_URL: env.redisUrl, ...streamKeysEnv(env.keys), ...FAST_ENV, ...env.extra },
     args,
   );
-}
-
-export async function scrape(service: RunningService): Promise<string> {
-  const response = await fetch(`${service.url}/metrics`);
-  return response.text();
 }
 
 /** Runs `m10-claim-worker --once` to completion; resolves with its exit code and output. */
 export function runOnce(env: { databaseUrl: string; redisUrl: string; keys: StreamKeys; extra?: Record<string, string> }): Promise<{ code: number | null; output: string }> {
   const bin = join(import.meta.dirname, "..", "..", "bin", "m10-claim-worker.js");
   const child = spawn(process.execPath, [bin, "--once"], {
-    env: { ...process.env, DATABASE_URL: env.databaseUrl, REDIS_URL: env.redisUrl, M10_HEALTH_PORT: "0", ...keyEnv(env.keys), ...FAST_ENV, ...env.extra },
+    env: { ...process.env, DATABASE_URL: env.databaseUrl, REDIS_URL: env.redisUrl, M10_HEALTH_PORT: "0", ...streamKeysEnv(env.keys), ...FAST_ENV, ...env.extra },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let output = "";

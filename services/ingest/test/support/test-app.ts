@@ -1,11 +1,24 @@
 // Builds the ingest app against a fresh migrated database and the test stack's Redis (or the
-// servers a chaos test brings), with known tokens and short limits.
+// servers a chaos test brings), with known tokens and short limits; useTestApp does so for a test
+// file. serviceEnv is the same environment for the built m10-ingest process.
 import { randomBytes } from "node:crypto";
 import { writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { FastifyInstance } from "fastify";
-import { createTestDatabase, testStack, type TestDatabase } from "@m10/devstack/testing";
+import type { DevServer } from "@m10/devstack";
+import {
+  createTestDatabase,
+  metricValue,
+  privateServer,
+  streamKeysEnv,
+  testStack,
+  uniqueStreamKeys,
+  useEnvironment,
+  waitUntil,
+  type TestDatabase,
+} from "@m10/devstack/testing";
+import { migrateUp } from "@m10/migrations";
 import { createLogger, createMetrics, createPool, createRedisClient, ingestConfigSchema, parseEnv, type IngestConfig, type M10Metrics, type Pool, type RedisClient } from "@m10/shared";
 import { buildApp } from "../../src/app.js";
 
@@ -30,6 +43,23 @@ export function writeTokensFile(): string {
 
 export const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 
+export const INGEST_BIN = "services/ingest/bin/m10-ingest.js";
+
+/** The environment of an ingest on `databaseUrl`: the test stack's Redis, known tokens, a stream of its own. */
+export function serviceEnv(databaseUrl: string, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    DATABASE_URL: databaseUrl,
+    REDIS_URL: testStack().redisUrl,
+    M10_ADMIN_TOKEN: ADMIN_TOKEN,
+    M10_MACHINE_TOKEN: MACHINE_TOKEN,
+    M10_RBAC_TOKENS_FILE: writeTokensFile(),
+    // Each app its own stream, so counts never mix between tests.
+    ...streamKeysEnv(uniqueStreamKeys()),
+    HOST: "127.0.0.1",
+    ...extra,
+  };
+}
+
 export interface TestApp {
   app: FastifyInstance;
   config: IngestConfig;
@@ -37,6 +67,8 @@ export interface TestApp {
   redis: RedisClient | undefined;
   metrics: M10Metrics<"ingest">;
   databaseUrl: string;
+  /** The value of a metric in the app's registry, summed over the series with these labels (see metricValue). */
+  metric(name: string, labels?: Record<string, string>): Promise<number>;
   /** Closes the app, the pool and Redis, and drops the database it created. */
   close(): Promise<void>;
 }
@@ -49,31 +81,19 @@ export interface TestAppOptions {
   redisUrl?: string | "none";
 }
 
-export async function waitUntil(what: string, check: () => Promise<boolean> | boolean, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await check()) return;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
 export async function startTestApp(options: TestAppOptions = {}): Promise<TestApp> {
   let database: TestDatabase | undefined;
   const databaseUrl = options.databaseUrl ?? (database = await createTestDatabase()).url;
   const redisUrl = options.redisUrl ?? testStack().redisUrl;
-  const config = parseEnv(ingestConfigSchema, {
-    DATABASE_URL: databaseUrl,
-    REDIS_URL: redisUrl === "none" ? "redis://127.0.0.1:1/0" : redisUrl,
-    LOG_LEVEL: "silent",
-    M10_ADMIN_TOKEN: ADMIN_TOKEN,
-    M10_MACHINE_TOKEN: MACHINE_TOKEN,
-    M10_RBAC_TOKENS_FILE: writeTokensFile(),
-    // Each app its own stream, so counts never mix between tests.
-    M10_STREAM_KEY: `m10:test:${randomBytes(4).toString("hex")}:stream`,
-    M10_DB_CONNECT_TIMEOUT_MS: "2000",
-    ...options.env,
-  });
+  const config = parseEnv(
+    ingestConfigSchema,
+    serviceEnv(databaseUrl, {
+      REDIS_URL: redisUrl === "none" ? "redis://127.0.0.1:1/0" : redisUrl,
+      LOG_LEVEL: "silent",
+      M10_DB_CONNECT_TIMEOUT_MS: "2000",
+      ...options.env,
+    }),
+  );
   const logger = createLogger("ingest-test", config.LOG_LEVEL);
   const pool = createPool(config, logger, "ingest-test");
   let redis: RedisClient | undefined;
@@ -82,7 +102,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     const client = createRedisClient(config.REDIS_URL, { enableAutoPipelining: true });
     client.on("error", () => undefined);
     redis = client;
-    await waitUntil("redis ready", () => client.status === "ready");
+    await waitUntil("Redis client ready", () => client.status === "ready", { intervalMs: 10 });
   }
   const metrics = createMetrics("ingest", { defaultMetrics: false });
   const app = await buildApp({ config, logger, pool, redis, metrics });
@@ -93,6 +113,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     redis,
     metrics,
     databaseUrl,
+    metric: async (name, labels) => metricValue(await metrics.registry.metrics(), name, labels),
     close: async () => {
       await app.close();
       await pool.end();
@@ -112,13 +133,29 @@ export function ingestBody(overrides: Record<string, unknown> = {}): Record<stri
   };
 }
 
-/** The value of one series of a metric in the registry (0 when absent). */
-export async function metricValue(metrics: M10Metrics<"ingest">, name: string, labels: Record<string, string> = {}): Promise<number> {
-  const metric = metrics.registry.getSingleMetric(name);
-  if (!metric) return 0;
-  const data = await metric.get();
-  return data.values
-    .filter((v) => Object.entries(labels).every(([k, value]) => String((v.labels as Record<string, unknown>)[k]) === value))
-    .filter((v) => !("metricName" in v) || v.metricName === undefined || v.metricName === name || v.metricName === `${name}_count`)
-    .reduce((sum, v) => sum + v.value, 0);
+export interface UseTestAppOptions {
+  env?: Record<string, string>;
+  /** Run on a Redis server of the file's own (which a test may stop), instead of the test stack's. */
+  privateRedis?: boolean;
+  /** Run on a migrated PostgreSQL server of the file's own (which a test may stop), instead of a database on the test stack's. */
+  privatePostgres?: boolean;
+}
+
+/** One app for the test file: started before its tests, closed (with the servers it brought) after them. */
+export function useTestApp(options: UseTestAppOptions & { privateRedis: true }): TestApp & { redisServer: DevServer };
+export function useTestApp(options: UseTestAppOptions & { privatePostgres: true }): TestApp & { postgresServer: DevServer };
+export function useTestApp(options?: UseTestAppOptions): TestApp;
+export function useTestApp(options: UseTestAppOptions = {}): TestApp {
+  return useEnvironment(async (defer) => {
+    const redisServer = options.privateRedis ? await privateServer("redis") : undefined;
+    if (redisServer) defer(() => redisServer.stop());
+    const postgresServer = options.privatePostgres ? await privateServer("postgres") : undefined;
+    if (postgresServer) {
+      defer(() => postgresServer.stop());
+      await migrateUp(postgresServer.url);
+    }
+    const app = await startTestApp({ env: options.env, redisUrl: redisServer?.url, databaseUrl: postgresServer?.url });
+    defer(app.close);
+    return { ...app, ...(redisServer ? { redisServer } : {}), ...(postgresServer ? { postgresServer } : {}) };
+  });
 }

@@ -1,7 +1,6 @@
 /**
  * Known database and stream state for the collector's tests, with the values the gauges must show.
  */
-import { randomBytes } from "node:crypto";
 import { createLogger, createPool, createRedisClient, type Pool, type RedisClient, type StreamKeys } from "@m10/shared";
 
 export function testPool(url: string): Pool {
@@ -18,16 +17,6 @@ export function testRedis(url: string): RedisClient {
   // Reconnect attempts while a test has stopped the server are expected; commands still fail loudly.
   client.on("error", () => undefined);
   return client;
-}
-
-/** Stream keys of this test alone, so no other state in the shared Redis is counted. */
-export function uniqueKeys(): StreamKeys {
-  const prefix = `test:${randomBytes(4).toString("hex")}`;
-  return { stream: `${prefix}:stream`, group: `${prefix}:group`, deadLetter: `${prefix}:dead-letter` };
-}
-
-export function keysEnv(keys: StreamKeys): Record<string, string> {
-  return { M10_STREAM_KEY: keys.stream, M10_CONSUMER_GROUP: keys.group, M10_DEAD_LETTER_STREAM: keys.deadLetter };
 }
 
 /** The gauge values prepareDatabase produces. */
