@@ -26,7 +26,7 @@ async function prefill(env: BenchStack, pool: pg.Pool): Promise<void> {
      RETURNING id`,
     [BACKLOG],
   );
-  const redis = new Redis(env.redisUrl);
+  const redis = new Redis(env.redisUrl, { protocol: 2 });
   try {
     for (let i = 0; i < rows.length; i += 5_000) {
       const pipeline = redis.pipeline();

@@ -1,5 +1,5 @@
-import { uniqueStreamKeys, waitUntil } from "@m10/devstack/testing";
-import { createMetrics, duplicateForBlocking, readBacklogGauges, readMatviewFreshness, RedisUnavailableError, type StreamKeys } from "@m10/shared";
+import { testStack, uniqueStreamKeys, waitUntil } from "@m10/devstack/testing";
+import { createMetrics, createRedisClient, readBacklogGauges, readMatviewFreshness, RedisUnavailableError, type StreamKeys } from "@m10/shared";
 import { describe, expect, it } from "vitest";
 import { collect } from "../src/collection.js";
 import { createGaugeRecorder } from "../src/gauge-recorder.js";
@@ -53,7 +53,7 @@ describe("stream gauges (Redis)", () => {
   it("counts a worker blocked in XREADGROUP on an empty stream as an active consumer", async () => {
     const keys = uniqueStreamKeys();
     await t.redis.xgroup("CREATE", keys.stream, keys.group, "0", "MKSTREAM");
-    const blocking = duplicateForBlocking(t.redis);
+    const blocking = createRedisClient(testStack().redisUrl, { enableOfflineQueue: true });
     blocking.on("error", () => undefined);
     const read = blocking.xreadgroup("GROUP", keys.group, "idle-worker", "COUNT", 1, "BLOCK", 5_000, "STREAMS", keys.stream, ">");
     try {
@@ -75,7 +75,7 @@ describe("stream gauges (Redis)", () => {
     await t.redis.xgroup("CREATE", keys.stream, keys.group, "0");
     const read = (await t.redis.xreadgroup("GROUP", keys.group, "w", "COUNT", 3, "STREAMS", keys.stream, ">")) as [string, [string, string[]][]][];
     const ids = (read[0]?.[1] ?? []).map(([id]) => id);
-    await t.redis.xclaim(keys.stream, keys.group, "w", 0, ...ids, "IDLE", 90_000);
+    await t.redis.call("XCLAIM", keys.stream, keys.group, "w", "0", ...ids, "IDLE", "90000");
     await t.redis.xreadgroup("GROUP", keys.group, "w", "COUNT", 1, "STREAMS", keys.stream, ">");
 
     expect(await readStreamGauges(t.redis, options(keys))).toMatchObject({ pending: 4, reclaimable: 3, reclaimableCapped: false });

@@ -20,6 +20,9 @@ function hosts(list: string, defaultPort: number): { host: string; port: number 
  */
 export function createRedisClient(url: string, extra: RedisOptions = {}): RedisClient {
   const common: RedisOptions = {
+    // RESP2: ioredis 6 speaks RESP3 by default, where replies to commands sent with call() (XREADGROUP
+    // among them) change shape; M10 parses the RESP2 shapes.
+    protocol: 2,
     lazyConnect: false,
     maxRetriesPerRequest: 1,
     enableOfflineQueue: false,
@@ -50,11 +53,6 @@ export function createRedisClient(url: string, extra: RedisOptions = {}): RedisC
     });
   }
   return new Redis(url, common);
-}
-
-/** A second connection for blocking reads (XREADGROUP BLOCK), which must not share a connection with other commands. */
-export function duplicateForBlocking(client: RedisClient): RedisClient {
-  return client.duplicate();
 }
 
 /** PING with a timeout: true when Redis answers. */

@@ -1,7 +1,6 @@
 // The Redis client and every key name M10 uses.
 export {
   createRedisClient,
-  duplicateForBlocking,
   redisAnswers,
   type RedisClient,
   RedisUnavailableError,

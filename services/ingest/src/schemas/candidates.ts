@@ -1,9 +1,8 @@
 // The rest of the recovery API (PREDECESSOR_BEHAVIOR §3, real totals and counts).
-import { Type, type Static } from "@sinclair/typebox";
+import { Type, type Static } from "typebox";
 import { EXECUTION_STATUSES } from "@m10/shared";
 import { IntegerId, Nullable, Text, Timestamp } from "./common.js";
 
-export const DECISIONS = ["pending", "approved", "rejected"] as const;
 
 export const Candidate = Type.Object({
   id: Type.Integer(),
@@ -26,11 +25,11 @@ export const Candidate = Type.Object({
 
 export const CandidateListQuery = Type.Object({
   status: Type.Optional(
-    Type.Union([...DECISIONS.map((d) => Type.Literal(d)), Type.Literal("all")], {
+    Type.Union([Type.Literal("pending"), Type.Literal("approved"), Type.Literal("rejected"), Type.Literal("all")], {
       description: 'decision filter (default "pending"; "all" disables it)',
     }),
   ),
-  decision: Type.Optional(Type.Union(DECISIONS.map((d) => Type.Literal(d)), { description: "same as status" })),
+  decision: Type.Optional(Type.Union([Type.Literal("pending"), Type.Literal("approved"), Type.Literal("rejected")], { description: "same as status" })),
   error_code: Type.Optional(Text(256)),
   source: Type.Optional(Text(128)),
   since: Type.Optional(Type.String({ format: "date-time", description: "created at or after (ISO-8601)" })),
@@ -71,7 +70,7 @@ export const Action = Type.Object({
   is_active: Type.Boolean(),
 });
 
-export const CandidateDetail = Type.Composite([
+export const CandidateDetail = Type.Evaluate(Type.Intersect([
   Candidate,
   Type.Object({
     selected_action: Nullable(Action),
@@ -81,7 +80,7 @@ export const CandidateDetail = Type.Composite([
     executed_at: Nullable(Timestamp),
     execution_result: Type.Unknown(),
   }),
-]);
+]));
 
 export const OutcomeBody = Type.Object(
   {

@@ -1,5 +1,5 @@
 // POST /api/v1/recovery/ingest and /ingest/batch (PREDECESSOR_BEHAVIOR §2 with ARCHITECTURE §4's corrections).
-import { Type, type Static } from "@sinclair/typebox";
+import { Type, type Static } from "typebox";
 import { Nullable, Text, Uuid } from "./common.js";
 
 export const FailurePayload = Type.Object(

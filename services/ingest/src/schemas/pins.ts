@@ -1,5 +1,5 @@
 // /api/v1/memory/pins (PREDECESSOR_OPS §D.2).
-import { Type, type Static } from "@sinclair/typebox";
+import { Type, type Static } from "typebox";
 import { Nullable, Text, Timestamp } from "./common.js";
 
 // 1–512 characters, none of "..", "/", "\" or NUL.

@@ -96,7 +96,7 @@ export async function prepareStream(redis: RedisClient, keys: StreamKeys): Promi
   await redis.xgroup("CREATE", keys.stream, keys.group, "0", "MKSTREAM");
   const read = (await redis.xreadgroup("GROUP", keys.group, "stale-worker", "COUNT", 2, "STREAMS", keys.stream, ">")) as [string, [string, string[]][]][];
   const staleIds = (read[0]?.[1] ?? []).map(([id]) => id);
-  await redis.xclaim(keys.stream, keys.group, "stale-worker", 0, ...staleIds, "IDLE", 120_000);
+  await redis.call("XCLAIM", keys.stream, keys.group, "stale-worker", "0", ...staleIds, "IDLE", "120000");
   await redis.xreadgroup("GROUP", keys.group, "busy-worker", "COUNT", 1, "STREAMS", keys.stream, ">");
   for (let i = 0; i < 4; i += 1) await redis.xadd(keys.deadLetter, "*", "original_msg_id", `0-${i}`, "reason", "max_reclaim_attempts");
 }
