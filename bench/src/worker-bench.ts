@@ -13,7 +13,7 @@ const ERROR_TYPES = ["TIMEOUT", "RATE_LIMITED", "HTTP_503", "CONNECTION_ERROR", 
 
 /**
  * Fills the backlog the way ingest leaves it: candidates committed with the pending-evaluation
- * defaults, and one stream entry each (fields as ARCHITECTURE §4).
+ * defaults, and one stream entry each (fields as docs/architecture.md §4.5).
  */
 async function prefill(env: BenchStack, pool: pg.Pool): Promise<void> {
   const { rows } = await pool.query<{ id: number }>(

@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 import { insertEvents, outboxRows, useOutboxEnvironment, webhookRouting } from "../src/testing.js";
 
 // The orchestrator's outbox_process task runs one batch through the same engine (a service may
-// not import another service, so the engine lives in @m10/shared/delivery).
+// not import another service, so the engine lives in @m10/delivery).
 describe("the shared delivery engine", () => {
   const t = useOutboxEnvironment({ redis: true });
 

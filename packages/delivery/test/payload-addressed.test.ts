@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { insertEvents, outboxRows, testEngine, useOutboxEnvironment } from "../src/testing.js";
 import type { RoutingFile } from "../src/routing.js";
 
-// PREDECESSOR_BEHAVIOR §6: http:*, webhook:* and notify:* carry their destination in the payload.
+// docs/architecture.md §4.6: http:*, webhook:* and notify:* carry their destination in the payload.
 const noRoutes: RoutingFile = { targets: {}, routes: {} };
 const noThrottle: RoutingFile = { ...noRoutes, defaults: { webhook: { rpm: 0 }, slack: { rpm: 0 } } };
 

@@ -1,5 +1,5 @@
 // Lock names in m10_recovery.distributed_locks. A maintenance task and the m10ctl command that
-// does the same job use the same name, so they never run at the same time (ARCHITECTURE promise 6).
+// does the same job use the same name, so they never run at the same time (docs/architecture.md §2 promise 6).
 import type { TaskName } from "./tasks.js";
 
 /** The whole orchestrator run: one leader at a time, the others report every task skipped. */

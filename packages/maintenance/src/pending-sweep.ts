@@ -1,4 +1,4 @@
-// pending_sweep (ARCHITECTURE promise 1): a candidate committed but never evaluated after
+// pending_sweep (docs/architecture.md §2 promise 1): a candidate committed but never evaluated after
 // M10_SWEEP_AFTER_SECONDS, with no live lease and no pending work_queue row, is re-enqueued
 // (stream, or the DB queue when Redis is down). A candidate may also be waiting far back in a
 // long stream backlog; so that repeated sweeps do not pile duplicates onto that backlog, each

@@ -1,4 +1,4 @@
-// The predecessor's ten default rules (PREDECESSOR_BEHAVIOR §5.6), unchanged: their worked outputs
+// The predecessor's ten default rules (docs/architecture.md §4.6), unchanged: their worked outputs
 // are the golden tests in test/golden-worked-outputs.test.ts.
 import { errorCodeRule } from "./rules/error-code-rule.js";
 import { historicalPatternRule } from "./rules/historical-pattern-rule.js";

@@ -1,4 +1,4 @@
-// The suggestion text a candidate gets at ingest, before evaluation (PREDECESSOR_BEHAVIOR §2.4 step 4).
+// The suggestion text a candidate gets at ingest, before evaluation ("default suggestion", docs/architecture.md §4.6).
 
 /** Checked in this order; an entry applies when the upper-cased error type contains its key. */
 export const DEFAULT_SUGGESTIONS: readonly (readonly [errorTypeFragment: string, suggestion: string])[] =

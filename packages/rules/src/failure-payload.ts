@@ -1,4 +1,4 @@
-// Reading the error type and raw message out of an ingest `failure_payload` (PREDECESSOR_BEHAVIOR §2.4 step 1).
+// Reading the error type and raw message out of an ingest `failure_payload` ("failure fields", docs/architecture.md §4.6).
 
 export const UNKNOWN_ERROR_TYPE = "UNKNOWN";
 

@@ -1,4 +1,4 @@
-// Error-message normalisation and the error signature (PREDECESSOR_BEHAVIOR §2.4). Shared by
+// Error-message normalisation and the error signature (docs/architecture.md §4.6). Shared by
 // ingest (dedup key) and the historical lookup, so it must reproduce the predecessor's hashes.
 import { createHash } from "node:crypto";
 

@@ -1,4 +1,4 @@
-// PREDECESSOR_BEHAVIOR §2.4 step 4: the suggestion text a candidate gets at ingest.
+// The suggestion text a candidate gets at ingest ("default suggestion", docs/architecture.md §4.6).
 import { describe, expect, it } from "vitest";
 import { defaultSuggestionFor, PENDING_EVALUATION_CONFIDENCE } from "../src/default-suggestion.js";
 

@@ -1,4 +1,5 @@
-// PREDECESSOR_BEHAVIOR §5.6 "Worked outputs from the real code": every one, pinned.
+// The outputs the predecessor's own code produced for its default rules (docs/architecture.md §2
+// promise 15, §4.6): every one, pinned.
 import { describe, expect, it } from "vitest";
 import { DEFAULT_RULES } from "../src/default-rules.js";
 import { evaluate } from "../src/evaluate.js";

@@ -1,4 +1,4 @@
-// Each rule kind on its own, including the predecessor's unit-test scenarios (PREDECESSOR_OPS test table).
+// Each rule kind on its own, including the scenarios of the predecessor's own rule-engine unit tests.
 import { describe, expect, it } from "vitest";
 import { resolveContext } from "../src/context.js";
 import { evaluateRule } from "../src/evaluate-rule.js";

@@ -1,4 +1,4 @@
-// PREDECESSOR_BEHAVIOR §2.4: normalisation and the error signature. Expected hashes were computed
+// Normalisation and the error signature (docs/architecture.md §4.6). Expected hashes were computed
 // with the predecessor's own expression in CPython 3.11:
 //   hashlib.sha256(f"{t}:{str(raw).lower().strip()[:500]}".encode()).hexdigest()[:16]
 import { createHash } from "node:crypto";

@@ -1,5 +1,5 @@
-// db/candidates.ts against real PostgreSQL: the ingest upsert under contention (DB_CONTRACT
-// Decision 5), idempotency keys, the batch upsert and the decision / outcome statements.
+// db/candidates.ts against real PostgreSQL: the ingest upsert under contention (schema decision 5,
+// docs/architecture.md §4.1), idempotency keys, the batch upsert and the decision / outcome statements.
 import { describe, expect, it } from "vitest";
 import {
   recordDecision,

@@ -19,10 +19,10 @@ const RULES_FILE = infra("prometheus/m10_recovery_alerts.yml");
 const DASHBOARD_FILE = infra("grafana/provisioning/dashboards/files/m10_recovery_dashboard.json");
 
 /**
- * The contract: the predecessor's alerts (PREDECESSOR_OPS §A.1) with the handbook's thresholds
- * (M10_PROD_HANDBOOK §10 "Alert Thresholds (PIN-058)"), groups, `for` and severity.
+ * The contract: the predecessor's alerts (docs/architecture.md §4.5) with the handbook's thresholds
+ * (docs/runbooks/M10_PROD_HANDBOOK.md, "Alert Thresholds (PIN-058)"), groups, `for` and severity.
  */
-const PREDECESSOR_ALERTS = [
+const INHERITED_ALERTS = [
   { alert: "M10QueueDepthCritical", group: "m10_queue_critical", for: "5m", severity: "critical", threshold: "> 5000" },
   { alert: "M10NoStreamConsumers", group: "m10_queue_critical", for: "5m", severity: "critical", threshold: "== 0" },
   { alert: "M10OutboxPendingCritical", group: "m10_outbox_critical", for: "10m", severity: "critical", threshold: "> 1000" },
@@ -35,9 +35,9 @@ const PREDECESSOR_ALERTS = [
 ] as const;
 
 /**
- * The contract: every M10 metric of the predecessor (PREDECESSOR_OPS §A, PREDECESSOR_BEHAVIOR §9)
- * with its type and labels, the two names its alerts used without defining them, and M10's
- * m10_last_collection_timestamp_seconds (ARCHITECTURE §4).
+ * The contract: every M10 metric of the predecessor (docs/architecture.md §4.5) with its type and
+ * labels, the two names its alerts used without defining them, and M10's
+ * m10_last_collection_timestamp_seconds.
  */
 const CONTRACT_METRICS: readonly { name: string; kind: MetricKind; labels: readonly string[] }[] = [
   ...[
@@ -190,7 +190,7 @@ describe("alert rules file", () => {
   const alerts = groups.flatMap((g) => g.rules.map((r) => ({ group: g.name, ...r })));
 
   it("defines every predecessor alert with its group, for, severity and threshold", () => {
-    for (const c of PREDECESSOR_ALERTS) {
+    for (const c of INHERITED_ALERTS) {
       const rule = alerts.find((a) => a.alert === c.alert);
       expect(rule, c.alert).toBeDefined();
       expect(rule?.group, c.alert).toBe(c.group);
@@ -210,7 +210,7 @@ describe("alert rules file", () => {
     expect(groupNames.filter((n, i) => groupNames.indexOf(n) !== i)).toEqual([]);
   });
 
-  it("uses the fixed expressions of ARCHITECTURE §4", () => {
+  it("uses the fixed expressions of docs/architecture.md §4.5", () => {
     const expr = (name: string) => alerts.find((a) => a.alert === name)?.expr ?? "";
     expect(expr("M10MetricsCollectorDown")).toContain('up{job="m10-metrics-collector"}');
     expect(expr("M10MetricsCollectorDown")).toContain("m10_last_collection_timestamp_seconds");

@@ -40,7 +40,7 @@ describe("POST /api/v1/recovery/ingest", () => {
     expect(rows[0].explain).toMatchObject({ method: "pending_evaluation", source: "test", error_message: "Connection timed out after 30s" });
   });
 
-  it("queues a new candidate on the evaluation stream with the ARCHITECTURE §4 fields", async () => {
+  it("queues a new candidate on the evaluation stream with the fields of docs/architecture.md §4.5", async () => {
     const key = crypto.randomUUID();
     const body = ingestBody({ idempotency_key: key });
     const response = await ingest(body);

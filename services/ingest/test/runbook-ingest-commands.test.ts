@@ -34,7 +34,7 @@ const SMOKE_INGEST_TEST = `curl -X POST http://localhost:8000/api/v1/recovery/in
   -d '{"failure_match_id": "'$(uuidgen)'", "failure_payload": {"error_type": "SMOKE_TEST"}}'`;
 
 // The runbook's "Pending evaluation backlog" compares the real column with 0.2 and never counts
-// ingested rows (PREDECESSOR_BEHAVIOR §12 D2); M10 marks the backlog with evaluated_at IS NULL.
+// ingested rows (predecessor defect D2, docs/architecture.md §5.3); M10 marks the backlog with evaluated_at IS NULL.
 const PENDING_BACKLOG_SQL = `SELECT COUNT(*) as pending
 FROM recovery_candidates
 WHERE decision = 'pending'

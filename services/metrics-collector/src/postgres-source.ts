@@ -1,6 +1,6 @@
 /**
- * The PostgreSQL side of the collection: one read of every DB gauge (the SQL lives in
- * @m10/shared/db/gauges so operator tools can show the same numbers).
+ * The PostgreSQL side of the collection: one read of every DB gauge (the SQL lives in @m10/shared,
+ * packages/shared/src/db/gauges.ts, so operator tools can show the same numbers).
  */
 import {
   type ActiveLock,

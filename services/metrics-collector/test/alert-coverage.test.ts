@@ -1,5 +1,5 @@
 /**
- * ARCHITECTURE promise 8, "every alert can fire": each metric that an alert rule or a dashboard
+ * docs/architecture.md §2 promise 8, "every alert can fire": each metric that an alert rule or a dashboard
  * panel uses is exported by some service. The metrics collector runs as a real process on prepared
  * state and is scraped; the other services' /metrics are their catalogue registries
  * (createMetrics(service)), which is exactly what their health servers serve.

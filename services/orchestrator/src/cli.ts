@@ -1,4 +1,4 @@
-// m10-orchestrator's flags (ARCHITECTURE §4: --tasks --dry-run --json --timeout --every).
+// m10-orchestrator's flags (the runbooks', docs/architecture.md §4.5: --tasks --dry-run --json --timeout --every).
 import { formatEnvDocs, orchestratorConfigSchema, positiveSeconds } from "@m10/shared";
 import { parseTaskList, TASK_ALIASES, TASK_NAMES, type TaskName } from "@m10/maintenance";
 import { Command, InvalidArgumentError } from "commander";

@@ -1,4 +1,4 @@
-// Leader election between orchestrators (ARCHITECTURE promise 6): one run at a time, the other
+// Leader election between orchestrators (docs/architecture.md §2 promise 6): one run at a time, the other
 // reports every task skipped with the holder; a killed holder's locks expire by their TTL.
 import { waitFor } from "@m10/devstack";
 import { TASK_NAMES } from "@m10/maintenance";

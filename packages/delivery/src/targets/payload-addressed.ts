@@ -6,7 +6,7 @@ import type { TargetType, ThrottleSettings } from "../routing.js";
 import type { DeliveryTarget } from "../target.js";
 import { USER_AGENT } from "./webhook.js";
 
-// The predecessor's payload-addressed event types (PREDECESSOR_BEHAVIOR §6): the payload carries
+// The predecessor's payload-addressed event types (docs/architecture.md §4.6): the payload carries
 // the destination. Same headers, success statuses and last_error texts as before, but M10 retries
 // with backoff, dead-letters permanent failures, and never reports an unknown channel as success.
 

@@ -5,7 +5,7 @@ import { isUniqueViolation } from "./errors.js";
 // (single and batch), listing with real totals, detail with inputs and provenance, execution
 // outcome reports, human decisions (with audit and provenance rows) and the stats counts.
 
-/** The partial unique index that can raise under concurrent upserts of one failure (DB_CONTRACT Decision 5). */
+/** The partial unique index that can raise under concurrent upserts of one failure (docs/architecture.md §4.1, decision 5). */
 export const FMID_SIGNATURE_INDEX = "uq_rc_fmid_sig";
 export const IDEMPOTENCY_KEY_CONSTRAINT = "recovery_candidates_idempotency_key_key";
 const DEADLOCK = "40P01";
@@ -42,7 +42,7 @@ const CANDIDATE_COLUMNS = `rc.id, rc.failure_match_id::text AS failure_match_id,
   rc.approved_at, rc.review_note, rc.error_code, rc.error_signature, rc.source, rc.idempotency_key::text AS idempotency_key,
   rc.selected_action_id, rc.rules_evaluated, rc.execution_status, rc.executed_at, rc.execution_result, rc.evaluated_at`;
 
-/** What ingest writes for a new failure (PREDECESSOR_BEHAVIOR §2.5). */
+/** What ingest writes for a new failure ("the ingested row", docs/architecture.md §4.6). */
 export interface IngestedCandidate {
   failureMatchId: string;
   errorCode: string;

@@ -1,8 +1,8 @@
 import type { Queryable } from "./pool.js";
 
-// Maintenance of recovery_candidates' evaluation state (DB_CONTRACT Decision 6): expired
-// evaluation leases (reclaim_gc) and candidates that were committed but never reached a queue
-// (pending_sweep, ARCHITECTURE promise 1).
+// Maintenance of recovery_candidates' evaluation state (schema decision 6, docs/architecture.md
+// §4.1): expired evaluation leases (reclaim_gc) and candidates that were committed but never
+// reached a queue (pending_sweep, promise 1 in docs/architecture.md §2).
 
 const EXPIRED_LEASE = `evaluated_at IS NULL
    AND evaluation_claimed_at IS NOT NULL

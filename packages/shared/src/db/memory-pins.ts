@@ -1,6 +1,6 @@
 import type { Queryable } from "./pool.js";
 
-// system.memory_pins (PREDECESSOR_OPS §D.1–D.2): tenant-scoped key/value pins with an optional
+// system.memory_pins ("memory pins", docs/architecture.md §4.6): tenant-scoped key/value pins with an optional
 // TTL, every write, read and delete audited in system.memory_audit by the same statement.
 // TTL semantics live in the table's triggers: expires_at = created_at + ttl_seconds, so a
 // re-upsert does not push expiry forward and a null TTL clears it; expired rows stay until cleanup.

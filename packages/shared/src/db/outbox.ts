@@ -2,9 +2,9 @@ import type pg from "pg";
 import type { Queryable } from "./pool.js";
 import { withTransaction } from "./transaction.js";
 
-// The outbox's delivery side (m10_recovery.outbox, DB_CONTRACT Decision 4): leased claims,
-// completion by the lease holder, lease extension and release, dead letters, and the runbooks'
-// monitoring queries ("Outbox Processor Operations").
+// The outbox's delivery side (m10_recovery.outbox, schema decision 4 in docs/architecture.md §4.1):
+// leased claims, completion by the lease holder, lease extension and release, dead letters, and the
+// runbooks' monitoring queries ("Outbox Processor Operations").
 
 /** A claimed event, as claim_outbox_events returns it. */
 export interface OutboxEvent {

@@ -1,6 +1,7 @@
 import type { Queryable } from "./pool.js";
 
-// system.rbac_audit (PREDECESSOR_OPS §D.1): one row per recorded authorization decision.
+// system.rbac_audit (the M7 table of schema decision 9, docs/architecture.md §4.1 and §4.6): one
+// row per recorded authorization decision.
 
 export interface RbacAuditEntry {
   /** The token's subject, or "anonymous" / "invalid_token" when there is none. */

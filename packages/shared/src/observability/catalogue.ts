@@ -1,7 +1,7 @@
 /**
  * THE metrics catalogue: every metric M10 exports, in one place.
  *
- * Names are the predecessor's contract (PREDECESSOR_OPS §A, PREDECESSOR_BEHAVIOR §9): the alert
+ * Names are the predecessor's, kept on purpose (docs/architecture.md §4.5): the alert
  * rules in `infra/prometheus/m10_recovery_alerts.yml`, the Grafana dashboard and the runbooks use
  * them verbatim, and `test/metrics-catalogue.test.ts` fails if either uses a name that is not here.
  *

@@ -1,4 +1,4 @@
-// Reclaiming stalled stream entries (ARCHITECTURE §4, promise 5).
+// Reclaiming stalled stream entries (docs/architecture.md §2 promise 5, §4.5, §5.2).
 //
 // An entry delivered to a consumer that never acknowledged it (crash, failure, lease held
 // elsewhere) stays in the group's pending list. A scan reads the pending list with delivery

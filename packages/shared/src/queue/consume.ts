@@ -1,4 +1,4 @@
-// Consuming the evaluation stream with its consumer group (ARCHITECTURE §4):
+// Consuming the evaluation stream with its consumer group (docs/architecture.md §4.5):
 //   - the group is created from id 0 with MKSTREAM, so entries added before any worker existed
 //     are delivered;
 //   - XREADGROUP ... BLOCK runs on a dedicated connection (a blocked connection cannot serve

@@ -1,4 +1,4 @@
-// Dead letters of the evaluation stream (ARCHITECTURE §2 promise 5, §4).
+// Dead letters of the evaluation stream (docs/architecture.md §2 promise 5, §4.5).
 //
 // moveToDeadLetter runs ONE Lua script (redis/scripts/dead-letter-move.ts): XADD to
 // m10:evaluate:dead-letter with original_msg_id, original_stream, reason, dead_lettered_at,

@@ -38,7 +38,7 @@ function redisStateOf(deps: EnqueueDeps): DependencyState {
   return state;
 }
 
-/** The stream entry's fields (ARCHITECTURE §4): candidate_id, priority, enqueued_at, metadata, idempotency_key. */
+/** The stream entry's fields (docs/architecture.md §4.5): candidate_id, priority, enqueued_at, metadata, idempotency_key. */
 export function streamFields(request: EvaluationRequest, now = new Date()): string[] {
   return [
     "candidate_id",

@@ -1,4 +1,4 @@
-// Replaying a dead letter onto the evaluation stream (ARCHITECTURE §2 promises 3 and 5).
+// Replaying a dead letter onto the evaluation stream (docs/architecture.md §2, promises 3 and 5).
 //
 //   const result = await replayDeadLetter({ redis, db, keys, maxLen, replayedBy: "m10ctl" }, dlId);
 //

@@ -1,4 +1,5 @@
-// DB_CONTRACT §9 behaviours and the ones the Decisions add, against real PostgreSQL.
+// The SQL functions' behaviour (docs/architecture.md §4.3) and what the schema decisions add
+// ("Decision N" below is schema decision N of §4.1), against real PostgreSQL.
 import type pg from "pg";
 import { beforeEach, describe, expect, it } from "vitest";
 import { useTestEnvironment } from "../support/environment.js";

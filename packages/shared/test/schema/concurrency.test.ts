@@ -26,7 +26,7 @@ describe("concurrency", () => {
 
   it("100 concurrent upserts of one failure_match_id: one row, occurrence_count = 100, no error", async () => {
     const fmid = "11111111-1111-4111-8111-111111111111";
-    // The ingest path's statement, with its retry on the partial unique index (Decision 5).
+    // The ingest path's statement, with its retry on the partial unique index (schema decision 5).
     const upsert = `INSERT INTO recovery_candidates (failure_match_id, suggestion, confidence, error_signature, error_code)
                     VALUES ($1, 'retry', 0.2, 'abcd', 'TIMEOUT')
                     ON CONFLICT (failure_match_id) DO UPDATE

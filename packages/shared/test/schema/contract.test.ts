@@ -25,7 +25,7 @@ async function columnsOf(qualified: string): Promise<ContractColumn[]> {
   return result.rows;
 }
 
-describe("schema after migrating up matches DB_CONTRACT", () => {
+describe("schema after migrating up matches the schema contract", () => {
   it.each(Object.keys(CONTRACT_TABLES))("table %s has the contract's columns, types and nullability", async (table) => {
     const actual = await columnsOf(table);
     for (const expected of CONTRACT_TABLES[table] ?? []) {

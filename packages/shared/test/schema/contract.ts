@@ -1,5 +1,6 @@
-// The schema contract of DB_CONTRACT.md §2.5-§6 (+ Decisions), as data the contract test checks.
-// Generated once from the document's tables, then reviewed; edit with the contract, never to make a test pass.
+// The schema contract (docs/architecture.md §4: constraint and index names, tables, views, functions,
+// with the schema decisions of §4.1), as data the contract test checks. Generated once from the
+// predecessor's documented schema, then reviewed; edit with the contract, never to make a test pass.
 
 export interface ContractColumn { name: string; type: string; notNull: boolean }
 
@@ -255,7 +256,7 @@ export const CONTRACT_NAMES: string[] = [
   "uq_refresh_log_running", "uq_replay_original", "uq_work_queue_candidate_pending", "work_queue_pkey",
 ];
 
-/** Columns M10 adds (Decisions 2, 4, 6). */
+/** Columns M10 adds (schema decisions 2, 4, 6). */
 export const M10_ADDED_COLUMNS: Record<string, ContractColumn[]> = {
   "m10_recovery.outbox": [
     { name: "updated_at", type: "timestamp with time zone", notNull: true },
@@ -273,7 +274,7 @@ export const M10_ADDED_COLUMNS: Record<string, ContractColumn[]> = {
   ],
 };
 
-/** Every function of the contract: exactly one signature each (Decision 3), as regprocedure text. */
+/** Every function of the contract: exactly one signature each (schema decision 3), as regprocedure text. */
 export const CONTRACT_FUNCTIONS: string[] = [
   "m10_recovery.acquire_lock(text,text,integer)",
   "m10_recovery.release_lock(text,text)",
@@ -310,5 +311,5 @@ export const SEED_RETENTION_JOBS: [string, number][] = [
   ["inputs_archive", 90],
 ];
 
-/** M7 tables (PREDECESSOR_OPS §D.1; Decision 9). */
+/** M7 tables (schema decision 9, docs/architecture.md §4.1). */
 export const M7_TABLES = ["system.memory_pins", "system.memory_audit", "system.rbac_audit"];

@@ -1,4 +1,4 @@
-// The evaluation lease on recovery_candidates (DB_CONTRACT Decision 6): evaluated_at NULL means
+// The evaluation lease on recovery_candidates (schema decision 6, docs/architecture.md §4.1): evaluated_at NULL means
 // "needs evaluation"; evaluation_claimed_at / evaluation_claimed_by say who is evaluating it.
 // A lease is taken with FOR UPDATE SKIP LOCKED and committed at once, so the rule engine runs
 // outside any transaction; the evaluation write re-checks it under the row lock.

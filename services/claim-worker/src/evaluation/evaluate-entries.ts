@@ -1,4 +1,4 @@
-// Evaluates the candidates behind a batch of queue entries (ARCHITECTURE §5):
+// Evaluates the candidates behind a batch of queue entries (docs/architecture.md §1, evaluate and write):
 //   1. lease them (committed at once; SKIP LOCKED), and find out why the others were not leased;
 //   2. read the history of their error codes, run the rule engine, look up the actions;
 //   3. in ONE transaction write every evaluation (candidate fields, inputs, provenance, outbox)

@@ -1,6 +1,6 @@
 // What the historical rule learns from: M10's own past candidates with the same error code whose
 // recovery outcome was reported (execution_status succeeded / failed), with the action they
-// applied (DB_CONTRACT Decision 8). Bounded: the newest `limit` outcomes per code, one statement
+// applied (schema decision 8, docs/architecture.md §4.1). Bounded: the newest `limit` outcomes per code, one statement
 // for all codes of a batch. The same error signature implies the same code (the signature hashes
 // the error type), so per-code history covers both.
 import type { Queryable } from "@m10/shared";

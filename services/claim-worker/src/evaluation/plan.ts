@@ -1,5 +1,5 @@
 // Pure: from a leased candidate, its history and the rule engine's verdict to the rows the
-// evaluation transaction writes (ARCHITECTURE §5). No I/O here, so every row shape is testable.
+// evaluation transaction writes (docs/architecture.md §1, write). No I/O here, so every row shape is testable.
 import { evaluate, type EvaluationResult, type HistoricalMatch, normalizeErrorMessage, type RuleContext } from "@m10/rules";
 import { CANDIDATE_AGGREGATE, type OutboxEventInput, RECOVERY_ACTION_REQUESTED, RECOVERY_SUGGESTED } from "@m10/shared";
 import type { QueueEntry } from "../queue-entry.js";

@@ -1,4 +1,4 @@
-// The evaluation transaction's statements (ARCHITECTURE §5): candidate fields, suggestion_input,
+// The evaluation transaction's statements (docs/architecture.md §1, write): candidate fields, suggestion_input,
 // suggestion_provenance and the outbox events for a whole batch, each a single multi-row
 // statement. Call inside one transaction.
 import { type OutboxEventInput, publishOutboxMany, type Queryable } from "@m10/shared";

@@ -1,4 +1,4 @@
-// Candidates in the shape ingest writes (PREDECESSOR_BEHAVIOR §2.5), inserted with SQL.
+// Candidates in the shape ingest writes ("the ingested row", docs/architecture.md §4.6), inserted with SQL.
 import { defaultSuggestionFor, errorSignature, PENDING_EVALUATION_CONFIDENCE } from "@m10/rules";
 import type { Queryable } from "@m10/shared";
 

@@ -1,4 +1,4 @@
-// What ingest stores for a failure (PREDECESSOR_BEHAVIOR §2.4–2.5): error_code, the 16-hex
+// What ingest stores for a failure (docs/architecture.md §4.6): error_code, the 16-hex
 // signature, the default suggestion, confidence 0.2 and explain {method: "pending_evaluation"}
 // plus the raw message, which the claim worker records as the error_message input.
 import { defaultSuggestionFor, errorSignature, failureFields, PENDING_EVALUATION_CONFIDENCE } from "@m10/rules";

@@ -1,4 +1,4 @@
-// /api/v1/memory/pins (PREDECESSOR_OPS §D.2). With RBAC on, the tenant is the token's: a request
+// /api/v1/memory/pins (docs/architecture.md §4.6). With RBAC on, the tenant is the token's: a request
 // naming another tenant is a 403, so no caller can read or write another tenant's pins.
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import type { FastifyRequest } from "fastify";

@@ -1,4 +1,5 @@
-// The rest of the recovery API (PREDECESSOR_BEHAVIOR §3, real totals and counts).
+// The rest of the recovery API: the predecessor's routes and fields, with real totals and counts
+// (docs/architecture.md §4.5, predecessor defect D10 in §5.3).
 import { Type, type Static } from "typebox";
 import { EXECUTION_STATUSES } from "@m10/shared";
 import { IntegerId, Nullable, Text, Timestamp } from "./common.js";

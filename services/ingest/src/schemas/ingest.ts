@@ -1,4 +1,5 @@
-// POST /api/v1/recovery/ingest and /ingest/batch (PREDECESSOR_BEHAVIOR §2 with ARCHITECTURE §4's corrections).
+// POST /api/v1/recovery/ingest and /ingest/batch: the predecessor's fields, with M10's status-code
+// corrections (docs/architecture.md §4.5).
 import { Type, type Static } from "typebox";
 import { Nullable, Text, Uuid } from "./common.js";
 

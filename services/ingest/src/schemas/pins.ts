@@ -1,4 +1,4 @@
-// /api/v1/memory/pins (PREDECESSOR_OPS §D.2).
+// /api/v1/memory/pins ("memory pins", docs/architecture.md §4.6).
 import { Type, type Static } from "typebox";
 import { Nullable, Text, Timestamp } from "./common.js";
 

@@ -1,7 +1,7 @@
-// The dead-letter move of an evaluation stream entry as ONE atomic Lua script (ARCHITECTURE §2
-// promise 5, §4): XADD to the dead-letter stream + XACK + XDEL of the original. Nothing can run
-// between the three commands, so an entry is never both pending and dead-lettered, and two
-// workers racing to move the same entry move it once.
+// The dead-letter move of an evaluation stream entry as ONE atomic Lua script (docs/architecture.md
+// §2 promise 5; entry fields in §4.5): XADD to the dead-letter stream + XACK + XDEL of the
+// original. Nothing can run between the three commands, so an entry is never both pending and
+// dead-lettered, and two workers racing to move the same entry move it once.
 //
 // KEYS[1]  evaluation stream          KEYS[2]  dead-letter stream
 // ARGV[1]  consumer group             ARGV[2]  message id
