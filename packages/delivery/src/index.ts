@@ -11,6 +11,5 @@ export {
   type DeliveryMetrics,
   type DeliverySettings,
 } from "./engine.js";
-export { loadRoutingConfig, loadRoutingOrExit, resolveRouting, type RoutingConfig, type RoutingFile } from "./routing.js";
-export { PermanentDeliveryError, RetryableDeliveryError, RoutingConfigError, UnroutableEventError } from "./errors.js";
+export { loadRoutingConfig, loadRoutingOrExit, type RoutingConfig, type RoutingFile } from "./routing.js";
 export { connectNats, type NatsConnection } from "./nats-connection.js";

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { createMetrics, type ServiceMetrics } from "../src/observability/metrics.js";
-import { countPublishedOutboxEvents, publishOutbox, publishOutboxMany, withOutboxTransaction } from "../src/outbox/index.js";
+import { countPublishedOutboxEvents, publishOutbox, publishOutboxMany, withOutboxTransaction } from "../src/outbox/publish.js";
 import { useTestEnvironment } from "./support/environment.js";
 
 const t = useTestEnvironment();

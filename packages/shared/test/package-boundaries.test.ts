@@ -40,6 +40,26 @@ function importsOf(file: string): string[] {
   return [...readFileSync(file, "utf8").matchAll(IMPORT)].map((match) => match[1] ?? match[2] ?? "");
 }
 
+/** Named imports of `pkg` (or its subpaths) in a file's text. */
+function namesImportedFrom(text: string, pkg: string): string[] {
+  const from = new RegExp(`import\\s+(?:type\\s+)?\\{([^}]*)\\}\\s+from\\s+"${pkg.replace("/", "\\/")}(?:\\/[^"]*)?"`, "g");
+  return [...text.matchAll(from)].flatMap((match) =>
+    (match[1] ?? "").split(",").map((name) => name.replace(/^\s*type\s+/, "").split(" as ")[0]!.trim()).filter(Boolean),
+  );
+}
+
+/** Values (not types) a library's entry point re-exports, from src/index.ts and the folder index files it re-exports. */
+function valueExportsOf(home: string): string[] {
+  const indexFiles = [join(home, "src/index.ts"), ...readdirSync(join(home, "src"))
+    .map((entry) => join(home, "src", entry, "index.ts"))
+    .filter((file) => { try { return statSync(file).isFile(); } catch { return false; } })];
+  return indexFiles.flatMap((file) =>
+    [...readFileSync(file, "utf8").matchAll(/export\s+\{([^}]*)\}\s+from/g)].flatMap((match) =>
+      (match[1] ?? "").split(",").map((name) => name.trim()).filter((name) => name !== "" && !name.startsWith("type ")),
+    ),
+  );
+}
+
 /** Where a specifier may not go: a subpath the target package does not export, or out of its own package by a relative path. */
 export function boundaryViolation(pkg: Manifest, file: string, specifier: string): string | undefined {
   if (specifier.startsWith("@m10/")) {
@@ -96,6 +116,21 @@ describe("package boundaries", () => {
         .map((dep) => `${m.name} -> ${dep}`);
     });
     expect(upward).toEqual([]);
+  });
+
+  it("exports from a library's entry point only what another package uses (no dead or test-only exports)", () => {
+    const libraries = ["@m10/shared", "@m10/delivery", "@m10/maintenance", "@m10/rules"].map((name) => byName.get(name)!);
+    const unused = libraries.flatMap((library) => {
+      const home = join(ROOT, library.dir);
+      const importedElsewhere = new Set(
+        manifests
+          .filter((pkg) => pkg.dir !== "." && pkg !== library)
+          .flatMap((pkg) => sourceFiles(join(ROOT, pkg.dir)))
+          .flatMap((file) => namesImportedFrom(readFileSync(file, "utf8"), library.name)),
+      );
+      return valueExportsOf(home).filter((name) => !importedElsewhere.has(name)).map((name) => `${library.name}: ${name}`);
+    });
+    expect(unused).toEqual([]);
   });
 
   it("takes every external dependency's version from the workspace catalog, so no two packages drift apart", () => {

@@ -1,4 +1,4 @@
 // Small async helpers every service uses: one of each.
 export { backoffDelayMs, retryUntil, type RetryOptions } from "./retry.js";
 export { sleep } from "./sleep.js";
-export { settlesWithin, TimeoutError, withTimeout } from "./timeout.js";
+export { settlesWithin, withTimeout } from "./timeout.js";

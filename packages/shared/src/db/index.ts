@@ -25,13 +25,7 @@ export {
   upsertIngestedCandidate,
   upsertIngestedCandidates,
 } from "./candidates.js";
-export {
-  type ArchivedDeadLetter,
-  archiveDeadLetter,
-  getArchivedDeadLetter,
-  listArchivedDeadLetters,
-  uuidOrNull,
-} from "./dead-letters.js";
+export { type ArchivedDeadLetter, archiveDeadLetter } from "./dead-letters.js";
 export { isDatabaseUnavailable, isUniqueViolation } from "./errors.js";
 export {
   clearExpiredEvaluationLeases,
@@ -39,9 +33,24 @@ export {
   countUnevaluatedCandidates,
   findUnqueuedCandidates,
 } from "./evaluation-state.js";
-export { type ActiveLock, type BacklogGauges, readActiveLocks, readBacklogGauges, readMatviewFreshness, type MatviewSuccessAge } from "./gauges.js";
+export {
+  type ActiveLock,
+  type BacklogGauges,
+  readActiveLocks,
+  readBacklogGauges,
+  readMatviewFreshness,
+  type MatviewSuccessAge,
+} from "./gauges.js";
 export { healthCheckCounts, type HealthCheckCounts } from "./health-check.js";
-export { acquireLock, cleanupExpiredLocks, extendLock, listLocks, lockHolder, type LockRow, releaseLock } from "./locks.js";
+export {
+  acquireLock,
+  cleanupExpiredLocks,
+  extendLock,
+  listLocks,
+  lockHolder,
+  type LockRow,
+  releaseLock,
+} from "./locks.js";
 export {
   matviewFreshness,
   type MatviewFreshness,
@@ -76,7 +85,6 @@ export {
 } from "./outbox.js";
 export { createPool, databaseAnswers, type Pool, type Queryable } from "./pool.js";
 export { insertRbacAudit, type RbacAuditEntry } from "./rbac-audit.js";
-export { findReplay, recordReplay, updateReplay } from "./replay-log.js";
 export {
   ARCHIVE_JOBS,
   archiveBatch,

@@ -12,7 +12,6 @@ export {
   countPublishedOutboxEvents,
   type OutboxEventInput,
   type OutboxPublishMetrics,
-  publishOutbox,
   publishOutboxMany,
   withOutboxTransaction,
 } from "./publish.js";

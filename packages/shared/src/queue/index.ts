@@ -25,8 +25,6 @@ export {
   deadLetterLength,
   listDeadLetters,
   moveToDeadLetter,
-  parseDeadLetterEntry,
-  readDeadLetter,
 } from "./dead-letter.js";
 export {
   type DeadLetterInspection,
