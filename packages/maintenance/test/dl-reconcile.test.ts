@@ -1,8 +1,9 @@
+import { uniqueStreamKeys } from "@m10/devstack/testing";
 // dl_reconcile on a pending list and a dead-letter stream prepared in Redis.
 import type { StreamKeys } from "@m10/shared";
 import { describe, expect, it } from "vitest";
 import { reconcileDeadLetters } from "../src/dl-reconcile.js";
-import { insertCandidate, realRun, uniqueKeys, useMaintenanceEnvironment } from "./support/environment.js";
+import { insertCandidate, realRun, useMaintenanceEnvironment } from "./support/environment.js";
 
 const environment = useMaintenanceEnvironment();
 
@@ -14,7 +15,7 @@ function reconcile(keys: StreamKeys, env: Record<string, string> = {}) {
 describe("dl_reconcile", () => {
   it("acknowledges pending entries whose candidate is evaluated, whose entry is gone or that are already dead-lettered, and keeps the rest pending", async () => {
     const { db, redis } = environment;
-    const keys = uniqueKeys();
+    const keys = uniqueStreamKeys();
     const evaluated = await insertCandidate(db, { evaluated: true });
     const waiting = await insertCandidate(db);
     const deleted = await insertCandidate(db);
@@ -56,7 +57,7 @@ describe("dl_reconcile", () => {
 
   it("archives the oldest dead letters beyond M10_DEAD_LETTER_MAX_LEN before deleting them from the stream", async () => {
     const { db, redis } = environment;
-    const keys = uniqueKeys();
+    const keys = uniqueStreamKeys();
     const dlIds: string[] = [];
     for (let i = 0; i < 5; i++) {
       dlIds.push(

@@ -1,8 +1,9 @@
+import { uniqueStreamKeys } from "@m10/devstack/testing";
 // pending_sweep on candidates of every kind: lost, too young, evaluated, already queued.
 import type { StreamKeys } from "@m10/shared";
 import { describe, expect, it } from "vitest";
 import { sweepPendingCandidates } from "../src/pending-sweep.js";
-import { insertCandidate, realRun, uniqueKeys, useMaintenanceEnvironment } from "./support/environment.js";
+import { insertCandidate, realRun, useMaintenanceEnvironment } from "./support/environment.js";
 
 const environment = useMaintenanceEnvironment();
 
@@ -15,7 +16,7 @@ function sweep(keys: StreamKeys) {
 describe("pending_sweep", () => {
   it("re-enqueues a candidate committed without an enqueue once it is older than M10_SWEEP_AFTER_SECONDS, and only that one, once", async () => {
     const { db, redis } = environment;
-    const keys = uniqueKeys();
+    const keys = uniqueStreamKeys();
     const lost = await insertCandidate(db, { ageSeconds: 600 });
     const fresh = await insertCandidate(db, { ageSeconds: 1 });
     const evaluated = await insertCandidate(db, { ageSeconds: 600, evaluated: true });

@@ -5,6 +5,7 @@ import { resolveContext } from "./context.js";
 import { DEFAULT_RULES } from "./default-rules.js";
 import { defaultSuggestionFor } from "./default-suggestion.js";
 import { evaluateRule } from "./evaluate-rule.js";
+import { unmatchedResult } from "./rules/rule-common.js";
 import { buildExplain } from "./explain.js";
 import { roundHalfEven } from "./rounding.js";
 import type { EvaluationResult, ResolvedRuleContext, Rule, RuleContext, RuleResult } from "./types.js";
@@ -64,16 +65,7 @@ function evaluateSafely(rule: Rule, context: ResolvedRuleContext): RuleResult {
   try {
     return evaluateRule(rule, context);
   } catch (error) {
-    return {
-      ruleId: rule.id,
-      ruleName: rule.name,
-      matched: false,
-      score: 0,
-      actionCode: null,
-      explanation: `Evaluation error: ${error instanceof Error ? error.message : String(error)}`,
-      confidenceAdjustment: 0,
-      metadata: {},
-    };
+    return unmatchedResult(rule, `Evaluation error: ${error instanceof Error ? error.message : String(error)}`);
   }
 }
 

@@ -1,8 +1,7 @@
 // What every maintenance test file shares: a fresh database, a pool on it, a client on the test
 // Redis and a quiet logger, set up once per file; the orchestrator's settings for them; and the
 // prepared state (rows in PostgreSQL, entries in Redis) the tasks act on.
-import { randomBytes } from "node:crypto";
-import { createTestDatabase, testStack, type TestDatabase } from "@m10/devstack/testing";
+import { openTestDatabase, testStack, useEnvironment, type TestDatabase } from "@m10/devstack/testing";
 import {
   createLogger,
   createPool,
@@ -13,9 +12,7 @@ import {
   type OrchestratorConfig,
   type Pool,
   type RedisClient,
-  type StreamKeys,
 } from "@m10/shared";
-import { afterAll, beforeAll } from "vitest";
 
 export interface MaintenanceEnvironment {
   database: TestDatabase;
@@ -26,36 +23,26 @@ export interface MaintenanceEnvironment {
   config(env?: Record<string, string>): OrchestratorConfig;
 }
 
-/** Registers the file's beforeAll/afterAll; the fields are filled once beforeAll has run. */
+/** Set up once per file; the fields are filled once the file's beforeAll has run. */
 export function useMaintenanceEnvironment(): MaintenanceEnvironment {
   const logger = createLogger("maintenance-test", process.env.TEST_LOG_LEVEL ?? "silent");
-  const environment = {
-    logger,
-    config: (env: Record<string, string> = {}) =>
-      parseEnv(orchestratorConfigSchema, { DATABASE_URL: environment.database.url, REDIS_URL: testStack().redisUrl, NATS_URL: testStack().natsUrl, ...env }),
-  } as MaintenanceEnvironment;
-  beforeAll(async () => {
-    environment.database = await createTestDatabase();
-    environment.db = createPool(environment.config(), logger, "maintenance-test");
-    environment.redis = createRedisClient(testStack().redisUrl, { enableOfflineQueue: true });
+  return useEnvironment(async (defer) => {
+    let url = "";
+    const config = (env: Record<string, string> = {}): OrchestratorConfig =>
+      parseEnv(orchestratorConfigSchema, { DATABASE_URL: url, REDIS_URL: testStack().redisUrl, NATS_URL: testStack().natsUrl, ...env });
+    const { db: database, pool: db } = await openTestDatabase(defer, (databaseUrl) => {
+      url = databaseUrl;
+      return createPool(config(), logger, "maintenance-test");
+    });
+    const redis = createRedisClient(testStack().redisUrl, { enableOfflineQueue: true });
+    defer(() => redis.disconnect());
+    return { database, db, redis, logger, config };
   });
-  afterAll(async () => {
-    await environment.db?.end();
-    environment.redis?.disconnect();
-    await environment.database?.drop();
-  });
-  return environment;
 }
 
 /** A real run (not a dry one) that nobody stops. */
 export function realRun(): { dryRun: false; signal: AbortSignal } {
   return { dryRun: false, signal: new AbortController().signal };
-}
-
-/** Stream keys of the test's own: test files share one Redis. */
-export function uniqueKeys(): StreamKeys {
-  const prefix = `t:${randomBytes(4).toString("hex")}`;
-  return { stream: `${prefix}:stream`, group: `${prefix}:group`, deadLetter: `${prefix}:dead-letter` };
 }
 
 export async function insertCandidate(

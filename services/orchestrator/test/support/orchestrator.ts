@@ -1,13 +1,11 @@
 // Runs the built m10-orchestrator as a real process, as systemd or compose would, against a
 // database of the test file's own and the shared test Redis.
 import { spawn, type ChildProcess } from "node:child_process";
-import { randomBytes } from "node:crypto";
 import { fileURLToPath } from "node:url";
-import { createTestDatabase, testStack, type TestDatabase } from "@m10/devstack/testing";
+import { openTestDatabase, streamKeysEnv, testStack, uniqueStreamKeys, useEnvironment, type TestDatabase } from "@m10/devstack/testing";
 import type { TaskResult } from "@m10/maintenance";
 import { createRedisClient, type RedisClient } from "@m10/shared";
 import pg from "pg";
-import { afterAll, beforeAll } from "vitest";
 
 const BIN = fileURLToPath(new URL("../../bin/m10-orchestrator.js", import.meta.url));
 const CLAIM_WORKER_BIN = fileURLToPath(new URL("../../../claim-worker/bin/m10-claim-worker.js", import.meta.url));
@@ -41,26 +39,19 @@ export interface ProcessEnvironment {
   redis: RedisClient;
 }
 
-/** Registers the file's beforeAll/afterAll; the fields are filled once beforeAll has run. */
+/** Set up once per file; the fields are filled once the file's beforeAll has run. */
 export function useProcessEnvironment(): ProcessEnvironment {
-  const environment = {} as ProcessEnvironment;
-  beforeAll(async () => {
-    environment.database = await createTestDatabase();
-    environment.db = new pg.Pool({ connectionString: environment.database.url, max: 4 });
-    environment.redis = createRedisClient(testStack().redisUrl, { enableOfflineQueue: true });
+  return useEnvironment(async (defer) => {
+    const { db: database, pool: db } = await openTestDatabase(defer, (url) => new pg.Pool({ connectionString: url, max: 4 }));
+    const redis = createRedisClient(testStack().redisUrl, { enableOfflineQueue: true });
+    defer(() => redis.disconnect());
+    return { database, db, redis };
   });
-  afterAll(async () => {
-    await environment.db?.end();
-    environment.redis?.disconnect();
-    await environment.database?.drop();
-  });
-  return environment;
 }
 
-/** Stream keys of the test's own, so test files never see each other's Redis state. */
-export function uniqueKeys(): { M10_STREAM_KEY: string; M10_CONSUMER_GROUP: string; M10_DEAD_LETTER_STREAM: string } {
-  const prefix = `t:${randomBytes(4).toString("hex")}`;
-  return { M10_STREAM_KEY: `${prefix}:stream`, M10_CONSUMER_GROUP: `${prefix}:group`, M10_DEAD_LETTER_STREAM: `${prefix}:dead-letter` };
+/** Stream keys of the test's own, as the environment variables that point the process at them. */
+export function uniqueKeys(): ReturnType<typeof streamKeysEnv> {
+  return streamKeysEnv(uniqueStreamKeys());
 }
 
 export function baseEnv(databaseUrl: string, extra: Record<string, string> = {}): Record<string, string> {
