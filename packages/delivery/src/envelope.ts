@@ -8,6 +8,8 @@ export interface EventEnvelope {
   type: string;
   id: string;
   outbox_id: number;
+  /** The event's place in its aggregate's order (higher = newer); a replay carries the original's. */
+  version: number;
   aggregate_type: string;
   aggregate_id: string;
   data: unknown;
@@ -18,19 +20,21 @@ export function eventEnvelope(event: OutboxEvent, idempotencyKey: string): Event
     type: event.event_type,
     id: idempotencyKey,
     outbox_id: event.id,
+    version: event.version,
     aggregate_type: event.aggregate_type,
     aggregate_id: event.aggregate_id,
     data: event.payload ?? {},
   };
 }
 
-/** The values a template can use: {{event_type}}, {{aggregate_type}}, {{aggregate_id}}, {{id}}, {{idempotency_key}}, {{payload_json}}, {{payload.<path>}}. */
+/** The values a template can use: {{event_type}}, {{aggregate_type}}, {{aggregate_id}}, {{id}}, {{version}}, {{idempotency_key}}, {{payload_json}}, {{payload.<path>}}. */
 export function templateValues(event: OutboxEvent, idempotencyKey: string): Record<string, unknown> {
   return {
     event_type: event.event_type,
     aggregate_type: event.aggregate_type,
     aggregate_id: event.aggregate_id,
     id: event.id,
+    version: event.version,
     idempotency_key: idempotencyKey,
     retry_count: event.retry_count,
     payload: event.payload ?? {},

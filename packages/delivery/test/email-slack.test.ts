@@ -33,7 +33,7 @@ describe("email and Slack targets", () => {
 
     expect(smtp.messages).toHaveLength(1);
     const [mail] = smtp.messages;
-    const key = outboxIdempotencyKey({ id: id ?? 0, aggregate_type: "test", aggregate_id: "1", event_type: "recovery.suggested" });
+    const key = outboxIdempotencyKey({ version: id ?? 0, aggregate_type: "test", aggregate_id: "1", event_type: "recovery.suggested" });
     expect(mail?.subject).toBe("Recovery retry_with_backoff for candidate 1");
     expect(mail?.text).toBe(`Suggested: retry_with_backoff (0.92)\nEvent recovery.suggested #${id}\n`);
     expect(mail?.from?.text).toBe("m10@example.com");

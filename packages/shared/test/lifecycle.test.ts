@@ -10,8 +10,8 @@ describe("identities", () => {
     expect(holderId("box")).not.toBe(a);
   });
 
-  it("the outbox idempotency key is the first 32 hex of sha256(id:aggregate_type:aggregate_id:event_type)", () => {
-    const key = outboxIdempotencyKey({ id: 42, aggregate_type: "recovery_candidate", aggregate_id: "7", event_type: "recovery.suggested" });
+  it("the outbox idempotency key is the first 32 hex of sha256(version:aggregate_type:aggregate_id:event_type)", () => {
+    const key = outboxIdempotencyKey({ version: 42, aggregate_type: "recovery_candidate", aggregate_id: "7", event_type: "recovery.suggested" });
     expect(key).toBe(createHash("sha256").update("42:recovery_candidate:7:recovery.suggested").digest("hex").slice(0, 32));
     expect(key).toHaveLength(32);
   });

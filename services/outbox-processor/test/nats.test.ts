@@ -43,7 +43,7 @@ describe("NATS JetStream target", () => {
 
     const messages = await consumeAll(t.nats, stream);
     expect(messages.map((m) => m.subject)).toEqual([`${prefix}.recovery.suggested`, `${prefix}.recovery.suggested`, `${prefix}.recovery.suggested`]);
-    const keys = ids.map((id, i) => outboxIdempotencyKey({ id, aggregate_type: "test", aggregate_id: String(i + 1), event_type: "recovery.suggested" }));
+    const keys = ids.map((id, i) => outboxIdempotencyKey({ version: id, aggregate_type: "test", aggregate_id: String(i + 1), event_type: "recovery.suggested" }));
     expect(messages.map((m) => m.msgId)).toEqual(keys);
     expect(messages.map((m) => m.data.outbox_id)).toEqual(ids);
   });

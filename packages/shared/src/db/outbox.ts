@@ -15,6 +15,8 @@ export interface OutboxEvent {
   payload: unknown;
   /** Failed attempts before this claim. */
   retry_count: number;
+  /** Its place in the aggregate's order; the same for every attempt and replay of this version. */
+  version: number;
 }
 
 export const OUTBOX_DEAD_LETTER_REASONS = ["outbox_max_retries", "outbox_permanent_failure"] as const;
@@ -23,10 +25,13 @@ export type OutboxDeadLetterReason = (typeof OUTBOX_DEAD_LETTER_REASONS)[number]
 /** processed_by of a dead-lettered event. */
 export const DEAD_LETTER_PROCESSOR = "dead-letter";
 
-/** claim_outbox_events: up to `batchSize` due events, leased to `processorId` for `leaseSeconds`. */
+/**
+ * claim_outbox_events: up to `batchSize` due events, leased to `processorId` for `leaseSeconds`,
+ * at most one per aggregate (its oldest pending version), with the version each carries.
+ */
 export async function claimOutboxEvents(db: Queryable, processorId: string, batchSize: number, leaseSeconds: number): Promise<OutboxEvent[]> {
   const result = await db.query<OutboxEvent>(
-    `SELECT id, aggregate_type, aggregate_id, event_type, payload, COALESCE(retry_count, 0) AS retry_count
+    `SELECT id, aggregate_type, aggregate_id, event_type, payload, COALESCE(retry_count, 0) AS retry_count, version
        FROM m10_recovery.claim_outbox_events($1, $2, $3)`,
     [processorId, batchSize, leaseSeconds],
   );
@@ -101,7 +106,7 @@ export async function releaseOutboxClaims(db: Queryable, processorId: string, ev
 
 /**
  * Dead-letters an event held by `processorId`, in one transaction: a dead_letter_archive row
- * (reason, original_msg_id `outbox:<id>`, payload = the event, reclaim_count = failed attempts)
+ * (reason, original_msg_id `outbox:<id>`, payload = the event with its version, reclaim_count = failed attempts)
  * and the outbox row marked processed by `dead-letter` with the last error. Returns the archive
  * id, or undefined when the lease is no longer held (nothing written).
  */
@@ -128,7 +133,7 @@ export async function deadLetterOutboxEvent(
                 CASE WHEN o.aggregate_type = 'recovery_candidate' AND o.aggregate_id ~ '^[0-9]{1,9}$'
                      THEN o.aggregate_id::integer END,
                 NULL,
-                jsonb_build_object('id', o.id, 'aggregate_type', o.aggregate_type, 'aggregate_id', o.aggregate_id,
+                jsonb_build_object('id', o.id, 'version', o.version, 'aggregate_type', o.aggregate_type, 'aggregate_id', o.aggregate_id,
                                    'event_type', o.event_type, 'payload', o.payload, 'created_at', o.created_at,
                                    'retry_count', COALESCE(o.retry_count, 0) + 1, 'last_error', $2::text),
                 $3,

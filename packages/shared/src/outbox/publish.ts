@@ -10,19 +10,25 @@ export interface OutboxEventInput {
   aggregateId: string;
   eventType: string;
   payload: unknown;
+  /** Only a replayed dead letter has one: the version it had, so it keeps its key and its place. */
+  version?: number;
 }
 
 /**
- * Writes an event with m10_recovery.publish_outbox. Call it with the transaction's client, so the
+ * Writes an event with m10_recovery.publish_outbox (a new version of its aggregate), or, for a
+ * replay, a new row carrying the replayed version. Call it with the transaction's client, so the
  * event commits or rolls back with the state change that caused it.
  */
 export async function publishOutbox(db: Queryable, event: OutboxEventInput): Promise<number> {
-  const result = await db.query<{ id: number }>("SELECT m10_recovery.publish_outbox($1, $2, $3, $4::jsonb) AS id", [
-    event.aggregateType,
-    event.aggregateId,
-    event.eventType,
-    JSON.stringify(event.payload),
-  ]);
+  const params = [event.aggregateType, event.aggregateId, event.eventType, JSON.stringify(event.payload)];
+  const result =
+    event.version === undefined
+      ? await db.query<{ id: number }>("SELECT m10_recovery.publish_outbox($1, $2, $3, $4::jsonb) AS id", params)
+      : await db.query<{ id: number }>(
+          `INSERT INTO m10_recovery.outbox (aggregate_type, aggregate_id, event_type, payload, version)
+           VALUES ($1, $2, $3, $4::jsonb, $5) RETURNING id`,
+          [...params, event.version],
+        );
   const id = result.rows[0]?.id;
   if (id === undefined) throw new Error("publish_outbox returned no id");
   return id;

@@ -78,11 +78,24 @@ async function replayStreamEntry(deps: DeadLetterOperationsDeps, id: string): Pr
   }
 }
 
-/** Re-publishes a dead-lettered outbox event as a new pending event, once. */
+/**
+ * The version of an archived outbox event: archives written before versions existed hold only the
+ * id, which was the version.
+ */
+function archivedVersion(event: { id?: unknown; version?: unknown }): number | undefined {
+  const version = event.version ?? event.id;
+  return typeof version === "number" && Number.isSafeInteger(version) ? version : undefined;
+}
+
+/**
+ * Re-publishes a dead-lettered outbox event as a new pending event, once. It keeps its version, so
+ * receivers get the key they saw on the original attempts, and it goes before newer versions of
+ * its aggregate that are still pending.
+ */
 async function replayOutboxDeadLetter(deps: DeadLetterOperationsDeps, id: string, row: ArchivedDeadLetter, dryRun: boolean): Promise<DeadLetterReplayOutcome> {
   const base = { source: "archive" as const, kind: "outbox" as const, candidate_id: row.candidate_id };
   const original = row.original_msg_id as string;
-  const event = row.payload as { aggregate_type?: unknown; aggregate_id?: unknown; event_type?: unknown; payload?: unknown };
+  const event = row.payload as { id?: unknown; version?: unknown; aggregate_type?: unknown; aggregate_id?: unknown; event_type?: unknown; payload?: unknown };
   const { aggregate_type: aggregateType, aggregate_id: aggregateId, event_type: eventType } = event;
   if (typeof aggregateType !== "string" || typeof aggregateId !== "string" || typeof eventType !== "string") {
     return outcome(id, "invalid_message", base);
@@ -99,7 +112,7 @@ async function replayOutboxDeadLetter(deps: DeadLetterOperationsDeps, id: string
       replayedBy: deps.actor,
     });
     if (recorded.alreadyReplayed) return outcome(id, "already_replayed", { ...base, replay_id: recorded.replayId });
-    const newId = await publish({ aggregateType, aggregateId, eventType, payload: event.payload ?? {} });
+    const newId = await publish({ aggregateType, aggregateId, eventType, payload: event.payload ?? {}, version: archivedVersion(event) });
     await updateReplay(client, recorded.replayId, { newMsgId: `outbox:${newId}` });
     return outcome(id, "replayed", { ...base, replay_id: recorded.replayId, new_message_id: `outbox:${newId}` });
   });
