@@ -45,7 +45,6 @@ describe("a worker killed with 50 unacknowledged messages", () => {
           doubleCreated: 0,
           suggested: 50,
           doubleSuggested: 0,
-          republished: 0,
         });
         expect(((await t.redis.xpending(keys.stream, keys.group)) as [number])[0]).toBe(0);
         const metrics = await scrape(second);

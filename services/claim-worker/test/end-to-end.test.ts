@@ -40,7 +40,6 @@ describe("end to end: 1,000 queued failures and two worker processes", () => {
         doubleCreated: 0,
         suggested: 1_000,
         doubleSuggested: 0,
-        republished: 0,
       });
       const pending = (await t.redis.xpending(keys.stream, keys.group)) as [number, ...unknown[]];
       expect(pending[0]).toBe(0);

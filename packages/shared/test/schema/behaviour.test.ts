@@ -75,14 +75,15 @@ describe("replay, archive and publish idempotency", () => {
     expect(n2).not.toBe(n1);
   });
 
-  it("publish_outbox: a duplicate pending event keeps its id, takes the new payload and counts retry_count 0→1; after processing a new id", async () => {
+  it("publish_outbox: every call is a new version of the aggregate (version = id, retry_count 0); nothing already written changes", async () => {
     const first = await value<number>("SELECT m10_recovery.publish_outbox('candidate', '1', 'recovery.suggested', '{\"n\":1}')");
     const again = await value<number>("SELECT m10_recovery.publish_outbox('candidate', '1', 'recovery.suggested', '{\"n\":2}')");
-    expect(again).toBe(first);
-    expect(await one("SELECT payload, retry_count FROM m10_recovery.outbox WHERE id = $1", [first])).toEqual({ payload: { n: 2 }, retry_count: 1 });
-    await t.pool.query("UPDATE m10_recovery.outbox SET processed_at = now() WHERE id = $1", [first]);
-    const fresh = await value<number>("SELECT m10_recovery.publish_outbox('candidate', '1', 'recovery.suggested', '{\"n\":3}')");
-    expect(fresh).not.toBe(first);
+    expect(again).toBeGreaterThan(first);
+    const rows = await t.pool.query("SELECT id, version, payload, retry_count FROM m10_recovery.outbox WHERE id = ANY($1) ORDER BY id", [[first, again]]);
+    expect(rows.rows).toEqual([
+      { id: first, version: first, payload: { n: 1 }, retry_count: 0 },
+      { id: again, version: again, payload: { n: 2 }, retry_count: 0 },
+    ]);
   });
 });
 
@@ -134,6 +135,24 @@ describe("outbox leases (Decision 4)", () => {
     await t.pool.query("UPDATE m10_recovery.outbox SET retry_count = 0, next_retry_at = NOW(), last_error = NULL WHERE id = $1", [id]);
     expect(await value("SELECT process_after = next_retry_at FROM m10_recovery.outbox WHERE id = $1", [id])).toBe(true);
     expect((await t.pool.query("SELECT id FROM m10_recovery.claim_outbox_events('w1', 10)")).rows).toEqual([{ id }]);
+  });
+
+  it("the claim takes only an aggregate's oldest pending version, and nothing of the aggregate while one is leased", async () => {
+    const v1 = await value<number>("SELECT m10_recovery.publish_outbox('a', 'ordered', 'e', '{}')");
+    const v2 = await value<number>("SELECT m10_recovery.publish_outbox('a', 'ordered', 'f', '{}')");
+    const other = await value<number>("SELECT m10_recovery.publish_outbox('a', 'other', 'e', '{}')");
+    expect((await t.pool.query("SELECT id, version FROM m10_recovery.claim_outbox_events('p1', 10)")).rows).toEqual([
+      { id: v1, version: v1 },
+      { id: other, version: other },
+    ]);
+    expect((await t.pool.query("SELECT id FROM m10_recovery.claim_outbox_events('p2', 10)")).rowCount).toBe(0);
+    // A replayed older version (explicit version) goes before v2, but not while v2 is leased.
+    await t.pool.query("SELECT m10_recovery.complete_outbox_event($1, 'p1', true)", [v1]);
+    expect((await t.pool.query("SELECT id FROM m10_recovery.claim_outbox_events('p2', 10)")).rows).toEqual([{ id: v2 }]);
+    const replay = await value<number>("INSERT INTO m10_recovery.outbox (aggregate_type, aggregate_id, event_type, payload, version) VALUES ('a', 'ordered', 'e', '{}', $1) RETURNING id", [v1]);
+    expect((await t.pool.query("SELECT id FROM m10_recovery.claim_outbox_events('p3', 10)")).rowCount).toBe(0);
+    await t.pool.query("UPDATE m10_recovery.outbox SET claimed_at = NULL, claimed_by = NULL WHERE id = $1", [v2]);
+    expect((await t.pool.query("SELECT id, version FROM m10_recovery.claim_outbox_events('p3', 10)")).rows).toEqual([{ id: replay, version: v1 }]);
   });
 
   it("updated_at moves on every update", async () => {

@@ -62,7 +62,8 @@ describe("schema after migrating up matches the schema contract", () => {
     const defs = Object.fromEntries(result.rows.map((r) => [r.indexname, r.indexdef]));
     expect(defs.uq_rc_fmid_sig).toMatch(/UNIQUE INDEX .* \(failure_match_id, error_signature\) WHERE \(error_signature IS NOT NULL\)/);
     expect(defs.uq_work_queue_candidate_pending).toMatch(/UNIQUE INDEX .* \(candidate_id\) WHERE \(processed_at IS NULL\)/);
-    expect(defs.uq_outbox_pending).toMatch(/UNIQUE INDEX .* \(aggregate_type, aggregate_id, event_type\) WHERE \(processed_at IS NULL\)/);
+    // 026: one pending row per version of an aggregate (was: per aggregate and event type, issue 11).
+    expect(defs.uq_outbox_pending).toMatch(/UNIQUE INDEX .* \(aggregate_type, aggregate_id, version\) WHERE \(processed_at IS NULL\)/);
     expect(defs.uq_refresh_log_running).toMatch(/UNIQUE INDEX .* \(view_name\) WHERE \(completed_at IS NULL\)/);
   });
 
@@ -81,11 +82,11 @@ describe("schema after migrating up matches the schema contract", () => {
     }
   });
 
-  it("claim_outbox_events returns the contract's columns (id first)", async () => {
+  it("claim_outbox_events returns the contract's columns (id first), then the version (026)", async () => {
     const result = await t.pool.query<{ result: string }>(
       "SELECT pg_get_function_result('m10_recovery.claim_outbox_events(text,integer,integer)'::regprocedure) AS result",
     );
-    expect(result.rows[0]?.result).toBe("TABLE(id bigint, aggregate_type text, aggregate_id text, event_type text, payload jsonb, retry_count integer)");
+    expect(result.rows[0]?.result).toBe("TABLE(id bigint, aggregate_type text, aggregate_id text, event_type text, payload jsonb, retry_count integer, version bigint)");
   });
 
   it("the 022 runbook's function check returns exactly 9 rows", async () => {

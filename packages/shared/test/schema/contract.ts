@@ -256,12 +256,13 @@ export const CONTRACT_NAMES: string[] = [
   "uq_refresh_log_running", "uq_replay_original", "uq_work_queue_candidate_pending", "work_queue_pkey",
 ];
 
-/** Columns M10 adds (schema decisions 2, 4, 6). */
+/** Columns M10 adds (schema decisions 2, 4, 6, 10). */
 export const M10_ADDED_COLUMNS: Record<string, ContractColumn[]> = {
   "m10_recovery.outbox": [
     { name: "updated_at", type: "timestamp with time zone", notNull: true },
     { name: "claimed_at", type: "timestamp with time zone", notNull: false },
     { name: "claimed_by", type: "text", notNull: false },
+    { name: "version", type: "bigint", notNull: true },
   ],
   "m10_recovery.dead_letter_archive": [
     { name: "failure_reason", type: "text", notNull: false },

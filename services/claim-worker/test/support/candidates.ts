@@ -53,9 +53,8 @@ export interface EvaluationCounts {
   suggested: number;
   /** Candidates with more than one recovery.suggested event. */
   doubleSuggested: number;
+  /** recovery.action_requested events (publish_outbox writes a new row on every publish, so a second publish shows here). */
   actionRequested: number;
-  /** Outbox events whose payload was replaced (publish_outbox retry_count > 0 means a second publish). */
-  republished: number;
 }
 
 export async function evaluationCounts(db: Queryable, ids: readonly number[]): Promise<EvaluationCounts> {
@@ -73,9 +72,7 @@ export async function evaluationCounts(db: Queryable, ids: readonly number[]): P
        (SELECT count(*)::int FROM (SELECT aggregate_id FROM m10_recovery.outbox WHERE aggregate_type = 'recovery_candidate'
            AND aggregate_id = ANY($1::int[]::text[]) AND event_type = 'recovery.suggested' GROUP BY aggregate_id HAVING count(*) > 1) d) AS "doubleSuggested",
        (SELECT count(*)::int FROM m10_recovery.outbox WHERE aggregate_type = 'recovery_candidate'
-           AND aggregate_id = ANY($1::int[]::text[]) AND event_type = 'recovery.action_requested') AS "actionRequested",
-       (SELECT count(*)::int FROM m10_recovery.outbox WHERE aggregate_type = 'recovery_candidate'
-           AND aggregate_id = ANY($1::int[]::text[]) AND COALESCE(retry_count, 0) > 0) AS republished`,
+           AND aggregate_id = ANY($1::int[]::text[]) AND event_type = 'recovery.action_requested') AS "actionRequested"`,
     [ids],
   );
   return result.rows[0] as EvaluationCounts;

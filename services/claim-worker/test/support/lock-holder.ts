@@ -1,7 +1,8 @@
 // Makes a worker's evaluation transaction wait, with no test hook in the worker: an open
-// transaction of the test's own holds uncommitted outbox rows with the keys the worker's
-// publish_outbox will insert (uq_outbox_pending), so that INSERT waits for the test's
-// transaction. The worker has leased its candidates and read its messages by then.
+// transaction of the test's own has published outbox events for the worker's candidates, so it
+// holds their aggregates' publish lock (publish_outbox's advisory lock, held until commit) and the
+// worker's publish_outbox waits for the test's transaction. The worker has leased its candidates
+// and read its messages by then.
 import type { Queryable } from "@m10/shared";
 import { testPool } from "./harness.js";
 
@@ -15,8 +16,7 @@ export async function holdOutboxKeys(databaseUrl: string, candidateIds: readonly
   const client = await pool.connect();
   await client.query("BEGIN");
   await client.query(
-    `INSERT INTO m10_recovery.outbox (aggregate_type, aggregate_id, event_type, payload)
-     SELECT 'recovery_candidate', id::text, 'recovery.suggested', '{}'::jsonb FROM unnest($1::int[]) AS id`,
+    `SELECT m10_recovery.publish_outbox('recovery_candidate', id::text, 'recovery.suggested', '{}'::jsonb) FROM unnest($1::int[]) AS id`,
     [candidateIds],
   );
   return {
