@@ -1,5 +1,12 @@
 // m10ctl dlq against real Redis streams and PostgreSQL.
-import { archiveMovedDeadLetter, moveToDeadLetter } from "@m10/shared";
+import {
+  archiveMovedDeadLetter,
+  claimOutboxEvents,
+  completeOutboxEvent,
+  deadLetterOutboxEvent,
+  moveToDeadLetter,
+  outboxIdempotencyKey,
+} from "@m10/shared";
 import { describe, expect, it } from "vitest";
 import { useCliEnvironment } from "./support/environment.js";
 import { cliEnv, m10ctl, m10ctlJson, uniqueKeys } from "./support/m10ctl.js";
@@ -90,6 +97,31 @@ describe("m10ctl dlq replay", () => {
     const pending = await t.db.query("SELECT aggregate_id, event_type, payload FROM m10_recovery.outbox WHERE processed_at IS NULL AND aggregate_id = '77'");
     expect(pending.rows).toEqual([{ aggregate_id: "77", event_type: "recovery.suggested", payload: { x: 1 } }]);
     expect(first.json.new_message_id).toMatch(/^outbox:\d+$/);
+  });
+
+  it("replays an old outbox dead letter ahead of a newer pending version of its aggregate, under the original key", async () => {
+    const keys = uniqueKeys();
+    const publish = async (payload: unknown) =>
+      (await t.db.query<{ id: number }>("SELECT m10_recovery.publish_outbox('recovery_candidate', '78', 'recovery.outcome_reported', $1::jsonb) AS id", [JSON.stringify(payload)])).rows[0]!.id;
+    // The processor's side (other tests' events in this database left aside): claim the first version, fail it for good.
+    const claim = async (processor: string) => (await claimOutboxEvents(t.db, processor, 100, 300)).filter((event) => event.aggregate_id === "78");
+    await publish({ execution_status: "executing" });
+    const [original] = await claim("processor-1");
+    expect(await deadLetterOutboxEvent(t.db, original!.id, "processor-1", "outbox_permanent_failure", "HTTP 400")).toEqual(expect.any(Number));
+    const newer = await publish({ execution_status: "succeeded" });
+
+    const run = await m10ctlJson(["dlq", "replay", `outbox:${original!.id}`], cliEnv(t.database.url, keys));
+
+    expect(run.json).toMatchObject({ status: "replayed", kind: "outbox" });
+    expect(run.json.new_message_id).not.toBe(`outbox:${newer}`);
+    const [replayed] = await claim("processor-1");
+    expect(replayed).toMatchObject({ payload: { execution_status: "executing" }, version: original!.version, retry_count: 0 });
+    expect(outboxIdempotencyKey(replayed!)).toBe(outboxIdempotencyKey(original!));
+    expect(await claim("processor-2")).toEqual([]);
+    expect(await completeOutboxEvent(t.db, replayed!.id, "processor-1", { success: true })).toBe(true);
+    const [next] = await claim("processor-1");
+    expect(next).toMatchObject({ id: newer, payload: { execution_status: "succeeded" } });
+    expect(outboxIdempotencyKey(next!)).not.toBe(outboxIdempotencyKey(original!));
   });
 
   it("replay --all --dry-run reports every entry and changes nothing; replay --all replays each once", async () => {

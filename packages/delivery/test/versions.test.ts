@@ -36,6 +36,23 @@ function received(requests: { key: string; status?: number; body: string }[]): R
   });
 }
 
+/** `m10ctl dlq replay outbox:<id>`: the same library call, no Redis needed for an outbox dead letter. */
+function replay(pool: Pool, eventId: number) {
+  return replayOneDeadLetter(
+    {
+      db: pool,
+      redis: () => Promise.reject(new Error("no Redis needed for an outbox dead letter")),
+      keys: { stream: "unused", group: "unused", deadLetter: "unused" },
+      maxLen: 0,
+      actor: "test",
+      logger: createLogger("test", "silent"),
+      metrics: createMetrics("m10ctl", { defaultMetrics: false }).metrics,
+    },
+    `outbox:${eventId}`,
+    false,
+  );
+}
+
 async function archivedOutboxDeadLetters(pool: Pool): Promise<number> {
   const result = await pool.query<{ n: number }>("SELECT count(*)::int AS n FROM m10_recovery.dead_letter_archive WHERE original_msg_id LIKE 'outbox:%'");
   return result.rows[0]!.n;
@@ -125,21 +142,7 @@ describe("versions of one aggregate", () => {
     refusing = false;
     await publish(t.pool, "recovery.rejected", { decision: "rejected", n: 2 });
 
-    const metrics = createMetrics("m10ctl", { defaultMetrics: false }).metrics;
-    const replay = await replayOneDeadLetter(
-      {
-        db: t.pool,
-        redis: () => Promise.reject(new Error("no Redis needed for an outbox dead letter")),
-        keys: { stream: "unused", group: "unused", deadLetter: "unused" },
-        maxLen: 0,
-        actor: "test",
-        logger: createLogger("test", "silent"),
-        metrics,
-      },
-      `outbox:${deadId}`,
-      false,
-    );
-    expect(replay).toMatchObject({ status: "replayed", kind: "outbox" });
+    expect(await replay(t.pool, deadId)).toMatchObject({ status: "replayed", kind: "outbox" });
     await drain(t.pool, [engine]);
 
     const got = received(t.sink.requests);
@@ -153,5 +156,22 @@ describe("versions of one aggregate", () => {
     expect(got[1]!.version).toBe(got[0]!.version);
     expect(got[2]!.key).not.toBe(got[0]!.key);
     expect(got[2]!.version).toBeGreaterThan(got[0]!.version);
+  });
+
+  it("replays a dead letter under the key of its original attempts, so a receiver that applied it can tell", async () => {
+    // The receiver fails the first attempt, refuses the retry for good (dead letter), then takes the replay.
+    t.sink.respond = (request) => (request.attempt === 1 ? { status: 500 } : request.attempt === 2 ? { status: 400 } : { status: 200 });
+    const id = await publish(t.pool, "recovery.suggested", { n: 1 });
+    const engine = testEngine({ pool: t.pool, routing: webhookRouting(t.sink.url) });
+    await drain(t.pool, [engine]);
+    expect(await archivedOutboxDeadLetters(t.pool)).toBe(1);
+
+    expect(await replay(t.pool, id)).toMatchObject({ status: "replayed", kind: "outbox" });
+    await drain(t.pool, [engine]);
+
+    const got = received(t.sink.requests);
+    expect(got.map((r) => r.status)).toEqual([500, 400, 200]);
+    expect(new Set(got.map((r) => r.key)).size).toBe(1);
+    expect(new Set(got.map((r) => r.version)).size).toBe(1);
   });
 });
