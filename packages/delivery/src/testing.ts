@@ -62,13 +62,23 @@ export function useOutboxEnvironment<const O extends OutboxEnvironmentOptions = 
   );
 }
 
-/** Inserts `count` pending events with aggregate ids 1..count through publish_outbox; returns their ids in order. */
-export async function insertEvents(pool: Pool, count: number, eventType: string, payload: (i: number) => unknown = (i) => ({ n: i })): Promise<number[]> {
+/**
+ * Inserts `count` pending events with aggregate ids 1..count of `aggregateType` through
+ * publish_outbox; returns their ids in order. Events of one aggregate are delivered one after the
+ * other, so independent events of one test need aggregate types of their own.
+ */
+export async function insertEvents(
+  pool: Pool,
+  count: number,
+  eventType: string,
+  payload: (i: number) => unknown = (i) => ({ n: i }),
+  aggregateType = "test",
+): Promise<number[]> {
   const result = await pool.query<{ id: number }>(
-    `SELECT m10_recovery.publish_outbox('test', i::text, $2, $3::jsonb->(i - 1)) AS id
+    `SELECT m10_recovery.publish_outbox($4, i::text, $2, $3::jsonb->(i - 1)) AS id
        FROM generate_series(1, $1::int) AS i
       ORDER BY i`,
-    [count, eventType, JSON.stringify(Array.from({ length: count }, (_, j) => payload(j + 1)))],
+    [count, eventType, JSON.stringify(Array.from({ length: count }, (_, j) => payload(j + 1))), aggregateType],
   );
   return result.rows.map((row) => row.id);
 }

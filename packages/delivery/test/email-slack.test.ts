@@ -97,7 +97,7 @@ describe("email and Slack targets", () => {
   it("retries a Slack 429 after its Retry-After and dead-letters a 404 (hook removed)", async () => {
     t.sink.respond = (request) => (request.path === "/gone" ? { status: 404, body: "no_service" } : { status: 429, headers: { "retry-after": "30" } });
     await insertEvents(t.pool, 1, "a.event");
-    await insertEvents(t.pool, 1, "b.event");
+    await insertEvents(t.pool, 1, "b.event", undefined, "other");
     const engine = testEngine({
       pool: t.pool,
       routing: {

@@ -129,7 +129,7 @@ describe("delivery failures", () => {
   it("retries a timeout and a refused connection", async () => {
     t.sink.respond = () => ({ status: 200, delayMs: 1_500 });
     await insertEvents(t.pool, 1, "slow.event");
-    await insertEvents(t.pool, 1, "refused.event");
+    await insertEvents(t.pool, 1, "refused.event", undefined, "other");
     const engine = testEngine({
       pool: t.pool,
       routing: {

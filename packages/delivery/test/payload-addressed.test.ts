@@ -33,7 +33,7 @@ describe("payload-addressed event types", () => {
   it("dead-letters http:* without a url and a 400 answer instead of reporting success", async () => {
     t.sink.respond = () => ({ status: 400, body: "bad" });
     await insertEvents(t.pool, 1, "http:nourl", () => ({ method: "POST" }));
-    await insertEvents(t.pool, 1, "http:bad", () => ({ url: t.sink.url }));
+    await insertEvents(t.pool, 1, "http:bad", () => ({ url: t.sink.url }), "other");
 
     expect(await testEngine({ pool: t.pool, routing: noThrottle }).runOnce()).toMatchObject({ deadLettered: 2 });
     const rows = await outboxRows(t.pool);
@@ -57,9 +57,9 @@ describe("payload-addressed event types", () => {
 
   it("logs notify:* with channel log, posts channel slack, and dead-letters an unknown channel", async () => {
     await insertEvents(t.pool, 1, "notify:log", () => ({ message: "hello" }));
-    await insertEvents(t.pool, 1, "notify:chat", () => ({ channel: "slack", message: "to slack", slack_webhook_url: `${t.sink.url}/slack` }));
-    await insertEvents(t.pool, 1, "notify:pager", () => ({ channel: "pager", message: "beep" }));
-    await insertEvents(t.pool, 1, "notify:mail", () => ({ channel: "email", message: "no smtp configured" }));
+    await insertEvents(t.pool, 1, "notify:chat", () => ({ channel: "slack", message: "to slack", slack_webhook_url: `${t.sink.url}/slack` }), "chat");
+    await insertEvents(t.pool, 1, "notify:pager", () => ({ channel: "pager", message: "beep" }), "pager");
+    await insertEvents(t.pool, 1, "notify:mail", () => ({ channel: "email", message: "no smtp configured" }), "mail");
 
     expect(await testEngine({ pool: t.pool, routing: noThrottle }).runOnce()).toMatchObject({ delivered: 2, deadLettered: 2 });
 

@@ -43,7 +43,8 @@ describe("webhook signatures", () => {
     if (!request) throw new Error("no request");
     const headers = headerMap(request);
     expect(verifyStandardWebhook(secret, headers, request.body)).toBe(true);
-    // webhook-id and Idempotency-Key are the event's key: sha256("<id>:<aggregate_type>:<aggregate_id>:<event_type>")[:32].
+    // webhook-id and Idempotency-Key are the event's key: sha256("<version>:<aggregate_type>:<aggregate_id>:<event_type>")[:32],
+    // and a first publication's version is its id.
     const key = createHash("sha256").update(`${id}:test:1:recovery.suggested`).digest("hex").slice(0, 32);
     expect(headers["webhook-id"]).toBe(key);
     expect(headers["idempotency-key"]).toBe(key);
@@ -52,6 +53,7 @@ describe("webhook signatures", () => {
       type: "recovery.suggested",
       id: key,
       outbox_id: id,
+      version: id,
       aggregate_type: "test",
       aggregate_id: "1",
       data: { suggestion: "retry", confidence: 0.9 },
