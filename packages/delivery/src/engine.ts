@@ -291,13 +291,27 @@ export function createDeliveryEngine(deps: DeliveryEngineDeps): DeliveryEngine {
 
       const leases = startLeaseKeeper(pool, processorId, events.map((e) => e.id), settings.leaseSeconds, claimedAt, logger);
       const queue = [...events];
-      const unstarted: number[] = [];
+      // A stop request gives the claims not yet started back AT ONCE, before in-flight deliveries
+      // are awaited: those may outlast the shutdown deadline (a 30 s webhook timeout against 25 s),
+      // and a released row is claimable again immediately instead of after the lease.
+      let releasing: Promise<void> | undefined;
+      const releaseUnstarted = () => {
+        const unstarted = queue.splice(0).map((event) => event.id);
+        if (unstarted.length === 0) return;
+        for (const id of unstarted) leases.forget(id);
+        releasing = releaseOutboxClaims(pool, processorId, unstarted).then(
+          (released) => {
+            report.released += released;
+            logger.info({ released }, "outbox.unstarted_released");
+          },
+          // The lease runs out and another processor takes the events.
+          (error: unknown) => logger.warn({ err: error, event_ids: unstarted }, "outbox.unstarted_release_failed"),
+        );
+      };
+      if (signal?.aborted) releaseUnstarted();
+      else signal?.addEventListener("abort", releaseUnstarted, { once: true });
       const worker = async () => {
         for (let event = queue.shift(); event; event = queue.shift()) {
-          if (signal?.aborted) {
-            unstarted.push(event.id);
-            continue;
-          }
           try {
             await handle(event, leases, report, signal);
           } catch (error) {
@@ -311,12 +325,9 @@ export function createDeliveryEngine(deps: DeliveryEngineDeps): DeliveryEngine {
       try {
         await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, events.length)) }, worker));
       } finally {
+        signal?.removeEventListener("abort", releaseUnstarted);
         await leases.stop();
-      }
-      if (unstarted.length > 0) {
-        const released = await releaseOutboxClaims(pool, processorId, unstarted);
-        report.released += released;
-        logger.info({ released: unstarted.length }, "outbox.unstarted_released");
+        await releasing;
       }
       report.failed = report.retried + report.deadLettered;
       return report;
