@@ -68,8 +68,8 @@ describe("the runbook's redis-cli and SQL commands", () => {
     const claimed = (await psql("SELECT * FROM m10_recovery.claim_work('manual_worker', 10);")).split("\n").map((line) => line.split("|"));
     expect(claimed).toHaveLength(4);
     const [[okId], [failId]] = claimed as [[string], [string]];
-    expect(await psql(`SELECT m10_recovery.complete_work(${okId}, TRUE, NULL);`)).toBe("t");
-    expect(await psql(`SELECT m10_recovery.complete_work(${failId}, FALSE, 'Manual failure');`)).toBe("t");
+    expect(await psql(`SELECT m10_recovery.complete_work(${okId}, TRUE, NULL, 'manual_worker');`)).toBe("t");
+    expect(await psql(`SELECT m10_recovery.complete_work(${failId}, FALSE, 'Manual failure', 'manual_worker');`)).toBe("t");
     expect(await psql("SELECT claimed_by, COUNT(*) FROM m10_recovery.work_queue WHERE processed_at IS NULL GROUP BY claimed_by ORDER BY claimed_by;")).toBe(
       "manual_worker|2\n|1",
     );
