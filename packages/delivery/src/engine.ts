@@ -81,7 +81,7 @@ export interface BatchOptions {
   batchSize: number;
   /** Deliveries in flight at once. */
   concurrency: number;
-  /** Stop request: claimed events not yet started are released; started deliveries finish. */
+  /** Stop request: claimed events not yet started are released at once; started deliveries finish. */
   signal?: AbortSignal;
 }
 
