@@ -1,7 +1,7 @@
 // m10ctl's environment: every variable it reads, with its default. DATABASE_URL is optional here
 // because `redis check` and `health` do not need it; commands that do say so when it is missing.
 import { hostname } from "node:os";
-import { databaseEnv, env, maintenanceEnv, outboxDeliveryEnv, redisEnv } from "@m10/shared";
+import { databaseEnv, env, maintenanceEnv, redisEnv } from "@m10/shared";
 import { z } from "zod";
 
 export const m10ctlConfigSchema = z.object({
@@ -10,7 +10,7 @@ export const m10ctlConfigSchema = z.object({
   M10_DB_POOL_MAX: env.int(4, "maximum connections m10ctl opens", 1),
   ...redisEnv,
   ...maintenanceEnv,
-  OUTBOX_MAX_RETRIES: outboxDeliveryEnv.OUTBOX_MAX_RETRIES,
+  OUTBOX_MAX_RETRIES: env.int(5, "retry_count from which `outbox status` counts an event as stuck and `outbox retry --stuck` resets it (the processors' optional retry cap when it is set for them)", 0),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("warn").describe("pino log level (logs go to stderr)"),
   HOSTNAME: env.string(hostname(), "host name used in m10ctl's lock holder id (m10ctl:<host>:<pid>:<rand>)"),
   INGEST_URL: env.string("http://127.0.0.1:8000", "ingest API base URL (m10ctl health)"),

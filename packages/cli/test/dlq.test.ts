@@ -29,7 +29,7 @@ async function deadLetter(keys: Keys, candidateId: number, reason = "max_reclaim
   await t.redis.xgroup("CREATE", keys.M10_STREAM_KEY, keys.M10_CONSUMER_GROUP, "0", "MKSTREAM").catch(() => undefined);
   const id = await t.redis.xadd(keys.M10_STREAM_KEY, "*", "candidate_id", String(candidateId), "priority", "0", "metadata", "{}", "idempotency_key", "");
   await t.redis.call("XREADGROUP", "GROUP", keys.M10_CONSUMER_GROUP, "worker-1", "COUNT", "100", "STREAMS", keys.M10_STREAM_KEY, ">");
-  const move = await moveToDeadLetter(t.redis, streamKeys, { messageId: id!, reason, consumer: "worker-1", maxLen: 0 });
+  const move = await moveToDeadLetter(t.redis, streamKeys, { messageId: id!, reason, consumer: "worker-1" });
   if (!move.moved) throw new Error("not moved");
   await archiveMovedDeadLetter(t.db, streamKeys, move, "claim-worker");
   return move.deadLetterId;

@@ -6,19 +6,19 @@ import {
   claimOutboxEvents,
   completeOutboxEvent,
   deadLetterOutboxEvent,
-  type OutboxDeadLetterReason,
   type OutboxDeliveryConfig,
   type OutboxEvent,
+  outboxEventAgeSeconds,
   outboxIdempotencyKey,
   type RedisClient,
   releaseOutboxClaims,
   type ServiceMetrics,
 } from "@m10/shared";
 import { jetstreamClient, type NatsConnection } from "./nats-connection.js";
-import { nextRetryDelaySeconds, type BackoffPolicy } from "./backoff.js";
 import { createCompletionBatcher } from "./completion-batcher.js";
 import { asDeliveryError, DeliveryError, UnroutableEventError } from "./errors.js";
 import { startLeaseKeeper, type LeaseKeeper } from "./lease-keeper.js";
+import { decideAfterFailure, type RetryPolicy } from "./retry-policy.js";
 import type { ResolvedTarget, RoutingConfig } from "./routing.js";
 import type { DeliveryTarget } from "./target.js";
 import { createEmailTarget, type EmailDeliveryTarget } from "./targets/email.js";
@@ -43,11 +43,8 @@ export type DeliveryMetrics = Pick<
   | "m10ArchiveTotal"
 >;
 
-export interface DeliverySettings {
+export interface DeliverySettings extends RetryPolicy {
   leaseSeconds: number;
-  /** Failed attempts after which the next failure dead-letters the event. */
-  maxRetries: number;
-  backoff: BackoffPolicy;
   /** Longest wait for a target's throttle before the event is released unattempted. */
   throttleMaxWaitMs: number;
   slackWebhookUrl: string | undefined;
@@ -56,6 +53,7 @@ export interface DeliverySettings {
 export function deliverySettings(config: OutboxDeliveryConfig): DeliverySettings {
   return {
     leaseSeconds: config.M10_OUTBOX_LEASE_SECONDS,
+    retryBudgetSeconds: config.OUTBOX_RETRY_BUDGET_SECONDS,
     maxRetries: config.OUTBOX_MAX_RETRIES,
     backoff: { baseSeconds: config.OUTBOX_BACKOFF_BASE_SECONDS, maxSeconds: config.OUTBOX_BACKOFF_MAX_SECONDS },
     throttleMaxWaitMs: config.OUTBOX_THROTTLE_MAX_WAIT_MS,
@@ -83,7 +81,7 @@ export interface BatchOptions {
   batchSize: number;
   /** Deliveries in flight at once. */
   concurrency: number;
-  /** Stop request: claimed events not yet started are released; started deliveries finish. */
+  /** Stop request: claimed events not yet started are released at once; started deliveries finish. */
   signal?: AbortSignal;
 }
 
@@ -243,12 +241,11 @@ export function createDeliveryEngine(deps: DeliveryEngineDeps): DeliveryEngine {
 
     const error = outcome.error.message.slice(0, 2000);
     metrics.m10OutboxFailedTotal.inc(labels);
-    const reason: OutboxDeadLetterReason | undefined = outcome.error.permanent
-      ? "outbox_permanent_failure"
-      : event.retry_count >= settings.maxRetries
-        ? "outbox_max_retries"
-        : undefined;
-    if (reason) {
+    // The event's age only matters to a retryable failure (the budget), so only then is it read.
+    const age = outcome.error.permanent ? 0 : await outboxEventAgeSeconds(pool, event.id);
+    const decision = decideAfterFailure(outcome.error, event.retry_count, age, settings, deps.random);
+    if (decision.kind === "dead_letter") {
+      const { reason } = decision;
       const archiveId = await deadLetterOutboxEvent(pool, event.id, processorId, reason, error);
       if (archiveId === undefined) return leaseLost(log, report);
       report.deadLettered += 1;
@@ -258,7 +255,7 @@ export function createDeliveryEngine(deps: DeliveryEngineDeps): DeliveryEngine {
       logger.warn({ ...log, reason, error, archive_id: archiveId }, "outbox.dead_lettered");
       return;
     }
-    const delay = nextRetryDelaySeconds(event.retry_count, settings.backoff, outcome.error.retryAfterSeconds, deps.random);
+    const delay = decision.delaySeconds;
     if (await completeOutboxEvent(pool, event.id, processorId, { success: false, error, retryDelaySeconds: delay })) {
       report.retried += 1;
       logger.info({ ...log, error, retry_in_seconds: delay }, "outbox.retry_scheduled");
@@ -291,13 +288,27 @@ export function createDeliveryEngine(deps: DeliveryEngineDeps): DeliveryEngine {
 
       const leases = startLeaseKeeper(pool, processorId, events.map((e) => e.id), settings.leaseSeconds, claimedAt, logger);
       const queue = [...events];
-      const unstarted: number[] = [];
+      // A stop request gives the claims not yet started back AT ONCE, before in-flight deliveries
+      // are awaited: those may outlast the shutdown deadline (a 30 s webhook timeout against 25 s),
+      // and a released row is claimable again immediately instead of after the lease.
+      let releasing: Promise<void> | undefined;
+      const releaseUnstarted = () => {
+        const unstarted = queue.splice(0).map((event) => event.id);
+        if (unstarted.length === 0) return;
+        for (const id of unstarted) leases.forget(id);
+        releasing = releaseOutboxClaims(pool, processorId, unstarted).then(
+          (released) => {
+            report.released += released;
+            logger.info({ released }, "outbox.unstarted_released");
+          },
+          // The lease runs out and another processor takes the events.
+          (error: unknown) => logger.warn({ err: error, event_ids: unstarted }, "outbox.unstarted_release_failed"),
+        );
+      };
+      if (signal?.aborted) releaseUnstarted();
+      else signal?.addEventListener("abort", releaseUnstarted, { once: true });
       const worker = async () => {
         for (let event = queue.shift(); event; event = queue.shift()) {
-          if (signal?.aborted) {
-            unstarted.push(event.id);
-            continue;
-          }
           try {
             await handle(event, leases, report, signal);
           } catch (error) {
@@ -311,12 +322,9 @@ export function createDeliveryEngine(deps: DeliveryEngineDeps): DeliveryEngine {
       try {
         await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, events.length)) }, worker));
       } finally {
+        signal?.removeEventListener("abort", releaseUnstarted);
         await leases.stop();
-      }
-      if (unstarted.length > 0) {
-        const released = await releaseOutboxClaims(pool, processorId, unstarted);
-        report.released += released;
-        logger.info({ released: unstarted.length }, "outbox.unstarted_released");
+        await releasing;
       }
       report.failed = report.retried + report.deadLettered;
       return report;

@@ -85,7 +85,8 @@ export async function insertEvents(
 
 export const TEST_SETTINGS: DeliverySettings = {
   leaseSeconds: 300,
-  maxRetries: 5,
+  retryBudgetSeconds: 86_400,
+  maxRetries: undefined,
   backoff: { baseSeconds: 0, maxSeconds: 3600 },
   throttleMaxWaitMs: 60_000,
   slackWebhookUrl: undefined,

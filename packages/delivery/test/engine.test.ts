@@ -36,6 +36,6 @@ describe("the shared delivery engine", () => {
     }
     expect((await outboxRows(t.pool)).every((r) => r.processed_by === engine.processorId)).toBe(true);
     expect(await registry.getSingleMetricAsString("m10_outbox_processed_total")).toContain("} 4");
-    expect(deliverySettings(config)).toMatchObject({ leaseSeconds: 300, maxRetries: 5, backoff: { baseSeconds: 1, maxSeconds: 3600 } });
+    expect(deliverySettings(config)).toMatchObject({ leaseSeconds: 300, retryBudgetSeconds: 86_400, maxRetries: undefined, backoff: { baseSeconds: 1, maxSeconds: 1_800 } });
   });
 });

@@ -4,8 +4,9 @@
 //   2. Pending entries that are also in the dead-letter stream (a move interrupted before M10's
 //      atomic Lua move, or a predecessor leftover) are acknowledged, and their dead letter is
 //      archived.
-//   3. Archive-then-trim: beyond M10_DEAD_LETTER_MAX_LEN, the oldest dead letters are copied into
-//      dead_letter_archive and only the ones copied are deleted from the stream.
+//   3. Archive-then-trim: beyond M10_DEAD_LETTER_MAX_LEN (0 = no limit), the oldest dead letters
+//      are copied into dead_letter_archive and only the ones copied are deleted from the stream.
+//      Nothing else trims the dead-letter stream.
 // The predecessor's reconcile_dl read XPENDING's summary as a list and did nothing (D6).
 import type { Logger } from "pino";
 import {
@@ -146,6 +147,7 @@ async function reconcilePending(deps: DlReconcileDeps, details: DlReconcileDetai
 async function archiveThenTrim(deps: DlReconcileDeps, details: DlReconcileDetails, signal: AbortSignal): Promise<void> {
   const redis = deps.redis as RedisClient;
   details.dead_letter_length = await redis.xlen(deps.keys.deadLetter);
+  if (details.dead_letter_max_len === 0) return; // no limit
   let excess = details.dead_letter_length - details.dead_letter_max_len;
   if (excess <= 0) return;
   if (details.dry_run) {

@@ -37,7 +37,6 @@ export interface PendingSweepDeps {
   db: Queryable;
   redis: RedisClient | undefined;
   keys: StreamKeys;
-  streamMaxLen: number;
   logger: Logger;
   settings: MaintenanceSettings;
 }
@@ -92,7 +91,7 @@ export async function sweepPendingCandidates(deps: PendingSweepDeps, options: { 
   if (options.dryRun || due.length === 0 || options.signal.aborted) return details;
 
   const results = await enqueueEvaluations(
-    { redis: deps.redis, db: deps.db, keys: deps.keys, maxLen: deps.streamMaxLen, logger: deps.logger },
+    { redis: deps.redis, db: deps.db, keys: deps.keys, logger: deps.logger },
     due.map((candidate) => ({
       candidateId: candidate.id,
       idempotencyKey: candidate.idempotency_key,

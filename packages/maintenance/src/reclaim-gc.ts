@@ -1,5 +1,6 @@
 // reclaim_gc: expired distributed locks (cleanup_expired_locks), work_queue claims stalled longer
-// than M10_WORK_STALLED_SECONDS (release_stalled_work) and expired evaluation leases on
+// than M10_WORK_STALLED_SECONDS (release_stalled_work, which archives an item whose claim expired
+// M10_MAX_RECLAIM_ATTEMPTS times as a dead letter) and expired evaluation leases on
 // recovery_candidates, so that nothing a dead process held stays out of reach.
 // (The predecessor's Redis "reclaim attempts" hash does not exist in M10: delivery counts come
 // from XPENDING, so there is nothing to collect there.)
@@ -30,7 +31,7 @@ export async function countExpiredLocks(db: Queryable): Promise<number> {
 }
 
 export async function reclaimGarbage(
-  deps: { db: Queryable; logger: Logger; settings: MaintenanceSettings },
+  deps: { db: Queryable; logger: Logger; settings: MaintenanceSettings & { M10_MAX_RECLAIM_ATTEMPTS: number } },
   options: { dryRun: boolean; signal: AbortSignal; stalledSeconds?: number },
 ): Promise<ReclaimGcDetails> {
   const stalledSeconds = options.stalledSeconds ?? deps.settings.M10_WORK_STALLED_SECONDS;
@@ -50,7 +51,7 @@ export async function reclaimGarbage(
     return details;
   }
   details.expired_locks = await cleanupExpiredLocks(deps.db);
-  details.stalled_work = await releaseStalledWork(deps.db, stalledSeconds);
+  details.stalled_work = await releaseStalledWork(deps.db, stalledSeconds, deps.settings.M10_MAX_RECLAIM_ATTEMPTS);
   details.expired_evaluation_leases = await clearExpiredEvaluationLeases(deps.db, leaseMs);
   deps.logger.info(
     { expiredLocks: details.expired_locks, stalledWork: details.stalled_work, expiredLeases: details.expired_evaluation_leases },

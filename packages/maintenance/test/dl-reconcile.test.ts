@@ -55,6 +55,17 @@ describe("dl_reconcile", () => {
     expect(archived.rows).toEqual([{ candidate_id: deadLettered, archived_by: "dl_reconcile" }]);
   });
 
+  it("takes M10_DEAD_LETTER_MAX_LEN=0 as no limit: every dead letter stays in the stream", async () => {
+    const { redis } = environment;
+    const keys = uniqueStreamKeys();
+    for (let i = 0; i < 5; i++) await redis.xadd(keys.deadLetter, "*", "original_msg_id", `1-${i}`, "reason", "max_reclaim_attempts");
+
+    const details = await reconcile(keys, { M10_DEAD_LETTER_MAX_LEN: "0" });
+
+    expect(details).toMatchObject({ archived: 0, trimmed: 0, dead_letter_length: 5, dead_letter_max_len: 0 });
+    expect(await redis.xlen(keys.deadLetter)).toBe(5);
+  });
+
   it("archives the oldest dead letters beyond M10_DEAD_LETTER_MAX_LEN before deleting them from the stream", async () => {
     const { db, redis } = environment;
     const keys = uniqueStreamKeys();

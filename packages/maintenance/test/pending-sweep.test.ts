@@ -10,7 +10,7 @@ const environment = useMaintenanceEnvironment();
 function sweep(keys: StreamKeys) {
   const { db, redis, logger } = environment;
   const settings = environment.config({ M10_SWEEP_AFTER_SECONDS: "60" });
-  return sweepPendingCandidates({ db, redis, keys, streamMaxLen: settings.M10_STREAM_MAX_LEN, logger, settings }, realRun());
+  return sweepPendingCandidates({ db, redis, keys, logger, settings }, realRun());
 }
 
 describe("pending_sweep", () => {

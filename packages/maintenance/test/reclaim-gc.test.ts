@@ -34,4 +34,22 @@ describe("reclaim_gc", () => {
       { id: liveLease, evaluation_claimed_by: "worker-that-died" },
     ]);
   });
+
+  it("archives a work_queue item whose claim expired M10_MAX_RECLAIM_ATTEMPTS times as a dead letter instead of releasing it again", async () => {
+    const { db, logger } = environment;
+    const poison = (
+      await db.query<{ id: number }>(
+        `INSERT INTO m10_recovery.work_queue (candidate_id, claimed_at, claimed_by, lease_expiries)
+         VALUES (920001, now() - interval '10 minutes', 'third-dead-worker', 1) RETURNING id`,
+      )
+    ).rows[0]?.id;
+
+    const details = await reclaimGarbage({ db, logger, settings: environment.config({ M10_MAX_RECLAIM_ATTEMPTS: "2" }) }, realRun());
+
+    expect(details).toMatchObject({ stalled_work: 1 });
+    const work = await db.query("SELECT processed_at IS NOT NULL AS done, lease_expiries FROM m10_recovery.work_queue WHERE id = $1", [poison]);
+    expect(work.rows).toEqual([{ done: true, lease_expiries: 2 }]);
+    const archived = await db.query("SELECT candidate_id, reason, reclaim_count FROM m10_recovery.dead_letter_archive WHERE dl_msg_id = $1", [`work_queue:${poison}`]);
+    expect(archived.rows).toEqual([{ candidate_id: 920001, reason: "work_lease_expired", reclaim_count: 2 }]);
+  });
 });

@@ -12,7 +12,7 @@ describe("configuration", () => {
       M10_STREAM_KEY: "m10:evaluate:stream",
       M10_CONSUMER_GROUP: "m10:evaluate:group",
       M10_DEAD_LETTER_STREAM: "m10:evaluate:dead-letter",
-      M10_STREAM_MAX_LEN: 100000,
+      M10_DEAD_LETTER_MAX_LEN: 10000,
       M10_CLAIM_IDLE_MS: 60000,
       M10_MAX_RECLAIM_ATTEMPTS: 3,
     });
@@ -20,13 +20,13 @@ describe("configuration", () => {
 
   it("lists every problem at once instead of failing on the first", () => {
     try {
-      parseEnv(ingestConfigSchema, { M10_STREAM_MAX_LEN: "lots", LOG_LEVEL: "loud" });
+      parseEnv(ingestConfigSchema, { M10_CLAIM_IDLE_MS: "lots", LOG_LEVEL: "loud" });
       expect.unreachable("parseEnv accepted a broken environment");
     } catch (error) {
       expect(error).toBeInstanceOf(ConfigError);
       const issues = (error as ConfigError).issues.join("\n");
       expect(issues).toMatch(/DATABASE_URL/);
-      expect(issues).toMatch(/M10_STREAM_MAX_LEN/);
+      expect(issues).toMatch(/M10_CLAIM_IDLE_MS/);
       expect(issues).toMatch(/LOG_LEVEL/);
     }
   });

@@ -45,7 +45,6 @@ function deps(k: StreamKeys, options: { redis?: "refused" } = {}): DeadLetterOpe
     db: pool,
     redis: options.redis === "refused" ? () => Promise.reject(new Error("Redis is not reachable")) : async () => redis,
     keys: k,
-    maxLen: 10_000,
     actor: "operator-test",
     logger,
     metrics,
@@ -70,7 +69,7 @@ async function deadLetter(k: StreamKeys, candidateId: number, reason = "max_recl
   await redis.xgroup("CREATE", k.stream, k.group, "0", "MKSTREAM").catch(() => undefined);
   const id = (await redis.xadd(k.stream, "*", ...streamFields({ candidateId, metadata: { failure_match_id: "11111111-2222-3333-4444-555555555555" } }))) as string;
   await redis.call("XREADGROUP", "GROUP", k.group, "worker-1", "COUNT", "100", "STREAMS", k.stream, ">");
-  const move = await moveToDeadLetter(redis, k, { messageId: id, reason, consumer: "worker-1", maxLen: 0 });
+  const move = await moveToDeadLetter(redis, k, { messageId: id, reason, consumer: "worker-1" });
   if (!move.moved) throw new Error("not moved");
   await archiveMovedDeadLetter(pool, k, move, "claim-worker");
   return move.deadLetterId;

@@ -96,7 +96,7 @@ describe("dead-letter move (one Lua script)", () => {
     const id = await add(k, 42);
     await ensureConsumerGroup(t.redis, k);
     await readGroup(t.redis, k, "worker-1", { count: 1, blockMs: 0 });
-    const move = await moveToDeadLetter(t.redis, k, { messageId: id, reason: "max_reclaim_attempts", consumer: "worker-1", maxLen: 100 });
+    const move = await moveToDeadLetter(t.redis, k, { messageId: id, reason: "max_reclaim_attempts", consumer: "worker-1" });
     expect(move).toMatchObject({ moved: true, deliveries: 1, originalFields: { candidate_id: "42" } });
     if (!move.moved) throw new Error("not moved");
 
@@ -135,10 +135,26 @@ describe("dead-letter move (one Lua script)", () => {
     const id = await add(k, 5);
     await ensureConsumerGroup(t.redis, k);
     await readGroup(t.redis, k, "w", { count: 1, blockMs: 0 });
-    expect(await moveToDeadLetter(t.redis, k, { messageId: id, reason: "r", consumer: "w", maxLen: 0, minIdleMs: 60_000 })).toEqual({ moved: false, reason: "not_pending" });
+    expect(await moveToDeadLetter(t.redis, k, { messageId: id, reason: "r", consumer: "w", minIdleMs: 60_000 })).toEqual({ moved: false, reason: "not_pending" });
     await acknowledge(t.redis, k, [id]);
-    expect(await moveToDeadLetter(t.redis, k, { messageId: id, reason: "r", consumer: "w", maxLen: 0 })).toEqual({ moved: false, reason: "not_pending" });
+    expect(await moveToDeadLetter(t.redis, k, { messageId: id, reason: "r", consumer: "w" })).toEqual({ moved: false, reason: "not_pending" });
     expect(await t.redis.xlen(k.deadLetter)).toBe(0);
+  });
+
+  it("never trims the dead-letter stream: dead letters not archived yet all stay, however many there are", async () => {
+    const k = uniqueStreamKeys();
+    // 250 earlier dead letters whose archiving has not happened yet (a worker died between move and archive).
+    const earlier: string[] = [];
+    for (let i = 0; i < 250; i += 1) earlier.push((await t.redis.xadd(k.deadLetter, "*", "original_msg_id", `1-${i}`, "reason", "max_reclaim_attempts")) as string);
+    const id = await add(k, 9);
+    await ensureConsumerGroup(t.redis, k);
+    await readGroup(t.redis, k, "w", { count: 1, blockMs: 0 });
+
+    const move = await moveToDeadLetter(t.redis, k, { messageId: id, reason: "max_reclaim_attempts", consumer: "w" });
+
+    expect(move).toMatchObject({ moved: true });
+    expect(await t.redis.xlen(k.deadLetter)).toBe(251);
+    expect((await t.redis.xrange(k.deadLetter, "-", "+", "COUNT", 250)).map(([entryId]) => entryId)).toEqual(earlier);
   });
 
   it("reloads the script after Redis forgot it (SCRIPT FLUSH)", async () => {
@@ -147,7 +163,7 @@ describe("dead-letter move (one Lua script)", () => {
     await ensureConsumerGroup(t.redis, k);
     await readGroup(t.redis, k, "w", { count: 1, blockMs: 0 });
     await t.redis.script("FLUSH");
-    expect(await moveToDeadLetter(t.redis, k, { messageId: id, reason: "r", consumer: "w", maxLen: 0 })).toMatchObject({ moved: true });
+    expect(await moveToDeadLetter(t.redis, k, { messageId: id, reason: "r", consumer: "w" })).toMatchObject({ moved: true });
     expect(await t.redis.script("EXISTS", DEAD_LETTER_MOVE.sha)).toEqual([1]);
   });
 });
@@ -157,7 +173,7 @@ describe("replay", () => {
     const id = await add(k, candidateId);
     await ensureConsumerGroup(t.redis, k);
     await readGroup(t.redis, k, "w", { count: 10, blockMs: 0 });
-    const move = await moveToDeadLetter(t.redis, k, { messageId: id, reason: "max_reclaim_attempts", consumer: "w", maxLen: 0 });
+    const move = await moveToDeadLetter(t.redis, k, { messageId: id, reason: "max_reclaim_attempts", consumer: "w" });
     if (!move.moved) throw new Error("not moved");
     return move.deadLetterId;
   }
@@ -173,7 +189,7 @@ describe("replay", () => {
     const k = uniqueStreamKeys();
     const candidateId = await newCandidate();
     const dlId = await deadLetterFor(k, candidateId);
-    const deps = { redis: t.redis, db: t.pool, keys: k, maxLen: 1_000, replayedBy: "test" };
+    const deps = { redis: t.redis, db: t.pool, keys: k, replayedBy: "test" };
     const results = await Promise.all([replayDeadLetter(deps, dlId), replayDeadLetter(deps, dlId), replayDeadLetter(deps, dlId)]);
     expect(results.filter((r) => r.status === "replayed")).toHaveLength(1);
     expect(results.filter((r) => r.status !== "replayed").every((r) => r.status === "already_replayed" || r.status === "not_found")).toBe(true);
@@ -198,7 +214,7 @@ describe("replay", () => {
     const k = uniqueStreamKeys();
     const evaluated = await newCandidate();
     await t.pool.query("UPDATE recovery_candidates SET evaluated_at = now() WHERE id = $1", [evaluated]);
-    const deps = { redis: t.redis, db: t.pool, keys: k, maxLen: 1_000, replayedBy: "test" };
+    const deps = { redis: t.redis, db: t.pool, keys: k, replayedBy: "test" };
     const dlEvaluated = await deadLetterFor(k, evaluated);
     expect(await replayDeadLetter(deps, dlEvaluated)).toEqual({ status: "already_evaluated", dlId: dlEvaluated, candidateId: evaluated });
     const dlGone = await deadLetterFor(k, 2_000_000_000);

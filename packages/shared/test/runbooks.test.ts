@@ -320,10 +320,11 @@ describe("runbook SQL blocks", () => {
       last_error: null,
       due: true,
     });
-    // "Manual Claim": claimed, completed, then failed by hand with <work_id>.
+    // "Manual Claim": claimed and completed by hand with <work_id>; the failure that follows finds
+    // the item already processed and changes nothing (complete_work's holder check, migration 027).
     expect(
       await row("SELECT processed_at IS NOT NULL AS processed, claimed_by, error_message, retry_count FROM m10_recovery.work_queue WHERE id = $1", [values.work_id]),
-    ).toEqual({ processed: true, claimed_by: null, error_message: "Manual failure", retry_count: 1 });
+    ).toEqual({ processed: true, claimed_by: "manual_worker", error_message: null, retry_count: 0 });
     // "Release stuck candidates": the 20-minute "executing" candidate is pending again.
     expect(await row("SELECT count(*)::int AS n FROM recovery_candidates WHERE execution_status = 'executing'", [])).toEqual({ n: 0 });
     // The 022 runbook's replay test cleans up after itself.

@@ -75,10 +75,15 @@ export function createBatchProcessor(deps: BatchProcessorDeps): BatchProcessor {
     }
   }
 
-  /** A work_queue row whose candidate keeps failing: archived as a dead letter and taken out of the queue. */
+  /**
+   * A work_queue row whose candidate keeps failing: taken out of the queue and archived as a dead
+   * letter, only while this worker still holds its claim.
+   */
   async function deadLetterWork(entry: QueueEntry, error: unknown): Promise<void> {
     const work = entry.work as NonNullable<QueueEntry["work"]>;
-    await withTransaction(deps.pool, async (client) => {
+    const archived = await withTransaction(deps.pool, async (client) => {
+      const reason = `dead-lettered after ${work.retryCount + 1} attempts: ${errorText(error)}`;
+      if (!(await markWorkDeadLettered(client, deps.consumer, work.workId, reason))) return false;
       await archiveDeadLetter(client, {
         dlMsgId: `work_queue:${work.workId}`,
         originalMsgId: `work_queue:${work.workId}`,
@@ -101,8 +106,9 @@ export function createBatchProcessor(deps: BatchProcessorDeps): BatchProcessor {
         streamName: WORK_QUEUE_NAME,
         streamMsgId: String(work.workId),
       });
-      await markWorkDeadLettered(client, work.workId, `dead-lettered after ${work.retryCount + 1} attempts: ${errorText(error)}`);
+      return true;
     });
+    if (!archived) return;
     metrics.m10ArchiveTotal.inc({ source: "dead_letter" });
     logger.error({ workId: work.workId, candidateId: work.candidateId, attempts: work.retryCount + 1 }, "work_queue.dead_lettered");
   }
@@ -115,13 +121,13 @@ export function createBatchProcessor(deps: BatchProcessorDeps): BatchProcessor {
     // Done, but not completed inside the evaluation transaction (evaluated elsewhere meanwhile).
     const doneLate = entries.filter((entry) => (status(entry) === "evaluated" || status(entry) === "skipped") && !completed.has(workId(entry)));
     try {
-      if (doneLate.length > 0) await completeWorkMany(deps.pool, doneLate.map(workId));
+      if (doneLate.length > 0) await completeWorkMany(deps.pool, deps.consumer, doneLate.map(workId));
       if (busy.length > 0) await releaseWorkClaims(deps.pool, deps.consumer, busy.map(workId));
       for (const entry of failed) {
         const work = entry.work as NonNullable<QueueEntry["work"]>;
         const outcome = outcomes.get(entry.candidateId) as Extract<CandidateOutcome, { status: "failed" }>;
         if (work.retryCount + 1 >= deps.maxAttempts) await deadLetterWork(entry, outcome.error);
-        else await completeWork(deps.pool, work.workId, false, errorText(outcome.error).slice(0, 1_000));
+        else await completeWork(deps.pool, deps.consumer, work.workId, false, errorText(outcome.error).slice(0, 1_000));
       }
     } catch (error) {
       // Claims that could not be settled come back through release_stalled_work.

@@ -41,7 +41,6 @@ export function resolveSettings(config: ClaimWorkerConfig, cli: CliOptions): Ser
       reclaimIntervalMs: config.M10_RECLAIM_INTERVAL_MS,
       maxReclaimPerLoop: config.M10_MAX_RECLAIM_PER_LOOP,
       reclaimMaxBackoffMs: config.M10_RECLAIM_MAX_BACKOFF_MS,
-      deadLetterMaxLen: config.M10_DEAD_LETTER_MAX_LEN,
       leaseMs: config.M10_EVALUATION_LEASE_MS,
       workStalledSeconds: config.M10_WORK_STALLED_SECONDS,
       releaseStalledIntervalMs: config.M10_RELEASE_STALLED_INTERVAL_MS,

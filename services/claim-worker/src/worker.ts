@@ -39,7 +39,6 @@ export interface WorkerOptions {
   reclaimIntervalMs: number;
   maxReclaimPerLoop: number;
   reclaimMaxBackoffMs: number;
-  deadLetterMaxLen: number;
   leaseMs: number;
   workStalledSeconds: number;
   releaseStalledIntervalMs: number;

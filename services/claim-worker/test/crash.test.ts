@@ -18,7 +18,7 @@ describe("a worker killed with 50 unacknowledged messages", () => {
     const lock = await holdOutboxKeys(t.db.url, ids);
     let released = false;
     try {
-      await enqueueEvaluations({ redis: t.redis, db: t.pool, keys, maxLen: 1_000, logger }, ids.map((candidateId) => ({ candidateId })));
+      await enqueueEvaluations({ redis: t.redis, db: t.pool, keys, logger }, ids.map((candidateId) => ({ candidateId })));
       const first = await startWorker(env);
       await waitUntil("the first worker to hold all 50 messages inside its evaluation transaction", async () => {
         const pending = (await t.redis.xpending(keys.stream, keys.group)) as [number];

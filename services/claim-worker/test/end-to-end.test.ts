@@ -16,7 +16,7 @@ describe("end to end: 1,000 queued failures and two worker processes", () => {
     const ids = await insertCandidates(t.pool, failureMix(1_000));
     // Every candidate on the stream, 300 of them also in the DB fallback queue, 100 on the stream twice.
     await enqueueWork(t.pool, ids.slice(0, 300).map((candidateId) => ({ candidateId })), "db_fallback");
-    await enqueueEvaluations({ redis: t.redis, db: t.pool, keys, maxLen: 100_000, logger }, ids.map((candidateId) => ({ candidateId })));
+    await enqueueEvaluations({ redis: t.redis, db: t.pool, keys, logger }, ids.map((candidateId) => ({ candidateId })));
     const pipeline = t.redis.pipeline();
     for (const candidateId of ids.slice(500, 600)) pipeline.xadd(keys.stream, "*", ...streamFields({ candidateId }));
     await pipeline.exec();

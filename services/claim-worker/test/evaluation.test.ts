@@ -36,7 +36,7 @@ describe("evaluation of a queued candidate", () => {
     const [id] = (await insertCandidates(t.pool, [{ errorCode: "HTTP_503", message: "Upstream returned 503 Service Unavailable" }])) as [number];
     const w = await testWorker({ databaseUrl: t.db.url, redisUrl: testStack().redisUrl, keys });
     try {
-      await enqueueEvaluations({ redis: w.redis, db: t.pool, keys, maxLen: 1000, logger }, [{ candidateId: id, metadata: { failure_match_id: "x" } }]);
+      await enqueueEvaluations({ redis: w.redis, db: t.pool, keys, logger }, [{ candidateId: id, metadata: { failure_match_id: "x" } }]);
       const totals = await w.worker.drainOnce();
       expect(totals).toMatchObject({ evaluated: 1, failed: 0 });
     } finally {
@@ -139,7 +139,7 @@ describe("evaluation of a queued candidate", () => {
     await t.pool.query("UPDATE recovery_candidates SET evaluated_at = now() WHERE id = $1", [kept]);
     const w = await testWorker({ databaseUrl: t.db.url, redisUrl: testStack().redisUrl, keys });
     try {
-      await enqueueEvaluations({ redis: w.redis, db: t.pool, keys, maxLen: 1000, logger }, [{ candidateId: kept }, { candidateId: 999_999 }]);
+      await enqueueEvaluations({ redis: w.redis, db: t.pool, keys, logger }, [{ candidateId: kept }, { candidateId: 999_999 }]);
       expect(await w.worker.drainOnce()).toMatchObject({ evaluated: 0, skipped: 2, failed: 0 });
       expect(await w.redis?.xlen(keys.stream)).toBe(0);
       const metrics = await w.metricsText();

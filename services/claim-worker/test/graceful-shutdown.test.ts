@@ -17,7 +17,7 @@ describe("graceful shutdown", () => {
     const lock = await holdOutboxKeys(t.db.url, ids);
     let released = false;
     try {
-      await enqueueEvaluations({ redis: t.redis, db: t.pool, keys, maxLen: 1_000, logger }, ids.slice(0, 20).map((candidateId) => ({ candidateId })));
+      await enqueueEvaluations({ redis: t.redis, db: t.pool, keys, logger }, ids.slice(0, 20).map((candidateId) => ({ candidateId })));
       await enqueueWork(t.pool, ids.slice(20).map((candidateId) => ({ candidateId })), "db_fallback");
       const worker = await startWorker(env);
       await waitUntil("both batches waiting inside their transactions", async () => (await workerBackendsWaitingOnLocks(t.pool)) === 2);

@@ -36,7 +36,7 @@ describe("poison messages leave the hot path", () => {
     const redis = w.redis!;
     const running = w.worker.run();
     try {
-      const [enqueued] = (await enqueueEvaluations({ redis, db: t.pool, keys, maxLen: 1_000, logger }, ids.map((candidateId) => ({ candidateId })))).slice(1);
+      const [enqueued] = (await enqueueEvaluations({ redis, db: t.pool, keys, logger }, ids.map((candidateId) => ({ candidateId })))).slice(1);
       const poisonMessageId = (enqueued as { messageId: string }).messageId;
       await waitUntil(
         "the poison message in the dead-letter stream and the archive",
@@ -74,7 +74,7 @@ describe("poison messages leave the hot path", () => {
       // Nothing pending; the others were evaluated, and a message queued afterwards still flows.
       expect(((await redis.xpending(keys.stream, keys.group)) as [number])[0]).toBe(0);
       const [later] = (await insertCandidates(t.pool, [{ errorCode: "RATE_LIMITED" }])) as [number];
-      await enqueueEvaluations({ redis, db: t.pool, keys, maxLen: 1_000, logger }, [{ candidateId: later }]);
+      await enqueueEvaluations({ redis, db: t.pool, keys, logger }, [{ candidateId: later }]);
       await waitUntil("the later message evaluated", async () => (await evaluationCounts(t.pool, [later])).evaluated === 1);
       const healthy = ids.filter((id) => id !== poisonId);
       expect(await evaluationCounts(t.pool, healthy)).toMatchObject({ evaluated: 3, created: 3, suggested: 3 });

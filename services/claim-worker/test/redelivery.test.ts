@@ -12,7 +12,7 @@ async function deadLettered(redis: RedisClient, keys: StreamKeys, candidateId: n
   const messageId = (await redis.xadd(keys.stream, "*", ...streamFields({ candidateId }))) as string;
   await ensureConsumerGroup(redis, keys);
   await readGroup(redis, keys, "gave-up", { count: 1, blockMs: 0 });
-  const move = await moveToDeadLetter(redis, keys, { messageId, reason: "max_reclaim_attempts", consumer: "gave-up", maxLen: 0 });
+  const move = await moveToDeadLetter(redis, keys, { messageId, reason: "max_reclaim_attempts", consumer: "gave-up" });
   if (!move.moved) throw new Error("not moved");
   return { messageId, move };
 }
@@ -25,7 +25,7 @@ describe("redelivery takes effect once", () => {
     // ("busy", redelivered later) rather than evaluated; this test is about the evaluated case.
     const w = await testWorker({ databaseUrl: t.db.url, redisUrl: testStack().redisUrl, keys, settings: { batchSize: 1, concurrency: 1 } });
     try {
-      await enqueueEvaluations({ redis: w.redis, db: t.pool, keys, maxLen: 1_000, logger }, [{ candidateId: id }, { candidateId: id }]);
+      await enqueueEvaluations({ redis: w.redis, db: t.pool, keys, logger }, [{ candidateId: id }, { candidateId: id }]);
       expect(await w.worker.drainOnce()).toMatchObject({ evaluated: 1, skipped: 1 });
       expect(await w.redis?.xlen(keys.stream)).toBe(0);
     } finally {
@@ -70,7 +70,7 @@ describe("redelivery takes effect once", () => {
       await enqueueWork(t.pool, [{ candidateId: id }], "retry");
       expect(await w.worker.drainOnce()).toMatchObject({ evaluated: 1 });
 
-      const deps = { redis, db: t.pool, keys, maxLen: 1_000, replayedBy: "operator" };
+      const deps = { redis, db: t.pool, keys, replayedBy: "operator" };
       expect(await replayDeadLetter(deps, move.deadLetterId)).toMatchObject({ status: "already_evaluated", candidateId: id });
       expect(await redis.xlen(keys.stream)).toBe(0);
       expect(await w.worker.drainOnce()).toMatchObject({ evaluated: 0, skipped: 0 });
@@ -87,7 +87,7 @@ describe("redelivery takes effect once", () => {
     const redis = w.redis!;
     try {
       const { messageId, move } = await deadLettered(redis, keys, id);
-      const deps = { redis, db: t.pool, keys, maxLen: 1_000, replayedBy: "operator" };
+      const deps = { redis, db: t.pool, keys, replayedBy: "operator" };
       expect(await replayDeadLetter(deps, move.deadLetterId)).toMatchObject({ status: "replayed", method: "redis_stream" });
       // The same dead letter again (as if the first replay's XDEL had been lost): replay_log refuses it.
       const copyId = move.deadLetterId.replace(/-\d+$/, "-9");

@@ -15,7 +15,7 @@ async function ready(url: string): Promise<{ status: string; checks: Record<stri
 describe("Redis outage", () => {
   it("keeps evaluating from work_queue while Redis is down, then reconnects and resumes the stream by itself", async () => {
     const keys = uniqueStreamKeys();
-    const enqueue = (ids: number[]) => enqueueEvaluations({ redis: t.redis, db: t.pool, keys, maxLen: 1_000, logger }, ids.map((candidateId) => ({ candidateId })));
+    const enqueue = (ids: number[]) => enqueueEvaluations({ redis: t.redis, db: t.pool, keys, logger }, ids.map((candidateId) => ({ candidateId })));
     const worker = await startWorker({ databaseUrl: t.db.url, redisUrl: t.redisServer.url, keys });
     try {
       const before = await insertCandidates(t.pool, failureMix(20));

@@ -79,7 +79,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   registerProblemHandler(app, { logger, retryAfterSeconds: config.M10_INGEST_RETRY_AFTER_SECONDS });
 
   const sourceLabel = new SourceLabel();
-  const enqueuer = new EvaluationEnqueuer({ redis, db: pool, keys, maxLen: config.M10_STREAM_MAX_LEN, logger, redisState }, metrics);
+  const enqueuer = new EvaluationEnqueuer({ redis, db: pool, keys, logger, redisState }, metrics);
   registerRequestIdHeader(app);
   const audit = registerRbac(app, {
     enforce: config.RBAC_ENFORCE,

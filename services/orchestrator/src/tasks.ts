@@ -32,7 +32,7 @@ export function taskBodies(w: TaskWiring): Record<TaskName, TaskBody> {
     reclaim_gc: (options) => reclaimGarbage({ db: w.pool, logger: w.logger, settings }, options),
     pending_sweep: (options) =>
       sweepPendingCandidates(
-        { db: w.pool, redis: w.redis, keys: w.keys, streamMaxLen: settings.M10_STREAM_MAX_LEN, logger: w.logger, settings },
+        { db: w.pool, redis: w.redis, keys: w.keys, logger: w.logger, settings },
         options,
       ),
   };

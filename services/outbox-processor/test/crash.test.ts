@@ -88,4 +88,29 @@ describe("processor crashes and leases", () => {
     expect(rows.filter((r) => r.processed_at !== null)).toHaveLength(2);
     expect(rows.every((r) => r.claimed_by === null && r.retry_count === 0)).toBe(true);
   });
+
+  it("releases claimed but unstarted events at once on SIGTERM, while deliveries outlast the shutdown deadline", async () => {
+    // The receiver never answers: the two started deliveries run into the 30 s webhook timeout,
+    // past the 2 s shutdown deadline, so the process ends by the deadline's exit 1.
+    t.sink.respond = () => ({ status: 200, hang: true });
+    const ids = await insertEvents(t.pool, 10, "recovery.suggested");
+    const service = await startProcessor(t.db.url, {
+      OUTBOX_ROUTES_JSON: JSON.stringify(webhookRouting(t.sink.url, { timeout_seconds: 30 })),
+      OUTBOX_BATCH_SIZE: "10",
+      OUTBOX_CONCURRENCY: "2",
+      M10_SHUTDOWN_TIMEOUT_MS: "2000",
+    });
+    await waitUntil("two deliveries started", () => t.sink.requests.length === 2);
+    expect(await service.stop("SIGTERM")).toBe(1);
+
+    const rows = await outboxRows(t.pool);
+    const started = new Set(t.sink.requests.map((r) => Number(r.headers["x-outbox-event-id"])));
+    expect(rows.map((r) => r.id)).toEqual(ids);
+    const unstarted = rows.filter((r) => r.claimed_by === null && r.processed_at === null);
+    expect(unstarted).toHaveLength(8);
+    expect(unstarted.some((r) => started.has(r.id))).toBe(false);
+    // Claimable at once by another processor, not after the 300 s lease.
+    const heir = await t.pool.query<{ id: number }>("SELECT id FROM m10_recovery.claim_outbox_events('heir', 10, 300)");
+    expect(heir.rows.map((r) => r.id).sort((a, b) => a - b)).toEqual(unstarted.map((r) => r.id));
+  });
 });

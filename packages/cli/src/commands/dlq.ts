@@ -29,7 +29,6 @@ function deadLetterDeps(ctx: Context): DeadLetterOperationsDeps {
     },
     redis: () => ctx.redis(),
     keys: ctx.keys,
-    maxLen: ctx.config.M10_STREAM_MAX_LEN,
     actor: ctx.holder,
     logger: ctx.logger,
     // m10ctl has no /metrics endpoint: these counts end with the process (see context.ts).

@@ -15,10 +15,9 @@ export const redisEnv = {
   M10_STREAM_KEY: env.string("m10:evaluate:stream", "evaluation stream key"),
   M10_CONSUMER_GROUP: env.string("m10:evaluate:group", "consumer group of the evaluation stream"),
   M10_DEAD_LETTER_STREAM: env.string("m10:evaluate:dead-letter", "dead-letter stream key"),
-  M10_STREAM_MAX_LEN: env.int(100_000, "approximate MAXLEN of the evaluation stream", 1),
   M10_CLAIM_IDLE_MS: env.int(60_000, "idle time before a pending message is reclaimed (ms)", 1),
   M10_MAX_RECLAIM_ATTEMPTS: env.int(3, "deliveries after which a message is dead-lettered", 1),
-  M10_DEAD_LETTER_MAX_LEN: env.int(10_000, "dead-letter entries kept in the stream before archive-then-trim", 1),
+  M10_DEAD_LETTER_MAX_LEN: env.int(10_000, "dead letters kept in the stream: dl_reconcile archives the older ones, then deletes them from the stream (0 = no limit)", 0),
 };
 
 export const natsEnv = {

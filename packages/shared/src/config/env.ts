@@ -51,6 +51,7 @@ export const env = {
   optionalString: (description: string) => z.string().optional().describe(description),
   requiredUrl: (description: string) => z.string({ error: "is required" }).min(1, "is required").describe(description),
   int: (fallback: number, description: string, min = 0) => z.coerce.number().int().min(min).default(fallback).describe(description),
+  optionalInt: (description: string, min = 0) => z.coerce.number().int().min(min).optional().describe(description),
   number: (fallback: number, description: string) => z.coerce.number().default(fallback).describe(description),
   bool: (fallback: boolean, description: string) =>
     z

@@ -5,4 +5,4 @@ export { describeEnv, env, formatEnvDocs, loadConfigOrExit, parseEnv } from "./e
 export { type IngestConfig, ingestConfigSchema } from "./ingest.js";
 export { metricsCollectorConfigSchema, type MetricsCollectorConfig } from "./metrics-collector.js";
 export { maintenanceEnv, type MaintenanceSettings, type OrchestratorConfig, orchestratorConfigSchema } from "./orchestrator.js";
-export { type OutboxDeliveryConfig, outboxDeliveryEnv, outboxProcessorConfigSchema } from "./outbox-processor.js";
+export { type OutboxDeliveryConfig, outboxProcessorConfigSchema } from "./outbox-processor.js";

@@ -9,9 +9,10 @@ import { env } from "./env.js";
  */
 export const outboxDeliveryEnv = {
   M10_OUTBOX_LEASE_SECONDS: env.int(300, "delivery lease of a claimed outbox event (s); kept well above target timeouts and extended while a delivery runs", 1),
-  OUTBOX_MAX_RETRIES: env.int(5, "failed attempts after which an event is dead-lettered (the next failure dead-letters it)", 0),
+  OUTBOX_RETRY_BUDGET_SECONDS: env.int(86_400, "a retryable failure is retried until this long after the event was published (s); then it is dead-lettered (outbox_retry_budget_exhausted)", 1),
+  OUTBOX_MAX_RETRIES: env.optionalInt("optional cap on failed attempts: when set, the failure after this many dead-letters the event (outbox_max_retries) even within the retry budget; unset = the budget alone decides"),
   OUTBOX_BACKOFF_BASE_SECONDS: env.number(30, "base of the exponential retry backoff with full jitter (s)"),
-  OUTBOX_BACKOFF_MAX_SECONDS: env.number(3600, "cap of the retry backoff (s); also caps a Retry-After"),
+  OUTBOX_BACKOFF_MAX_SECONDS: env.number(1_800, "cap of the retry backoff (s); also caps a Retry-After"),
   OUTBOX_THROTTLE_MAX_WAIT_MS: env.int(60_000, "longest a delivery waits for its target's throttle before the event is released unattempted (ms)", 0),
   OUTBOX_ROUTES_FILE: env.optionalString("JSON routing file: event type -> target names, targets with type/url/secret/smtp/rpm/timeout (see the outbox-processor README)"),
   OUTBOX_ROUTES_JSON: env.optionalString("the routing configuration inline (same JSON as OUTBOX_ROUTES_FILE; the file wins when both are set)"),

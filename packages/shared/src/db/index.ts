@@ -68,6 +68,7 @@ export {
   DEAD_LETTER_PROCESSOR,
   deadLetterOutboxEvent,
   extendOutboxLeases,
+  outboxEventAgeSeconds,
   type OutboxDeadLetterReason,
   type OutboxEvent,
   outboxEventsInRetry,

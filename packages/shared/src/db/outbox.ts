@@ -19,7 +19,7 @@ export interface OutboxEvent {
   version: number;
 }
 
-export const OUTBOX_DEAD_LETTER_REASONS = ["outbox_max_retries", "outbox_permanent_failure"] as const;
+export const OUTBOX_DEAD_LETTER_REASONS = ["outbox_max_retries", "outbox_permanent_failure", "outbox_retry_budget_exhausted"] as const;
 export type OutboxDeadLetterReason = (typeof OUTBOX_DEAD_LETTER_REASONS)[number];
 
 /** processed_by of a dead-lettered event. */
@@ -36,6 +36,15 @@ export async function claimOutboxEvents(db: Queryable, processorId: string, batc
     [processorId, batchSize, leaseSeconds],
   );
   return result.rows;
+}
+
+/** Seconds since the event was published (created_at), by the database's clock: what the retry budget measures. */
+export async function outboxEventAgeSeconds(db: Queryable, eventId: number): Promise<number> {
+  const result = await db.query<{ age: number }>(
+    "SELECT extract(epoch FROM now() - created_at)::float8 AS age FROM m10_recovery.outbox WHERE id = $1",
+    [eventId],
+  );
+  return result.rows[0]?.age ?? 0;
 }
 
 /**

@@ -1,4 +1,4 @@
-// The DB fallback queue m10_recovery.work_queue (migration 021): claim_work / complete_work /
+// The DB fallback queue m10_recovery.work_queue (migrations 021, 027): claim_work / complete_work /
 // release_stalled_work, plus what a worker needs around them. Pending = claimed_at and
 // processed_at NULL; claimed = claimed_at set; done = processed_at set.
 import type { Queryable } from "./pool.js";
@@ -26,20 +26,23 @@ export async function claimWork(db: Queryable, workerId: string, batchSize: numb
   }));
 }
 
-/** complete_work for one item: success marks it processed; failure unclaims it with retry_count + 1. */
-export async function completeWork(db: Queryable, workId: number, success: boolean, error: string | null = null): Promise<boolean> {
-  const result = await db.query<{ ok: boolean }>("SELECT m10_recovery.complete_work($1, $2, $3) AS ok", [workId, success, error]);
+/**
+ * complete_work for one item held by `workerId`: success marks it processed; failure unclaims it
+ * with retry_count + 1. False when the worker no longer holds the claim (released and re-claimed).
+ */
+export async function completeWork(db: Queryable, workerId: string, workId: number, success: boolean, error: string | null = null): Promise<boolean> {
+  const result = await db.query<{ ok: boolean }>("SELECT m10_recovery.complete_work($1, $2, $3, $4) AS ok", [workId, success, error, workerId]);
   return result.rows[0]?.ok === true;
 }
 
-/** complete_work(id, TRUE) for many items in one statement (inside the evaluation transaction). */
-export async function completeWorkMany(db: Queryable, workIds: readonly number[]): Promise<number> {
-  if (workIds.length === 0) return 0;
-  const result = await db.query<{ n: number }>(
-    "SELECT count(*) FILTER (WHERE m10_recovery.complete_work(w.id, true, NULL))::int AS n FROM unnest($1::int[]) AS w(id)",
-    [workIds],
+/** complete_work(id, TRUE, NULL, workerId) for many items in one statement; returns the ids completed (the ones still held). */
+export async function completeWorkMany(db: Queryable, workerId: string, workIds: readonly number[]): Promise<number[]> {
+  if (workIds.length === 0) return [];
+  const result = await db.query<{ id: number }>(
+    "SELECT w.id FROM unnest($1::int[]) AS w(id) WHERE m10_recovery.complete_work(w.id, true, NULL, $2)",
+    [workIds, workerId],
   );
-  return result.rows[0]?.n ?? 0;
+  return result.rows.map((row) => row.id);
 }
 
 /**
@@ -58,20 +61,25 @@ export async function releaseWorkClaims(db: Queryable, workerId: string, workIds
 }
 
 /**
- * Ends an item that keeps failing: processed, with the reason in error_message, so it leaves the
- * queue (the caller archives it in dead_letter_archive in the same transaction).
+ * Ends an item that keeps failing, held by `workerId`: processed, with the reason in error_message,
+ * so it leaves the queue (the caller archives it in dead_letter_archive in the same transaction).
+ * False when the worker no longer holds the claim.
  */
-export async function markWorkDeadLettered(db: Queryable, workId: number, reason: string): Promise<boolean> {
+export async function markWorkDeadLettered(db: Queryable, workerId: string, workId: number, reason: string): Promise<boolean> {
   const result = await db.query(
-    "UPDATE m10_recovery.work_queue SET processed_at = now(), error_message = $2 WHERE id = $1 AND processed_at IS NULL",
-    [workId, reason],
+    "UPDATE m10_recovery.work_queue SET processed_at = now(), error_message = $3 WHERE id = $2 AND processed_at IS NULL AND claimed_by = $1",
+    [workerId, workId, reason],
   );
   return (result.rowCount ?? 0) > 0;
 }
 
-/** release_stalled_work: unclaims items claimed more than `stalledSeconds` ago; returns how many. */
-export async function releaseStalledWork(db: Queryable, stalledSeconds: number): Promise<number> {
-  const result = await db.query<{ n: number }>("SELECT m10_recovery.release_stalled_work($1) AS n", [stalledSeconds]);
+/**
+ * release_stalled_work: ends claims taken more than `stalledSeconds` ago (each counts one lease
+ * expiry); an item whose claim expired `maxAttempts` times is archived as a dead letter
+ * (reason work_lease_expired) instead of released. Returns how many claims it ended.
+ */
+export async function releaseStalledWork(db: Queryable, stalledSeconds: number, maxAttempts: number): Promise<number> {
+  const result = await db.query<{ n: number }>("SELECT m10_recovery.release_stalled_work($1, $2) AS n", [stalledSeconds, maxAttempts]);
   return result.rows[0]?.n ?? 0;
 }
 

@@ -265,7 +265,7 @@ export const METRICS = {
   m10OutboxDeadLetteredTotal: {
     name: "m10_outbox_dead_lettered_total",
     kind: "counter",
-    help: "Outbox events dead-lettered, by event type and reason (outbox_max_retries, outbox_permanent_failure).",
+    help: "Outbox events dead-lettered, by event type and reason (outbox_retry_budget_exhausted, outbox_max_retries, outbox_permanent_failure).",
     labelNames: ["event_type", "reason"],
     services: ["outbox-processor", "orchestrator"],
   },

@@ -21,8 +21,6 @@ export interface DeadLetterStore {
 
 /** What the operations that change dead letters (replay, resolve) need besides the store. */
 export interface DeadLetterOperationsDeps extends DeadLetterStore {
-  /** M10_STREAM_MAX_LEN, for the stream entries a replay writes. */
-  readonly maxLen: number;
   /** Written to replay_log.replayed_by and dead_letter_archive.archived_by. */
   readonly actor: string;
   readonly logger: Logger;

@@ -62,7 +62,7 @@ async function classifyStreamEntry(deps: DeadLetterOperationsDeps, entry: DeadLe
 }
 
 async function replayStreamEntry(deps: DeadLetterOperationsDeps, id: string): Promise<DeadLetterReplayOutcome> {
-  const result = await replayDeadLetter({ redis: await deps.redis(), db: deps.db, keys: deps.keys, maxLen: deps.maxLen, replayedBy: deps.actor, logger: deps.logger }, id);
+  const result = await replayDeadLetter({ redis: await deps.redis(), db: deps.db, keys: deps.keys, replayedBy: deps.actor, logger: deps.logger }, id);
   const base = { source: "stream" as const, kind: "evaluation" as const };
   switch (result.status) {
     case "replayed":
@@ -140,7 +140,7 @@ async function replayArchivedEvaluation(deps: DeadLetterOperationsDeps, id: stri
   if (recorded.alreadyReplayed) return outcome(id, "already_replayed", { ...base, replay_id: recorded.replayId });
   const redis = await deps.redis().catch(() => undefined);
   const [queued] = await enqueueEvaluations(
-    { redis, db: deps.db, keys: deps.keys, maxLen: deps.maxLen, logger: deps.logger },
+    { redis, db: deps.db, keys: deps.keys, logger: deps.logger },
     [{ candidateId, idempotencyKey, metadata: { failure_match_id: row.failure_match_id ?? entry.failureMatchId, replayed_from_dl: row.dl_msg_id ?? `archive:${row.id}` } }],
   );
   const newMessageId = queued?.method === "redis_stream" ? queued.messageId : `work_queue:${queued?.method === "db_fallback" ? queued.workId : "?"}`;

@@ -4,9 +4,10 @@
 // m10:evaluate:dead-letter with original_msg_id, original_stream, reason, dead_lettered_at,
 // consumer and every original field as orig_<name>, then XACK + XDEL of the original. Then
 // archiveMovedDeadLetter copies it into m10_recovery.dead_letter_archive (idempotent by the
-// dead-letter id), so it survives dead-letter stream trimming and Redis data loss.
+// dead-letter id), so it survives Redis data loss. The move never trims the dead-letter stream:
+// only dl_reconcile does, beyond M10_DEAD_LETTER_MAX_LEN, and only entries it has archived.
 //
-//   const move = await moveToDeadLetter(redis, keys, { messageId, reason: DEAD_LETTER_REASONS.maxReclaimAttempts, consumer, maxLen });
+//   const move = await moveToDeadLetter(redis, keys, { messageId, reason: DEAD_LETTER_REASONS.maxReclaimAttempts, consumer });
 //   if (move.moved) await archiveMovedDeadLetter(db, keys, move, "claim-worker");
 import type { Queryable } from "../db/pool.js";
 import { archiveDeadLetter } from "../db/dead-letters.js";
@@ -37,8 +38,6 @@ export interface MoveToDeadLetterOptions {
   reason: string;
   /** Who moves it (the consumer name). */
   consumer: string;
-  /** M10_DEAD_LETTER_MAX_LEN: MAXLEN ~ of the dead-letter stream (0 = no trimming). */
-  maxLen: number;
   /**
    * Only move if the entry is still pending and idle at least this long (ms). A reclaim scan
    * passes its idle threshold so it never moves an entry another consumer just claimed;
@@ -68,7 +67,7 @@ export async function moveToDeadLetter(redis: RedisClient, keys: StreamKeys, opt
   const reply = (await DEAD_LETTER_MOVE.run(
     redis,
     [keys.stream, keys.deadLetter],
-    [keys.group, options.messageId, options.reason, deadLetteredAt, options.consumer, options.maxLen, options.minIdleMs ?? 0],
+    [keys.group, options.messageId, options.reason, deadLetteredAt, options.consumer, options.minIdleMs ?? 0],
   )) as unknown[];
   if (!Array.isArray(reply) || Number(reply[0]) !== 1) return { moved: false, reason: "not_pending" };
   return {

@@ -21,7 +21,6 @@ export interface EnqueueDeps {
   redis: RedisClient | undefined;
   db: Queryable;
   keys: StreamKeys;
-  maxLen: number;
   logger: Logger;
   /** The process's view of Redis: a fallback marks it down, a stream write up (logged once per outage). */
   redisState?: DependencyState;
@@ -55,9 +54,11 @@ export function streamFields(request: EvaluationRequest, now = new Date()): stri
 }
 
 /**
- * Queues candidates for evaluation: XADD to the stream (MAXLEN ~), or, when Redis is absent or
- * fails, the DB fallback queue (enqueue_work, method db_fallback). Never drops a request: if
- * both fail the error propagates and the caller's pending_sweep promise still holds.
+ * Queues candidates for evaluation: XADD to the stream, or, when Redis is absent or fails, the DB
+ * fallback queue (enqueue_work, method db_fallback). Never drops a request: if both fail the error
+ * propagates and the caller's pending_sweep promise still holds. The XADD has no MAXLEN: a cap
+ * would trim entries not evaluated yet under a backlog. The stream holds only the backlog anyway
+ * (workers XACK + XDEL each entry after its commit); its length is watched by M10QueueDepthCritical.
  */
 export async function enqueueEvaluations(deps: EnqueueDeps, requests: EvaluationRequest[]): Promise<EnqueueResult[]> {
   if (requests.length === 0) return [];
@@ -67,7 +68,7 @@ export async function enqueueEvaluations(deps: EnqueueDeps, requests: Evaluation
       const now = new Date();
       const pipeline = deps.redis.pipeline();
       for (const request of requests) {
-        pipeline.xadd(deps.keys.stream, "MAXLEN", "~", String(deps.maxLen), "*", ...streamFields(request, now));
+        pipeline.xadd(deps.keys.stream, "*", ...streamFields(request, now));
       }
       const replies = (await pipeline.exec()) ?? [];
       const failed = replies.find(([error]) => error);

@@ -1,6 +1,6 @@
 // Replaying a dead letter onto the evaluation stream (docs/architecture.md §2, promises 3 and 5).
 //
-//   const result = await replayDeadLetter({ redis, db, keys, maxLen, replayedBy: "m10ctl" }, dlId);
+//   const result = await replayDeadLetter({ redis, db, keys, replayedBy: "m10ctl" }, dlId);
 //
 // 1. Read the dead-letter entry (XRANGE); gone -> not_found.
 // 2. Refuse when the original carries no valid candidate_id (invalid_message), the candidate no
@@ -9,7 +9,7 @@
 // 3. record_replay(original_msg_id, ...) in m10_recovery.replay_log: a second replay of the same
 //    original message, from any process, gets already_replayed and enqueues nothing.
 // 4. XADD the original fields (orig_* without the prefix) + replayed_from_dl + replayed_at to the
-//    stream (MAXLEN ~). If Redis refuses, the candidate goes to the DB work_queue instead
+//    stream (never capped, as enqueue). If Redis refuses, the candidate goes to the DB work_queue instead
 //    (method "retry"), so a recorded replay is never a lost one.
 // 5. Note the new message id in replay_log and XDEL the dead-letter entry.
 // Even a replay that runs twice cannot evaluate a candidate twice: the worker skips evaluated
@@ -28,8 +28,6 @@ export interface ReplayDeps {
   redis: RedisClient;
   db: Queryable;
   keys: StreamKeys;
-  /** M10_STREAM_MAX_LEN. */
-  maxLen: number;
   /** Written to replay_log.replayed_by (e.g. "m10ctl", a holder id). */
   replayedBy: string;
   logger?: Logger;
@@ -77,7 +75,7 @@ export async function replayDeadLetter(deps: ReplayDeps, dlId: string): Promise<
   let method: "redis_stream" | "db_fallback" = "redis_stream";
   let newMessageId: string;
   try {
-    const id = await deps.redis.xadd(deps.keys.stream, "MAXLEN", "~", String(deps.maxLen), "*", ...replayFields(entry));
+    const id = await deps.redis.xadd(deps.keys.stream, "*", ...replayFields(entry));
     if (!id) throw new Error("XADD returned no id");
     newMessageId = id;
   } catch (error) {

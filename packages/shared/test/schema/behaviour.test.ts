@@ -187,7 +187,7 @@ describe("work queue", () => {
     expect(b).toBe(a);
     expect(await one("SELECT priority, retry_count FROM m10_recovery.work_queue WHERE id = $1", [a])).toEqual({ priority: 5, retry_count: 1 });
     await t.pool.query("SELECT * FROM m10_recovery.claim_work('w', 10)");
-    await t.pool.query("SELECT m10_recovery.complete_work($1, TRUE, NULL)", [a]);
+    await t.pool.query("SELECT m10_recovery.complete_work($1, TRUE, NULL, 'w')", [a]);
     expect(await value("SELECT m10_recovery.enqueue_work(101)")).not.toBe(a);
   });
 
@@ -195,14 +195,14 @@ describe("work queue", () => {
     const id = await value<number>("SELECT m10_recovery.enqueue_work(202)");
     expect((await t.pool.query("SELECT work_id FROM m10_recovery.claim_work('w1', 10)")).rows).toEqual([{ work_id: id }]);
     expect((await t.pool.query("SELECT work_id FROM m10_recovery.claim_work('w2', 10)")).rowCount).toBe(0);
-    await t.pool.query("SELECT m10_recovery.complete_work($1, FALSE, 'Manual failure')", [id]);
+    await t.pool.query("SELECT m10_recovery.complete_work($1, FALSE, 'Manual failure', 'w1')", [id]);
     expect(await one("SELECT claimed_at, retry_count, error_message FROM m10_recovery.work_queue WHERE id = $1", [id])).toEqual({
       claimed_at: null,
       retry_count: 1,
       error_message: "Manual failure",
     });
     await t.pool.query("SELECT * FROM m10_recovery.claim_work('w2', 10)");
-    await t.pool.query("SELECT m10_recovery.complete_work($1, TRUE, NULL)", [id]);
+    await t.pool.query("SELECT m10_recovery.complete_work($1, TRUE, NULL, 'w2')", [id]);
     expect(await one("SELECT claimed_by, processed_at IS NOT NULL AS done FROM m10_recovery.work_queue WHERE id = $1", [id])).toEqual({ claimed_by: "w2", done: true });
   });
 
@@ -214,6 +214,44 @@ describe("work queue", () => {
     expect(await value("SELECT m10_recovery.release_stalled_work(300)")).toBe(1);
     expect(await value("SELECT claimed_at IS NULL FROM m10_recovery.work_queue WHERE id = $1", [old])).toBe(true);
     expect(await value("SELECT claimed_at IS NULL FROM m10_recovery.work_queue WHERE id = $1", [recent])).toBe(false);
+  });
+
+  it("complete_work: a stale holder cannot complete an item another worker re-claimed, nor fail it; the new holder can", async () => {
+    const id = await value<number>("SELECT m10_recovery.enqueue_work(401)");
+    await t.pool.query("SELECT * FROM m10_recovery.claim_work('stale', 10)");
+    await t.pool.query("UPDATE m10_recovery.work_queue SET claimed_at = now() - interval '10 minutes' WHERE id = $1", [id]);
+    expect(await value("SELECT m10_recovery.release_stalled_work(300)")).toBe(1);
+    expect((await t.pool.query("SELECT work_id FROM m10_recovery.claim_work('heir', 10)")).rows).toEqual([{ work_id: id }]);
+
+    expect(await value("SELECT m10_recovery.complete_work($1, TRUE, NULL, 'stale')", [id])).toBe(false);
+    expect(await value("SELECT m10_recovery.complete_work($1, FALSE, 'late failure', 'stale')", [id])).toBe(false);
+    expect(await one("SELECT claimed_by, processed_at, retry_count FROM m10_recovery.work_queue WHERE id = $1", [id])).toEqual({
+      claimed_by: "heir",
+      processed_at: null,
+      retry_count: 0,
+    });
+    await expect(t.pool.query("SELECT m10_recovery.complete_work($1, TRUE, NULL)", [id])).rejects.toThrow(/needs the claimer/);
+    expect(await value("SELECT m10_recovery.complete_work($1, TRUE, NULL, 'heir')", [id])).toBe(true);
+    expect(await value("SELECT m10_recovery.complete_work($1, TRUE, NULL, 'heir')", [id])).toBe(false);
+  });
+
+  it("release_stalled_work counts expired claims and archives an item whose claim expired the third time as a dead letter", async () => {
+    const poison = await value<number>("SELECT m10_recovery.enqueue_work(501)");
+    for (const attempt of [1, 2, 3]) {
+      // Each worker claims it and dies holding it.
+      expect((await t.pool.query("SELECT work_id FROM m10_recovery.claim_work($1, 10)", [`crashing-${attempt}`])).rows).toEqual([{ work_id: poison }]);
+      await t.pool.query("UPDATE m10_recovery.work_queue SET claimed_at = now() - interval '10 minutes' WHERE id = $1", [poison]);
+      expect(await value("SELECT m10_recovery.release_stalled_work(300, 3)")).toBe(1);
+      expect(await value("SELECT lease_expiries FROM m10_recovery.work_queue WHERE id = $1", [poison])).toBe(attempt);
+    }
+    expect(await value("SELECT processed_at IS NOT NULL FROM m10_recovery.work_queue WHERE id = $1", [poison])).toBe(true);
+    expect((await t.pool.query("SELECT work_id FROM m10_recovery.claim_work('next', 10)")).rowCount).toBe(0);
+    expect(
+      await one(
+        "SELECT original_msg_id, candidate_id, reason, reclaim_count, stream_name, payload->>'last_holder' AS last_holder FROM m10_recovery.dead_letter_archive WHERE dl_msg_id = $1",
+        [`work_queue:${poison}`],
+      ),
+    ).toEqual({ original_msg_id: `work_queue:${poison}`, candidate_id: 501, reason: "work_lease_expired", reclaim_count: 3, stream_name: "m10_recovery.work_queue", last_holder: "crashing-3" });
   });
 });
 
@@ -272,7 +310,8 @@ describe("single signatures (Decision 3)", () => {
     ["archive_dead_letter", "SELECT m10_recovery.archive_dead_letter($1, $2, $3, $4, $5, $6, $7, $8, $9)", [null, null, null, null, "{}", null, 0, null, "t"]],
     ["enqueue_work", "SELECT m10_recovery.enqueue_work($1, $2, $3, $4)", [9001, null, 0, "db_fallback"]],
     ["claim_work", "SELECT * FROM m10_recovery.claim_work($1, $2)", ["w", 1]],
-    ["complete_work", "SELECT m10_recovery.complete_work($1, $2, $3)", [1, true, null]],
+    ["complete_work", "SELECT m10_recovery.complete_work($1, $2, $3, $4)", [1, true, null, "w"]],
+    ["release_stalled_work", "SELECT m10_recovery.release_stalled_work($1, $2)", [300, 3]],
     ["claim_outbox_events", "SELECT * FROM m10_recovery.claim_outbox_events($1, $2)", ["p", 1]],
     ["complete_outbox_event", "SELECT m10_recovery.complete_outbox_event($1, $2, $3, $4)", [1, "p", true, null]],
     ["publish_outbox", "SELECT m10_recovery.publish_outbox($1, $2, $3, $4)", ["a", "sig", "e", "{}"]],

@@ -95,8 +95,8 @@ export function createEvaluator(pool: Pool, settings: EvaluatorSettings, logger:
         const result = await writeEvaluations(client, plans, settings.holder);
         const done = (id: number) => result.written.has(id) || skipped.has(id);
         const workIds = entries.filter((entry) => entry.work && done(entry.candidateId)).map((entry) => (entry.work as { workId: number }).workId);
-        await completeWorkMany(client, workIds);
-        return { ...result, completedWorkIds: new Set(workIds) };
+        const completed = await completeWorkMany(client, settings.holder, workIds);
+        return { ...result, completedWorkIds: new Set(completed) };
       }, { signal }).catch((error: unknown) => {
         throw error instanceof TransactionCancelledError ? new EvaluationCancelledError(error.cause) : error;
       });

@@ -1,5 +1,6 @@
 // The DB fallback queue side of the worker: claim_work (SKIP LOCKED) in batches, with or without
-// Redis, and release_stalled_work on an interval for claims whose worker died.
+// Redis, and release_stalled_work on an interval for claims whose worker died (a claim that
+// expired M10_MAX_RECLAIM_ATTEMPTS times is archived as a dead letter instead).
 import { performance } from "node:perf_hooks";
 import {
   backoffDelayMs,
@@ -22,6 +23,8 @@ export interface DbQueueSettings {
   pollIntervalMs: number;
   workStalledSeconds: number;
   releaseStalledIntervalMs: number;
+  /** A claim that expired this many times is archived as a dead letter (M10_MAX_RECLAIM_ATTEMPTS). */
+  maxReclaimAttempts: number;
 }
 
 export interface DbQueueSourceDeps {
@@ -51,7 +54,7 @@ export function createDbQueueSource(deps: DbQueueSourceDeps): DbQueueSource {
 
   async function releaseStalledOnce(): Promise<number> {
     try {
-      const released = await releaseStalledWork(deps.pool, settings.workStalledSeconds);
+      const released = await releaseStalledWork(deps.pool, settings.workStalledSeconds, settings.maxReclaimAttempts);
       deps.dbState.markUp();
       if (released > 0) logger.warn({ released, stalledSeconds: settings.workStalledSeconds }, "work_queue.stalled_released");
       return released;

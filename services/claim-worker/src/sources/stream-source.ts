@@ -32,7 +32,6 @@ export interface StreamSettings {
   reclaimMaxBackoffMs: number;
   maxReclaimPerLoop: number;
   reclaimIntervalMs: number;
-  deadLetterMaxLen: number;
 }
 
 export interface StreamSourceDeps {
@@ -75,7 +74,7 @@ export function createStreamSource(deps: StreamSourceDeps): StreamSource {
   const { redis, keys, consumer, settings, metrics, logger } = deps;
 
   async function deadLetter(messageId: string, reason: string, minIdleMs: number): Promise<void> {
-    const move = await moveToDeadLetter(redis, keys, { messageId, reason, consumer, maxLen: settings.deadLetterMaxLen, minIdleMs });
+    const move = await moveToDeadLetter(redis, keys, { messageId, reason, consumer, minIdleMs });
     if (!move.moved) return;
     metrics.recoveryDeadLetterAddedTotal.inc({ reason });
     logger.warn(

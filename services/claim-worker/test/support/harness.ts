@@ -17,7 +17,6 @@ export const TEST_OPTIONS: WorkerOptions = {
   reclaimIntervalMs: 100,
   maxReclaimPerLoop: 100,
   reclaimMaxBackoffMs: 60_000,
-  deadLetterMaxLen: 10_000,
   leaseMs: 300,
   workStalledSeconds: 300,
   releaseStalledIntervalMs: 60_000,

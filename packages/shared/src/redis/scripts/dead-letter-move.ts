@@ -6,8 +6,10 @@
 // KEYS[1]  evaluation stream          KEYS[2]  dead-letter stream
 // ARGV[1]  consumer group             ARGV[2]  message id
 // ARGV[3]  reason                     ARGV[4]  dead_lettered_at (ISO-8601)
-// ARGV[5]  consumer (who moves it)    ARGV[6]  dead-letter MAXLEN ~ (0 = no trimming)
-// ARGV[7]  minimum idle ms: the entry must still be pending and idle at least this long (0 = only pending)
+// ARGV[5]  consumer (who moves it)
+// ARGV[6]  minimum idle ms: the entry must still be pending and idle at least this long (0 = only pending)
+// The dead-letter XADD has no MAXLEN: trimming here could drop dead letters not archived yet
+// (dl_reconcile trims, archive first).
 //
 // Returns {0, "not_pending"} when the entry is not (or no longer, or not idle enough) pending,
 // else {1, dead_letter_id, delivery_count, field1, value1, ...} with the original fields.
@@ -16,7 +18,7 @@
 export const DEAD_LETTER_MOVE_LUA = `
 local stream, dl = KEYS[1], KEYS[2]
 local group, id, reason, at, consumer = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
-local maxlen, min_idle = tonumber(ARGV[6]), tonumber(ARGV[7])
+local min_idle = tonumber(ARGV[6])
 
 local pending
 if min_idle > 0 then
@@ -35,13 +37,7 @@ if #entry > 0 then
   original = entry[1][2]
 end
 
-local args = {dl}
-if maxlen > 0 then
-  table.insert(args, 'MAXLEN')
-  table.insert(args, '~')
-  table.insert(args, maxlen)
-end
-table.insert(args, '*')
+local args = {dl, '*'}
 for _, v in ipairs({'original_msg_id', id, 'original_stream', stream, 'reason', reason,
                     'dead_lettered_at', at, 'consumer', consumer}) do
   table.insert(args, v)
