@@ -13,6 +13,7 @@ import {
   type RedisClient,
   releaseOutboxClaims,
   type ServiceMetrics,
+  truncateCodePoints,
 } from "@m10/shared";
 import { jetstreamClient, type NatsConnection } from "./nats-connection.js";
 import { nextRetryDelaySeconds, type BackoffPolicy } from "./backoff.js";
@@ -241,7 +242,7 @@ export function createDeliveryEngine(deps: DeliveryEngineDeps): DeliveryEngine {
       return;
     }
 
-    const error = outcome.error.message.slice(0, 2000);
+    const error = truncateCodePoints(outcome.error.message, 2000);
     metrics.m10OutboxFailedTotal.inc(labels);
     const reason: OutboxDeadLetterReason | undefined = outcome.error.permanent
       ? "outbox_permanent_failure"
