@@ -13,7 +13,7 @@ export {
   type ExecutionOutcomeInput,
   findCandidatesByIdempotencyKeys,
   getCandidate,
-  IDEMPOTENCY_KEY_CONSTRAINT,
+  isIdempotencyKeyTaken,
   type IngestedCandidate,
   type IngestedCandidateGroup,
   type InputRow,

@@ -5,9 +5,8 @@
 import {
   type EvaluationRequest,
   findCandidatesByIdempotencyKeys,
-  IDEMPOTENCY_KEY_CONSTRAINT,
   type IngestedCandidateGroup,
-  isUniqueViolation,
+  isIdempotencyKeyTaken,
   type Pool,
   type ServiceMetrics,
   upsertIngestedCandidate,
@@ -82,7 +81,7 @@ export class IngestService {
         return await this.ingestBatchOnce(items, illFormed);
       } catch (error) {
         // A concurrent request took one of our keys between the lookup and the upsert: look again.
-        if (!isUniqueViolation(error, IDEMPOTENCY_KEY_CONSTRAINT) || attempt >= BATCH_ATTEMPTS) throw error;
+        if (!isIdempotencyKeyTaken(error) || attempt >= BATCH_ATTEMPTS) throw error;
       }
     }
   }
@@ -111,9 +110,10 @@ export class IngestService {
       const group = groups.get(candidate.failureMatchId);
       if (group) {
         group.occurrences++;
+        if (key) group.idempotencyKeys.push(key);
         return { kind: "grouped", failureMatchId: candidate.failureMatchId, ordinal: group.occurrences };
       }
-      groups.set(candidate.failureMatchId, { ...candidate, occurrences: 1 });
+      groups.set(candidate.failureMatchId, { ...candidate, occurrences: 1, idempotencyKeys: key ? [key] : [] });
       return { kind: "grouped", failureMatchId: candidate.failureMatchId, ordinal: 1 };
     });
 
