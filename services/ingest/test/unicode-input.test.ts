@@ -128,6 +128,7 @@ describe("Content-Encoding", () => {
         expect(response.statusCode, `${url} ${encoding}`).toBe(415);
         expect(response.headers["content-type"]).toContain("application/problem+json");
         expect(response.json()).toMatchObject({ code: "unsupported_content_encoding", field: "Content-Encoding", location: "header" });
+        expect(response.headers["accept-encoding"]).toBe("identity");
       }
     }
     const { rows } = await t.pool.query("SELECT 1 FROM system.memory_pins WHERE key = 'encoded'");

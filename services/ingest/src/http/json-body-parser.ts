@@ -51,11 +51,14 @@ export function jsonDepthExceeds(body: Buffer, limit: number): boolean {
 /** A Content-Encoding other than identity: the body is not plain JSON, and the server decodes no encoding. */
 function unsupportedEncoding(request: FastifyRequest): ProblemError | undefined {
   const encoding = request.headers["content-encoding"];
-  if (encoding === undefined || encoding.trim().toLowerCase() === "identity") return undefined;
+  const coding = encoding?.trim().toLowerCase();
+  if (!coding || coding === "identity") return undefined;
   return new ProblemError(415, "Content-Encoding is not supported: send the body unencoded (identity)", {
     code: "unsupported_content_encoding",
     field: "Content-Encoding",
     location: "header",
+    // RFC 7694: a 415 for a content coding names the codings the server takes.
+    headers: { "accept-encoding": "identity" },
   });
 }
 
