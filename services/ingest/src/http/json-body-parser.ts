@@ -4,7 +4,7 @@
 // with a stable code.
 import { isUtf8 } from "node:buffer";
 import type { FastifyInstance, FastifyRequest } from "fastify";
-import { BadRequestError, ProblemError } from "../errors.js";
+import { BadRequestError, UnsupportedContentEncodingError } from "../errors.js";
 import { loneSurrogateField, mayHoldLoneSurrogate } from "./well-formed-text.js";
 
 declare module "fastify" {
@@ -48,18 +48,10 @@ export function jsonDepthExceeds(body: Buffer, limit: number): boolean {
   return false;
 }
 
-/** A Content-Encoding other than identity: the body is not plain JSON, and the server decodes no encoding. */
-function unsupportedEncoding(request: FastifyRequest): ProblemError | undefined {
-  const encoding = request.headers["content-encoding"];
-  const coding = encoding?.trim().toLowerCase();
-  if (!coding || coding === "identity") return undefined;
-  return new ProblemError(415, "Content-Encoding is not supported: send the body unencoded (identity)", {
-    code: "unsupported_content_encoding",
-    field: "Content-Encoding",
-    location: "header",
-    // RFC 7694: a 415 for a content coding names the codings the server takes.
-    headers: { "accept-encoding": "identity" },
-  });
+/** Whether the body carries a content coding (anything but identity), which the server does not decode. */
+function isContentEncoded(request: FastifyRequest): boolean {
+  const coding = request.headers["content-encoding"]?.trim().toLowerCase();
+  return Boolean(coding) && coding !== "identity";
 }
 
 /** The first field of a parsed body with a lone surrogate; on a per-item route, outside the items. */
@@ -74,9 +66,8 @@ export function registerJsonBodyParser(app: FastifyInstance, maxDepth: number): 
   const parseJson = app.getDefaultJsonParser("error", "error");
   app.removeAllContentTypeParsers();
   app.addContentTypeParser("application/json", { parseAs: "buffer" }, (request, body, done) => {
-    const encodingError = unsupportedEncoding(request);
-    if (encodingError) {
-      done(encodingError, undefined);
+    if (isContentEncoded(request)) {
+      done(new UnsupportedContentEncodingError(), undefined);
       return;
     }
     const bytes = body as Buffer;
