@@ -85,6 +85,22 @@ describe("a second idempotency key on a known failure", () => {
     expect(await occurrences(known.failure_match_id)).toBe(3);
   });
 
+  it("replays a key that a candidate written without ingest (by hand) holds, and refuses it for another failure", async () => {
+    const key = crypto.randomUUID();
+    const failureMatchId = crypto.randomUUID();
+    await t.pool.query(
+      "INSERT INTO recovery_candidates (failure_match_id, suggestion, confidence, idempotency_key) VALUES ($1, 'by hand', 0.2, $2)",
+      [failureMatchId, key],
+    );
+    const replay = await ingest(ingestBody({ failure_match_id: failureMatchId, idempotency_key: key }));
+    expect(replay.statusCode).toBe(200);
+    expect(replay.json().message).toBe("Idempotency key matched existing candidate");
+    expect((await ingest(ingestBody({ idempotency_key: key }))).statusCode).toBe(422);
+    const batchReplay = await batch([ingestBody({ failure_match_id: failureMatchId, idempotency_key: key })]);
+    expect(batchReplay.json().results[0]).toMatchObject({ status: "duplicate", message: "Idempotency key matched existing candidate" });
+    expect(await occurrences(failureMatchId)).toBe(1);
+  });
+
   it("counts one occurrence for 20 concurrent requests carrying one new key for a known failure", async () => {
     const known = ingestBody({ idempotency_key: crypto.randomUUID() });
     await ingest(known);

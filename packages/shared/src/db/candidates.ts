@@ -76,6 +76,19 @@ interface UpsertRow {
   key_matched: boolean;
 }
 
+/**
+ * The candidates that have seen a key: the keys table, and the first-key column for rows written
+ * without it (by hand). `keys` is the right side of `=`: "$8::uuid" or "ANY($1::uuid[])".
+ */
+const keyHolders = (keys: string) => `
+  SELECT rc.id, rc.failure_match_id, rc.occurrence_count, rc.idempotency_key
+    FROM public.recovery_candidates rc WHERE rc.idempotency_key = ${keys}
+  UNION
+  SELECT rc.id, rc.failure_match_id, rc.occurrence_count, k.idempotency_key
+    FROM public.recovery_candidate_idempotency_keys k
+    JOIN public.recovery_candidates rc ON rc.id = k.candidate_id
+   WHERE k.idempotency_key = ${keys}`;
+
 // One statement, so one transaction. A candidate that has seen the key wins (a replay changes
 // nothing); otherwise insert, or count one more occurrence, and record the key as seen, so a
 // second key on a known failure counts once (the IETF Idempotency-Key draft). The DO UPDATE skips
@@ -83,12 +96,7 @@ interface UpsertRow {
 // nothing is returned and the caller looks the key up; a later key committed concurrently makes
 // the key insert fail, which the caller treats the same way. A row without a key adopts this one.
 const UPSERT_ONE = `
-WITH keyed AS (
-  SELECT rc.id, rc.failure_match_id, rc.occurrence_count
-    FROM public.recovery_candidate_idempotency_keys k
-    JOIN public.recovery_candidates rc ON rc.id = k.candidate_id
-   WHERE $8::uuid IS NOT NULL AND k.idempotency_key = $8::uuid
-), upserted AS (
+WITH keyed AS (${keyHolders("$8::uuid")}), upserted AS (
   INSERT INTO public.recovery_candidates AS rc
          (failure_match_id, suggestion, confidence, explain, created_by, error_code, error_signature, source,
           idempotency_key, occurrence_count, last_occurrence_at)
@@ -158,10 +166,8 @@ export async function findCandidatesByIdempotencyKeys(db: Queryable, keys: reado
   const found = new Map<string, KeyHolder>();
   if (keys.length === 0) return found;
   const { rows } = await db.query<{ id: number; failure_match_id: string; occurrence_count: number; idempotency_key: string }>(
-    `SELECT rc.id, rc.failure_match_id::text AS failure_match_id, rc.occurrence_count, k.idempotency_key::text AS idempotency_key
-       FROM public.recovery_candidate_idempotency_keys k
-       JOIN public.recovery_candidates rc ON rc.id = k.candidate_id
-      WHERE k.idempotency_key = ANY($1::uuid[])`,
+    `SELECT h.id, h.failure_match_id::text AS failure_match_id, h.occurrence_count, h.idempotency_key::text AS idempotency_key
+       FROM (${keyHolders("ANY($1::uuid[])")}) h`,
     [keys],
   );
   for (const row of rows) {
