@@ -13,6 +13,7 @@ import {
   type RedisClient,
   releaseOutboxClaims,
   type ServiceMetrics,
+  truncateCodePoints,
 } from "@m10/shared";
 import { jetstreamClient, type NatsConnection } from "./nats-connection.js";
 import { createCompletionBatcher } from "./completion-batcher.js";
@@ -239,7 +240,7 @@ export function createDeliveryEngine(deps: DeliveryEngineDeps): DeliveryEngine {
       return;
     }
 
-    const error = outcome.error.message.slice(0, 2000);
+    const error = truncateCodePoints(outcome.error.message, 2000);
     metrics.m10OutboxFailedTotal.inc(labels);
     // The event's age only matters to a retryable failure (the budget), so only then is it read.
     const age = outcome.error.permanent ? 0 : await outboxEventAgeSeconds(pool, event.id);

@@ -2,7 +2,7 @@ import { Agent as HttpAgent, request as httpRequest, type IncomingHttpHeaders } 
 import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
 import { parseRetryAfter } from "./backoff.js";
 import { PermanentDeliveryError, RetryableDeliveryError, type DeliveryError } from "./errors.js";
-import { errorMessage } from "@m10/shared";
+import { errorMessage, truncateCodePoints } from "@m10/shared";
 
 export interface HttpRequest {
   url: string;
@@ -43,7 +43,7 @@ export async function sendHttp(request: HttpRequest, messages: TransportMessages
   try {
     url = new URL(request.url);
   } catch {
-    throw new PermanentDeliveryError(`Invalid URL: ${request.url.slice(0, 200)}`);
+    throw new PermanentDeliveryError(`Invalid URL: ${truncateCodePoints(request.url, 200)}`);
   }
   if (url.protocol !== "http:" && url.protocol !== "https:") throw new PermanentDeliveryError(`Unsupported URL scheme: ${url.protocol}`);
   try {
@@ -79,7 +79,7 @@ function attempt(url: URL, request: HttpRequest): Promise<HttpReply> {
         response.on("data", (chunk: string) => {
           if (text.length < 200) text += chunk;
         });
-        response.on("end", () => resolve({ status: response.statusCode ?? 0, headers: response.headers, bodySnippet: text.slice(0, 200) }));
+        response.on("end", () => resolve({ status: response.statusCode ?? 0, headers: response.headers, bodySnippet: truncateCodePoints(text, 200) }));
         response.on("error", reject);
         response.on("close", () => {
           if (!response.complete) reject(new Error("response ended early"));

@@ -9,4 +9,5 @@ export * from "./observability/index.js";
 export * from "./lifecycle/index.js";
 export * from "./async/index.js";
 export { errorMessage } from "./error-message.js";
+export { truncateCodePoints } from "./text.js";
 export { nonNegativeSeconds, port, positiveInt, positiveSeconds } from "./cli-options.js";

@@ -65,8 +65,8 @@ describe("upsertIngestedCandidates", () => {
     await upsertIngestedCandidate(t.pool, known);
     const fresh = candidate();
     const results = await upsertIngestedCandidates(t.pool, [
-      { ...known, occurrences: 3 },
-      { ...fresh, occurrences: 2 },
+      { ...known, occurrences: 3, idempotencyKeys: [] },
+      { ...fresh, occurrences: 2, idempotencyKeys: [] },
     ]);
     expect(results.get(known.failureMatchId)).toMatchObject({ inserted: false, occurrenceCount: 4 });
     expect(results.get(fresh.failureMatchId)).toMatchObject({ inserted: true, occurrenceCount: 2 });

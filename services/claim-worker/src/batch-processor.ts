@@ -16,6 +16,7 @@ import {
   releaseWorkClaims,
   type ServiceMetrics,
   type StreamKeys,
+  truncateCodePoints,
   withTransaction,
 } from "@m10/shared";
 import type { CandidateOutcome, Evaluator } from "./evaluation/evaluate-entries.js";
@@ -127,7 +128,7 @@ export function createBatchProcessor(deps: BatchProcessorDeps): BatchProcessor {
         const work = entry.work as NonNullable<QueueEntry["work"]>;
         const outcome = outcomes.get(entry.candidateId) as Extract<CandidateOutcome, { status: "failed" }>;
         if (work.retryCount + 1 >= deps.maxAttempts) await deadLetterWork(entry, outcome.error);
-        else await completeWork(deps.pool, deps.consumer, work.workId, false, errorText(outcome.error).slice(0, 1_000));
+        else await completeWork(deps.pool, deps.consumer, work.workId, false, truncateCodePoints(errorText(outcome.error), 1_000));
       }
     } catch (error) {
       // Claims that could not be settled come back through release_stalled_work.

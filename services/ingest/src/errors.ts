@@ -42,6 +42,20 @@ export class BadRequestError extends ProblemError {
   }
 }
 
+/** A body with a content coding: the server decodes none, so it is not parsed as plain JSON. */
+export class UnsupportedContentEncodingError extends ProblemError {
+  constructor() {
+    super(415, "Content-Encoding is not supported: send the body unencoded (identity)", {
+      code: "unsupported_content_encoding",
+      field: "Content-Encoding",
+      location: "header",
+      // RFC 7694: a 415 for a content coding names the codings the server takes.
+      headers: { "accept-encoding": "identity" },
+    });
+    this.name = "UnsupportedContentEncodingError";
+  }
+}
+
 export class NotFoundError extends ProblemError {
   constructor(message: string, code = "not_found") {
     super(404, message, { code });

@@ -9,6 +9,7 @@ import {
   recentOutboxFailures,
   resetStuckOutboxEvents,
   retryOutboxEvent,
+  truncateCodePoints,
 } from "@m10/shared";
 import type { Command } from "commander";
 import { context } from "../context.js";
@@ -59,7 +60,7 @@ Dead-lettered events (processed_by 'dead-letter') are re-published with: m10ctl 
     .action(async (options: { limit: number }) => {
       const rows = await recentOutboxFailures(context().db(), options.limit);
       output().result({ failures: rows }, () =>
-        table(["id", "event_type", "retry_count", "last_error", "updated_at"], rows.map((r) => [r.id, r.event_type, r.retry_count, r.last_error.slice(0, 80), r.updated_at])),
+        table(["id", "event_type", "retry_count", "last_error", "updated_at"], rows.map((r) => [r.id, r.event_type, r.retry_count, truncateCodePoints(r.last_error, 80), r.updated_at])),
       );
     });
 

@@ -1,6 +1,6 @@
 import nodemailer from "nodemailer";
 import type SMTPPool from "nodemailer/lib/smtp-pool/index.js";
-import type { OutboxEvent } from "@m10/shared";
+import { type OutboxEvent, truncateCodePoints } from "@m10/shared";
 import { renderTemplate, templateValues } from "../envelope.js";
 import { PermanentDeliveryError, RetryableDeliveryError, type DeliveryError } from "../errors.js";
 import type { EmailTargetSpec, ResolvedTarget } from "../routing.js";
@@ -65,7 +65,7 @@ export function smtpOptions(spec: EmailTargetSpec, timeoutMs: number): SMTPPool.
 /** SMTP replies 5xx are permanent (e.g. 550 mailbox unavailable), except authentication failures, which a configuration fix cures; everything else retries. */
 export function smtpFailure(error: unknown): DeliveryError {
   const e = error as { responseCode?: number; code?: string; message?: string };
-  const message = `SMTP error: ${e.responseCode ? `${e.responseCode} ` : ""}${e.message ?? String(error)}`.slice(0, 500);
+  const message = truncateCodePoints(`SMTP error: ${e.responseCode ? `${e.responseCode} ` : ""}${e.message ?? String(error)}`, 500);
   if (e.responseCode !== undefined && e.responseCode >= 500 && e.code !== "EAUTH") return new PermanentDeliveryError(message);
   return new RetryableDeliveryError(message);
 }

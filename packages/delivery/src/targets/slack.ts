@@ -1,4 +1,4 @@
-import type { OutboxEvent } from "@m10/shared";
+import { type OutboxEvent, truncateCodePoints } from "@m10/shared";
 import { renderTemplate, templateValues } from "../envelope.js";
 import { isSuccess, sendHttp, statusFailure } from "../http-request.js";
 import type { ResolvedTarget } from "../routing.js";
@@ -20,7 +20,7 @@ function payloadFields(payload: unknown): { type: "mrkdwn"; text: string }[] {
   return Object.entries(payload as Record<string, unknown>)
     .filter(([, value]) => value !== null && ["string", "number", "boolean"].includes(typeof value))
     .slice(0, 10)
-    .map(([key, value]) => ({ type: "mrkdwn" as const, text: `*${key}*\n${String(value).slice(0, 1900)}` }));
+    .map(([key, value]) => ({ type: "mrkdwn" as const, text: `*${key}*\n${truncateCodePoints(String(value), 1900)}` }));
 }
 
 /** An incoming-webhook message: `text` (notification fallback) and blocks (header, section, context). */
@@ -30,8 +30,8 @@ export function slackMessage(event: OutboxEvent, idempotencyKey: string, textTem
   return {
     text,
     blocks: [
-      { type: "header", text: { type: "plain_text", text: `M10: ${event.event_type}`.slice(0, 150) } },
-      { type: "section", text: { type: "mrkdwn", text: text.slice(0, 3000) }, ...(fields.length > 0 ? { fields } : {}) },
+      { type: "header", text: { type: "plain_text", text: truncateCodePoints(`M10: ${event.event_type}`, 150) } },
+      { type: "section", text: { type: "mrkdwn", text: truncateCodePoints(text, 3000) }, ...(fields.length > 0 ? { fields } : {}) },
       { type: "context", elements: [{ type: "mrkdwn", text: `outbox #${event.id} · ${event.aggregate_type} ${event.aggregate_id} · key ${idempotencyKey}` }] },
     ],
   };

@@ -7,7 +7,13 @@ import { isUniqueViolation } from "./errors.js";
 
 /** The partial unique index that can raise under concurrent upserts of one failure (docs/architecture.md §4.1, decision 5). */
 export const FMID_SIGNATURE_INDEX = "uq_rc_fmid_sig";
-export const IDEMPOTENCY_KEY_CONSTRAINT = "recovery_candidates_idempotency_key_key";
+/** The unique constraints a concurrent request holding the same idempotency key can raise. */
+const IDEMPOTENCY_KEY_CONSTRAINTS = ["recovery_candidates_idempotency_key_key", "recovery_candidate_idempotency_keys_pkey"];
+
+/** A concurrent request took an idempotency key between our lookup and our write: look the key up again. */
+export function isIdempotencyKeyTaken(error: unknown): boolean {
+  return IDEMPOTENCY_KEY_CONSTRAINTS.some((constraint) => isUniqueViolation(error, constraint));
+}
 const DEADLOCK = "40P01";
 const UPSERT_ATTEMPTS = 5;
 
@@ -70,15 +76,27 @@ interface UpsertRow {
   key_matched: boolean;
 }
 
-// One statement, so one transaction. A candidate already holding the key wins (a replay changes
-// nothing); otherwise insert, or count one more occurrence. The DO UPDATE skips a row that holds
-// this very key (a concurrent replay committed after our snapshot): then nothing is returned and
-// the caller looks the key up. A row without a key adopts this one, so its retries are replays.
+/**
+ * The candidates that have seen a key: the keys table, and the first-key column for rows written
+ * without it (by hand). `keys` is the right side of `=`: "$8::uuid" or "ANY($1::uuid[])".
+ */
+const keyHolders = (keys: string) => `
+  SELECT rc.id, rc.failure_match_id, rc.occurrence_count, rc.idempotency_key
+    FROM public.recovery_candidates rc WHERE rc.idempotency_key = ${keys}
+  UNION
+  SELECT rc.id, rc.failure_match_id, rc.occurrence_count, k.idempotency_key
+    FROM public.recovery_candidate_idempotency_keys k
+    JOIN public.recovery_candidates rc ON rc.id = k.candidate_id
+   WHERE k.idempotency_key = ${keys}`;
+
+// One statement, so one transaction. A candidate that has seen the key wins (a replay changes
+// nothing); otherwise insert, or count one more occurrence, and record the key as seen, so a
+// second key on a known failure counts once (the IETF Idempotency-Key draft). The DO UPDATE skips
+// a row whose first key is this very key (a concurrent replay committed after our snapshot): then
+// nothing is returned and the caller looks the key up; a later key committed concurrently makes
+// the key insert fail, which the caller treats the same way. A row without a key adopts this one.
 const UPSERT_ONE = `
-WITH keyed AS (
-  SELECT id, failure_match_id, occurrence_count FROM public.recovery_candidates
-   WHERE $8::uuid IS NOT NULL AND idempotency_key = $8::uuid
-), upserted AS (
+WITH keyed AS (${keyHolders("$8::uuid")}), upserted AS (
   INSERT INTO public.recovery_candidates AS rc
          (failure_match_id, suggestion, confidence, explain, created_by, error_code, error_signature, source,
           idempotency_key, occurrence_count, last_occurrence_at)
@@ -90,6 +108,9 @@ WITH keyed AS (
          idempotency_key = COALESCE(rc.idempotency_key, EXCLUDED.idempotency_key)
    WHERE EXCLUDED.idempotency_key IS NULL OR rc.idempotency_key IS DISTINCT FROM EXCLUDED.idempotency_key
   RETURNING rc.id, rc.failure_match_id, rc.occurrence_count, (rc.xmax = 0) AS inserted
+), recorded AS (
+  INSERT INTO public.recovery_candidate_idempotency_keys (idempotency_key, candidate_id)
+  SELECT $8::uuid, id FROM upserted WHERE $8::uuid IS NOT NULL
 )
 SELECT id, failure_match_id::text AS failure_match_id, occurrence_count, inserted, false AS key_matched FROM upserted
 UNION ALL
@@ -123,7 +144,7 @@ export async function upsertIngestedCandidate(db: Queryable, input: IngestedCand
     } catch (error) {
       const retryable = isUniqueViolation(error, FMID_SIGNATURE_INDEX) || (error as { code?: string }).code === DEADLOCK;
       if (retryable && attempt < UPSERT_ATTEMPTS) continue;
-      if (!isUniqueViolation(error, IDEMPOTENCY_KEY_CONSTRAINT)) throw error;
+      if (!isIdempotencyKeyTaken(error)) throw error;
     }
     // The key was taken by a concurrent request after our snapshot: report its holder.
     if (input.idempotencyKey) {
@@ -140,13 +161,13 @@ export interface KeyHolder {
   occurrenceCount: number;
 }
 
-/** The candidates holding these idempotency keys (lower-case uuid text → holder). */
+/** The candidates that have seen these idempotency keys (lower-case uuid text → holder). */
 export async function findCandidatesByIdempotencyKeys(db: Queryable, keys: readonly string[]): Promise<Map<string, KeyHolder>> {
   const found = new Map<string, KeyHolder>();
   if (keys.length === 0) return found;
   const { rows } = await db.query<{ id: number; failure_match_id: string; occurrence_count: number; idempotency_key: string }>(
-    `SELECT id, failure_match_id::text AS failure_match_id, occurrence_count, idempotency_key::text AS idempotency_key
-       FROM public.recovery_candidates WHERE idempotency_key = ANY($1::uuid[])`,
+    `SELECT h.id, h.failure_match_id::text AS failure_match_id, h.occurrence_count, h.idempotency_key::text AS idempotency_key
+       FROM (${keyHolders("ANY($1::uuid[])")}) h`,
     [keys],
   );
   for (const row of rows) {
@@ -155,9 +176,11 @@ export async function findCandidatesByIdempotencyKeys(db: Queryable, keys: reado
   return found;
 }
 
-/** One distinct failure of a batch: its first item's values and how many items repeat it. */
+/** One distinct failure of a batch: its first item's values, how many items count for it and the new keys they carry. */
 export interface IngestedCandidateGroup extends IngestedCandidate {
   occurrences: number;
+  /** Idempotency keys (lower-case) of the group's counted items, recorded as seen. */
+  idempotencyKeys: string[];
 }
 
 export interface GroupUpsertResult {
@@ -170,8 +193,9 @@ export interface GroupUpsertResult {
 /**
  * The batch upsert: every distinct failure in one INSERT ... SELECT FROM jsonb_to_recordset ...
  * ON CONFLICT (failure_match_id) DO UPDATE (occurrence_count + the group's occurrences), rows in
- * failure_match_id order so concurrent batches lock in the same order. Keyed by failure_match_id.
- * A unique violation on the idempotency key propagates: the caller re-reads the keys and retries.
+ * failure_match_id order so concurrent batches lock in the same order; each group's keys are
+ * recorded as seen. Keyed by failure_match_id. A unique violation on an idempotency key
+ * propagates (isIdempotencyKeyTaken): the caller re-reads the keys and retries.
  */
 export async function upsertIngestedCandidates(db: Queryable, groups: readonly IngestedCandidateGroup[]): Promise<Map<string, GroupUpsertResult>> {
   const results = new Map<string, GroupUpsertResult>();
@@ -187,24 +211,34 @@ export async function upsertIngestedCandidates(db: Queryable, groups: readonly I
       source: g.source,
       idempotency_key: g.idempotencyKey,
       occurrences: g.occurrences,
+      idempotency_keys: g.idempotencyKeys,
     })),
   );
   for (let attempt = 1; ; attempt++) {
     try {
       const { rows } = await db.query<{ id: number; failure_match_id: string; occurrence_count: number; inserted: boolean }>(
-        `INSERT INTO public.recovery_candidates AS rc
-                (failure_match_id, suggestion, confidence, explain, created_by, error_code, error_signature, source,
-                 idempotency_key, occurrence_count, last_occurrence_at)
-         SELECT r.failure_match_id, r.suggestion, r.confidence, r.explain, 'ingest_api', r.error_code, r.error_signature,
-                r.source, r.idempotency_key, r.occurrences, now()
-           FROM jsonb_to_recordset($1::jsonb) AS r(failure_match_id uuid, suggestion text, confidence real, explain jsonb,
-                error_code text, error_signature text, source text, idempotency_key uuid, occurrences integer)
-          ORDER BY r.failure_match_id
-         ON CONFLICT (failure_match_id) DO UPDATE
-            SET occurrence_count = rc.occurrence_count + EXCLUDED.occurrence_count,
-                last_occurrence_at = now(),
-                idempotency_key = COALESCE(rc.idempotency_key, EXCLUDED.idempotency_key)
-         RETURNING rc.id, rc.failure_match_id::text AS failure_match_id, rc.occurrence_count, (rc.xmax = 0) AS inserted`,
+        `WITH r AS (
+           SELECT * FROM jsonb_to_recordset($1::jsonb) AS r(failure_match_id uuid, suggestion text, confidence real, explain jsonb,
+                  error_code text, error_signature text, source text, idempotency_key uuid, occurrences integer, idempotency_keys uuid[])
+         ), upserted AS (
+           INSERT INTO public.recovery_candidates AS rc
+                  (failure_match_id, suggestion, confidence, explain, created_by, error_code, error_signature, source,
+                   idempotency_key, occurrence_count, last_occurrence_at)
+           SELECT r.failure_match_id, r.suggestion, r.confidence, r.explain, 'ingest_api', r.error_code, r.error_signature,
+                  r.source, r.idempotency_key, r.occurrences, now()
+             FROM r
+            ORDER BY r.failure_match_id
+           ON CONFLICT (failure_match_id) DO UPDATE
+              SET occurrence_count = rc.occurrence_count + EXCLUDED.occurrence_count,
+                  last_occurrence_at = now(),
+                  idempotency_key = COALESCE(rc.idempotency_key, EXCLUDED.idempotency_key)
+           RETURNING rc.id, rc.failure_match_id, rc.occurrence_count, (rc.xmax = 0) AS inserted
+         ), recorded AS (
+           INSERT INTO public.recovery_candidate_idempotency_keys (idempotency_key, candidate_id)
+           SELECT k.key, u.id FROM upserted u JOIN r ON r.failure_match_id = u.failure_match_id
+            CROSS JOIN LATERAL unnest(r.idempotency_keys) AS k(key)
+         )
+         SELECT id, failure_match_id::text AS failure_match_id, occurrence_count, inserted FROM upserted`,
         [records],
       );
       for (const row of rows) {

@@ -13,7 +13,7 @@ export {
   type ExecutionOutcomeInput,
   findCandidatesByIdempotencyKeys,
   getCandidate,
-  IDEMPOTENCY_KEY_CONSTRAINT,
+  isIdempotencyKeyTaken,
   type IngestedCandidate,
   type IngestedCandidateGroup,
   type InputRow,
@@ -26,7 +26,7 @@ export {
   upsertIngestedCandidates,
 } from "./candidates.js";
 export { type ArchivedDeadLetter, archiveDeadLetter } from "./dead-letters.js";
-export { isDatabaseUnavailable, isUniqueViolation } from "./errors.js";
+export { isDatabaseUnavailable } from "./errors.js";
 export {
   clearExpiredEvaluationLeases,
   countExpiredEvaluationLeases,

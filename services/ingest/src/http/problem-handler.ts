@@ -5,7 +5,7 @@ import type { ErrorObject } from "ajv";
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { isDatabaseUnavailable, type Logger } from "@m10/shared";
 import { ProblemError } from "../errors.js";
-import { describe, fieldOf, locationOf } from "./validation.js";
+import { describe, fieldOf, LENGTH_KEYWORDS, locationOf } from "./validation.js";
 
 export const PROBLEM_CONTENT_TYPE = "application/problem+json";
 
@@ -80,7 +80,7 @@ function classify(error: unknown, retryAfterSeconds: number): Classified {
     const first = fastifyError.validation[0] as ErrorObject;
     return {
       status: 400,
-      code: "validation_failed",
+      code: LENGTH_KEYWORDS.has(first.keyword) ? "value_too_long" : "validation_failed",
       detail: describe(first),
       field: fieldOf(first),
       location: locationOf(fastifyError.validationContext),

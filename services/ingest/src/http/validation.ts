@@ -1,6 +1,8 @@
 // Schema validation: bodies are checked strictly (no type coercion, so {"error_type": 123} is a
 // 400, not "123"); query strings and path parameters are text on the wire and are coerced.
-import { Ajv, type ErrorObject, type Options } from "ajv";
+// Besides JSON Schema's maxLength (code points), `maxBytes` bounds a string's UTF-8 length, for
+// text that goes into an index whose rows are bounded in bytes (a pin's key).
+import { Ajv, type ErrorObject, type FuncKeywordDefinition, type Options, type SchemaValidateFunction } from "ajv";
 import * as ajvFormats from "ajv-formats";
 import type { FastifySchemaCompiler } from "fastify";
 
@@ -14,9 +16,24 @@ const common: Options = {
   unicodeRegExp: true,
 };
 
+const maxBytes: FuncKeywordDefinition = {
+  keyword: "maxBytes",
+  type: "string",
+  schemaType: "number",
+  errors: true,
+  validate: function validate(limit: number, data: string): boolean {
+    if (Buffer.byteLength(data, "utf8") <= limit) return true;
+    (validate as SchemaValidateFunction).errors = [{ keyword: "maxBytes", message: `must NOT have more than ${limit} bytes in UTF-8`, params: { limit } }];
+    return false;
+  },
+};
+
+/** Validation keywords whose failure means "too long" (code value_too_long). */
+export const LENGTH_KEYWORDS = new Set(["maxLength", "maxBytes"]);
+
 export function validatorCompiler(): FastifySchemaCompiler<unknown> {
-  const strict = addFormats(new Ajv({ ...common, coerceTypes: false }));
-  const coercing = addFormats(new Ajv({ ...common, coerceTypes: "array" }));
+  const strict = addFormats(new Ajv({ ...common, coerceTypes: false, keywords: [maxBytes] }));
+  const coercing = addFormats(new Ajv({ ...common, coerceTypes: "array", keywords: [maxBytes] }));
   return ({ schema, httpPart }) => (httpPart === "body" ? strict : coercing).compile(schema as object);
 }
 

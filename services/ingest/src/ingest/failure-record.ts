@@ -2,13 +2,13 @@
 // signature, the default suggestion, confidence 0.2 and explain {method: "pending_evaluation"}
 // plus the raw message, which the claim worker records as the error_message input.
 import { defaultSuggestionFor, errorSignature, failureFields, PENDING_EVALUATION_CONFIDENCE } from "@m10/rules";
-import type { IngestedCandidate } from "@m10/shared";
+import { type IngestedCandidate, truncateCodePoints } from "@m10/shared";
 import type { IngestBody } from "../schemas/ingest.js";
 
 export const DEFAULT_SOURCE = "api";
 
-/** The raw message is kept for the evaluation's error_message input, bounded so a huge body cannot bloat the row. */
-export const STORED_MESSAGE_MAX_CHARS = 2_000;
+/** The raw message is kept for the evaluation's error_message input, bounded (in code points) so a huge body cannot bloat the row. */
+const STORED_MESSAGE_MAX_CODE_POINTS = 2_000;
 
 /** The body's source: absent → "api"; an explicit null is stored as NULL (the predecessor's behaviour). */
 export function sourceOf(body: Pick<IngestBody, "source">): string | null {
@@ -24,7 +24,7 @@ export function candidateFor(body: IngestBody, idempotencyKey: string | null, no
     errorSignature: errorSignature(errorType, raw),
     suggestion: defaultSuggestionFor(errorType),
     confidence: PENDING_EVALUATION_CONFIDENCE,
-    explain: { method: "pending_evaluation", source, ingested_at: now.toISOString(), error_message: raw.slice(0, STORED_MESSAGE_MAX_CHARS) },
+    explain: { method: "pending_evaluation", source, ingested_at: now.toISOString(), error_message: truncateCodePoints(raw, STORED_MESSAGE_MAX_CODE_POINTS) },
     source,
     idempotencyKey: idempotencyKey?.toLowerCase() ?? null,
   };

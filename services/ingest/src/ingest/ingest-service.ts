@@ -5,9 +5,8 @@
 import {
   type EvaluationRequest,
   findCandidatesByIdempotencyKeys,
-  IDEMPOTENCY_KEY_CONSTRAINT,
   type IngestedCandidateGroup,
-  isUniqueViolation,
+  isIdempotencyKeyTaken,
   type Pool,
   type ServiceMetrics,
   upsertIngestedCandidate,
@@ -74,28 +73,34 @@ export class IngestService {
    * database or by an earlier item) replays its candidate or, for another failure, rejects the
    * item (idempotency_key_reused); the other items are grouped by failure_match_id and upserted
    * in one statement, the first item of a new failure being "accepted" and the rest duplicates.
+   * Items with a lone surrogate (index → the field, from the route) are rejected (invalid_unicode).
    */
-  async ingestBatch(items: readonly IngestBody[]): Promise<BatchResponse> {
+  async ingestBatch(items: readonly IngestBody[], illFormed: ReadonlyMap<number, string> = new Map()): Promise<BatchResponse> {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.ingestBatchOnce(items);
+        return await this.ingestBatchOnce(items, illFormed);
       } catch (error) {
         // A concurrent request took one of our keys between the lookup and the upsert: look again.
-        if (!isUniqueViolation(error, IDEMPOTENCY_KEY_CONSTRAINT) || attempt >= BATCH_ATTEMPTS) throw error;
+        if (!isIdempotencyKeyTaken(error) || attempt >= BATCH_ATTEMPTS) throw error;
       }
     }
   }
 
-  private async ingestBatchOnce(items: readonly IngestBody[]): Promise<BatchResponse> {
+  private async ingestBatchOnce(items: readonly IngestBody[], illFormed: ReadonlyMap<number, string>): Promise<BatchResponse> {
     const now = new Date();
-    const candidates = items.map((item) => candidateFor(item, item.idempotency_key ?? null, now));
-    const keys = [...new Set(candidates.flatMap((c) => (c.idempotencyKey ? [c.idempotencyKey] : [])))];
+    const candidates = items.map((item, index) => (illFormed.has(index) ? undefined : candidateFor(item, item.idempotency_key ?? null, now)));
+    const keys = [...new Set(candidates.flatMap((c) => (c?.idempotencyKey ? [c.idempotencyKey] : [])))];
     const holders = await findCandidatesByIdempotencyKeys(this.deps.pool, keys);
 
-    type Plan = { kind: "rejected" } | { kind: "key_replay"; failureMatchId: string } | { kind: "grouped"; failureMatchId: string; ordinal: number };
+    type Plan =
+      | { kind: "rejected" }
+      | { kind: "ill_formed"; field: string }
+      | { kind: "key_replay"; failureMatchId: string }
+      | { kind: "grouped"; failureMatchId: string; ordinal: number };
     const claimedKeys = new Map<string, string>([...holders].map(([key, holder]) => [key, holder.failureMatchId]));
     const groups = new Map<string, IngestedCandidateGroup>();
-    const plans: Plan[] = candidates.map((candidate) => {
+    const plans: Plan[] = candidates.map((candidate, index) => {
+      if (!candidate) return { kind: "ill_formed", field: illFormed.get(index) as string };
       const key = candidate.idempotencyKey;
       const claimedBy = key ? claimedKeys.get(key) : undefined;
       if (claimedBy !== undefined) {
@@ -105,9 +110,10 @@ export class IngestService {
       const group = groups.get(candidate.failureMatchId);
       if (group) {
         group.occurrences++;
+        if (key) group.idempotencyKeys.push(key);
         return { kind: "grouped", failureMatchId: candidate.failureMatchId, ordinal: group.occurrences };
       }
-      groups.set(candidate.failureMatchId, { ...candidate, occurrences: 1 });
+      groups.set(candidate.failureMatchId, { ...candidate, occurrences: 1, idempotencyKeys: key ? [key] : [] });
       return { kind: "grouped", failureMatchId: candidate.failureMatchId, ordinal: 1 };
     });
 
@@ -133,7 +139,19 @@ export class IngestService {
       const failureMatchId = candidate?.failureMatchId ?? item.failure_match_id;
       const label = this.deps.sourceLabel.of(sourceOf(item));
       let result: BatchItemResult;
-      if (plan.kind === "rejected") {
+      if (plan.kind === "ill_formed") {
+        response.rejected++;
+        count("error", label);
+        result = {
+          index,
+          status: "rejected",
+          candidate_id: null,
+          is_duplicate: false,
+          failure_match_id: failureMatchId,
+          message: `${plan.field} holds a lone surrogate (not valid Unicode)`,
+          code: "invalid_unicode",
+        };
+      } else if (plan.kind === "rejected") {
         response.rejected++;
         count("error", label);
         result = {

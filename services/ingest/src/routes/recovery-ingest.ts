@@ -1,6 +1,7 @@
 // POST /api/v1/recovery/ingest and /ingest/batch.
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import type { FastifyReply, FastifyRequest } from "fastify";
+import { loneSurrogateField } from "../http/well-formed-text.js";
 import { resolveIdempotencyKey } from "../ingest/idempotency-key.js";
 import { commonErrorResponses, ProblemSchema } from "../schemas/common.js";
 import { BatchBody, BatchResponse, IngestBody, IngestHeaders, IngestResponse } from "../schemas/ingest.js";
@@ -47,18 +48,23 @@ export const recoveryIngestRoutes: FastifyPluginAsyncTypebox = async (app) => {
         tags: ["recovery-ingest"],
         summary: `Accept up to ${config.M10_INGEST_BATCH_MAX_ITEMS} failures in one request`,
         description:
-          "Per-item results in request order with the single route's semantics (accepted, duplicate, or rejected with code idempotency_key_reused). 202 when any item was accepted, else 200.",
+          "Per-item results in request order with the single route's semantics (accepted, duplicate, or rejected with code idempotency_key_reused, or invalid_unicode for an item with a lone surrogate). 202 when any item was accepted, else 200.",
         body: BatchBody(config.M10_INGEST_BATCH_MAX_ITEMS),
         response: { 200: BatchResponse, 202: BatchResponse, 413: ProblemSchema, 415: ProblemSchema, ...commonErrorResponses },
       },
-      config: { permission: "ingest:write", routeGroup: "ingest" },
+      config: { permission: "ingest:write", routeGroup: "ingest", loneSurrogatesPerItem: true },
       onResponse: (_request, reply, done) => {
         if (reply.statusCode >= 400) metrics.recoveryIngestTotal.inc({ status: "error", source: "api" });
         done();
       },
     },
     async (request, reply) => {
-      const result = await ingest.ingestBatch(request.body.items);
+      const { items } = request.body;
+      const illFormed = new Map(items.flatMap((item, index) => {
+        const field = loneSurrogateField(item, `items.${index}`);
+        return field === undefined ? [] : [[index, field] as const];
+      }));
+      const result = await ingest.ingestBatch(items, illFormed);
       return reply.code(result.accepted > 0 ? 202 : 200).send(result);
     },
   );

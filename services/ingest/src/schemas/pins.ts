@@ -2,10 +2,18 @@
 import { Type, type Static } from "typebox";
 import { Nullable, Text, Timestamp } from "./common.js";
 
-// 1–512 characters, none of "..", "/", "\" or NUL.
+// 1–512 characters and at most 1,024 bytes in UTF-8, none of "..", "/", "\" or NUL. With a tenant
+// of at most 256 characters (1,024 bytes), (tenant_id, key) always fits a btree index row;
+// migration 028 holds the same byte bounds.
 const PIN_KEY_PATTERN = "^(?![\\s\\S]*\\.\\.)[^/\\\\\\u0000]{1,512}$";
-export const PinKey = Type.String({ minLength: 1, maxLength: 512, pattern: PIN_KEY_PATTERN, description: 'no "..", "/", "\\" or NUL' });
-export const TenantId = Text(256, { minLength: 1, description: "with RBAC on, must be (and defaults to) the token's tenant" });
+export const PinKey = Type.String({
+  minLength: 1,
+  maxLength: 512,
+  maxBytes: 1024,
+  pattern: PIN_KEY_PATTERN,
+  description: 'at most 512 characters and 1,024 bytes in UTF-8; no "..", "/", "\\" or NUL',
+});
+export const TenantId = Text(256, { minLength: 1, description: "at most 256 characters; with RBAC on, must be (and defaults to) the token's tenant" });
 
 export const PinBody = Type.Object(
   {
