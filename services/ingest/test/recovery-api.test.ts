@@ -101,7 +101,7 @@ describe("PATCH /api/v1/recovery/candidates/{id}", () => {
     expect(rows[0]).toMatchObject({ execution_status: "succeeded", execution_result: { retries: 2 }, selected_action_id: 1 });
     expect(rows[0].executed_at).toBeInstanceOf(Date);
     const provenance = await t.pool.query("SELECT event_type, actor, actor_type, action_id, details FROM m10_recovery.suggestion_provenance WHERE suggestion_id = $1", [id]);
-    expect(provenance.rows).toEqual([{ event_type: "success", actor: "machine", actor_type: "agent", action_id: 1, details: { execution_status: "succeeded", note: "retried" } }]);
+    expect(provenance.rows).toEqual([{ event_type: "success", actor: "acme-agent", actor_type: "agent", action_id: 1, details: { execution_status: "succeeded", note: "retried" } }]);
     const outbox = await t.pool.query("SELECT event_type, payload FROM m10_recovery.outbox WHERE aggregate_type = 'recovery_candidate' AND aggregate_id = $1", [String(id)]);
     expect(outbox.rows).toEqual([{ event_type: "recovery.outcome_reported", payload: expect.objectContaining({ candidate_id: id, execution_status: "succeeded" }) }]);
     expect(await published()).toBe(publishedBefore + 1);
