@@ -63,9 +63,15 @@ export type IngestUpsertResult =
   /** The failure was known: occurrence_count was incremented. */
   | { kind: "updated"; id: number; failureMatchId: string; occurrenceCount: number }
   /** The idempotency key is already held by a candidate (possibly of another failure); nothing changed. */
-  | { kind: "key_exists"; id: number; failureMatchId: string; occurrenceCount: number; tenantId: string }
-  /** The failure_match_id belongs to another tenant's candidate; nothing changed. */
-  | { kind: "other_tenant" };
+  | { kind: "key_exists"; id: number; failureMatchId: string; occurrenceCount: number; tenantId: string };
+
+/** The failure_match_id belongs to another tenant's candidate: nothing changed, and its id is not told. */
+export class OtherTenantsFailureError extends Error {
+  constructor(readonly failureMatchId: string) {
+    super(`failure_match_id ${failureMatchId} belongs to another tenant's candidate`);
+    this.name = "OtherTenantsFailureError";
+  }
+}
 
 interface UpsertRow {
   id: number;
@@ -106,7 +112,8 @@ SELECT id, failure_match_id::text, occurrence_count, false, true, tenant_id FROM
 /**
  * The ingest upsert: ON CONFLICT (failure_match_id), occurrence_count + 1 on a repeat, and the
  * idempotency key honoured. Retries the rare unique violation on uq_rc_fmid_sig (a non-arbiter
- * index under concurrent inserts of one failure) and deadlocks.
+ * index under concurrent inserts of one failure) and deadlocks. Throws OtherTenantsFailureError
+ * for another tenant's failure_match_id.
  */
 export async function upsertIngestedCandidate(db: Queryable, input: IngestedCandidate): Promise<IngestUpsertResult> {
   const params = [
@@ -130,7 +137,7 @@ export async function upsertIngestedCandidate(db: Queryable, input: IngestedCand
         if (row.key_matched) return { kind: "key_exists", ...found, tenantId: row.tenant_id };
         return { kind: row.inserted ? "inserted" : "updated", ...found };
       }
-      if (await heldByOtherTenant(db, input.failureMatchId, input.tenantId)) return { kind: "other_tenant" };
+      if (await heldByOtherTenant(db, input.failureMatchId, input.tenantId)) throw new OtherTenantsFailureError(input.failureMatchId);
     } catch (error) {
       const retryable = isUniqueViolation(error, FMID_SIGNATURE_INDEX) || (error as { code?: string }).code === DEADLOCK;
       if (retryable && attempt < UPSERT_ATTEMPTS) continue;

@@ -19,6 +19,7 @@ export {
   type IngestedCandidateGroup,
   type InputRow,
   listCandidates,
+  OtherTenantsFailureError,
   type Page,
   type ProvenanceRow,
   recordDecision,

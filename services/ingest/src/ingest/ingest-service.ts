@@ -8,6 +8,7 @@ import {
   IDEMPOTENCY_KEY_CONSTRAINT,
   type IngestedCandidateGroup,
   isUniqueViolation,
+  OtherTenantsFailureError,
   type Pool,
   type ServiceMetrics,
   upsertIngestedCandidate,
@@ -48,8 +49,9 @@ export class IngestService {
   /** One failure for `tenantId` (the token's tenant). */
   async ingestOne(body: IngestBody, key: ResolvedKey, tenantId: string): Promise<IngestOutcome> {
     const candidate = candidateFor(body, key.key, new Date(), tenantId);
-    const result = await upsertIngestedCandidate(this.deps.pool, candidate);
-    if (result.kind === "other_tenant") throw new FailureMatchConflictError();
+    const result = await upsertIngestedCandidate(this.deps.pool, candidate).catch((error: unknown) => {
+      throw error instanceof OtherTenantsFailureError ? new FailureMatchConflictError() : error;
+    });
     if (result.kind === "key_exists") {
       // Another tenant's key is another failure: never its candidate's id.
       if (result.failureMatchId !== candidate.failureMatchId || result.tenantId !== tenantId) throw new IdempotencyKeyReusedError(key.field);
