@@ -2,7 +2,7 @@
 // to system.rbac_audit in batches by one flush at a time, so a flood of denied requests costs at
 // most one pooled connection and never delays an answer. A full buffer drops the record and
 // counts it (m10_rbac_audit_dropped_total{cause="buffer_full"}), as does a failed batch write.
-import { errorMessage, insertRbacAuditEntries, type Logger, type Queryable, type RbacAuditEntry, type ServiceMetrics } from "@m10/shared";
+import { insertRbacAuditEntries, type Logger, type Queryable, type RbacAuditEntry, type ServiceMetrics } from "@m10/shared";
 
 export interface AuditBufferOptions {
   db: Queryable;
@@ -57,7 +57,7 @@ export class AuditBuffer {
       } catch (error) {
         // The decisions stand either way; the lost records are counted and logged, not hidden.
         this.options.metrics.m10RbacAuditDroppedTotal.inc({ cause: "write_failed" }, batch.length);
-        this.options.logger.warn({ err: errorMessage(error), records: batch.length }, "rbac.audit_write_failed");
+        this.options.logger.warn({ err: error, records: batch.length }, "rbac.audit_write_failed");
         return;
       }
     }
