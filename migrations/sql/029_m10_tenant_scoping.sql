@@ -14,8 +14,10 @@ ALTER TABLE public.recovery_candidates
 COMMENT ON COLUMN public.recovery_candidates.tenant_id IS
     'Tenant of the token that ingested the failure; the API never shows a row to another tenant';
 
--- The keyset pages of GET /candidates (newest first = id DESC within a tenant).
+-- The keyset pages of GET /candidates (newest first = id DESC within a tenant), all decisions
+-- and one decision (the default lists the pending ones).
 CREATE INDEX idx_rc_tenant_id ON public.recovery_candidates (tenant_id, id DESC);
+CREATE INDEX idx_rc_tenant_decision ON public.recovery_candidates (tenant_id, decision, id DESC);
 -- The claim worker's per-tenant history of reported outcomes.
 CREATE INDEX idx_rc_tenant_outcomes ON public.recovery_candidates (tenant_id, error_code)
     WHERE execution_status IN ('succeeded', 'failed');
@@ -87,5 +89,6 @@ $$;
 
 DROP TABLE m10_recovery.action_tenant_stats;
 DROP INDEX public.idx_rc_tenant_outcomes;
+DROP INDEX public.idx_rc_tenant_decision;
 DROP INDEX public.idx_rc_tenant_id;
 ALTER TABLE public.recovery_candidates DROP COLUMN tenant_id;

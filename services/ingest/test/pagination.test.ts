@@ -61,6 +61,15 @@ describe("GET /api/v1/recovery/candidates pages", () => {
   });
 });
 
+describe("memory pin pages", () => {
+  it("refuse an offset past 10000 with 400 instead of skipping that many rows", async () => {
+    const huge = await t.app.inject({ method: "GET", url: "/api/v1/memory/pins?offset=2147483647", headers: reader });
+    expect(huge.statusCode).toBe(400);
+    expect(huge.json()).toMatchObject({ field: "offset", location: "query" });
+    expect((await t.app.inject({ method: "GET", url: "/api/v1/memory/pins?offset=10000", headers: reader })).statusCode).toBe(200);
+  });
+});
+
 describe("provenance pages", () => {
   it("returns the first provenance_limit rows in the detail and the rest from /provenance, each row once", async () => {
     const id = await newCandidate(`prov-${crypto.randomUUID().slice(0, 8)}`);
