@@ -1,6 +1,7 @@
 // Tenant isolation of candidates, outcomes, decisions, stats and action statistics (issue 11 item
 // 11): tenant A's tokens of every role against tenant B's data answer 404 / 403, never data, and
 // change nothing; only an admin crosses tenants, and only when it names one (?tenant=).
+import { waitUntil } from "@m10/devstack/testing";
 import { describe, expect, it } from "vitest";
 import { ROLE_PERMISSIONS, ROLES, type Permission, type Role } from "../src/auth/permissions.js";
 import { bearer, ingestBody, TENANT_TOKENS, useTestApp } from "./support/test-app.js";
@@ -64,7 +65,7 @@ describe("tenant A's tokens against tenant B's candidates", () => {
       if (role === "admin") expect(named.json()).toMatchObject({ id, source });
       else {
         expect(named.statusCode).toBe(403);
-        expect(named.json().code).toBe("tenant_mismatch");
+        expect(named.json()).toMatchObject({ code: "tenant_mismatch", field: "tenant" });
       }
 
       expect(await stateOf(id)).toEqual(before);
@@ -119,5 +120,15 @@ describe("tenant A's tokens against tenant B's candidates", () => {
     // An admin reads another tenant's figures only by naming it.
     const named = await t.app.inject({ method: "GET", url: `/api/v1/recovery/stats?tenant=tenant-b`, headers: bearer(A.admin.token) });
     expect(named.json()).toEqual(ofB);
+  });
+
+  it("audits an admin's look into another tenant as admin_cross_tenant", async () => {
+    const { id } = await candidateOfB(`iso-${crypto.randomUUID().slice(0, 8)}`);
+    const requestId = `cross-${id}`;
+    const looked = await t.app.inject({ method: "GET", url: `/api/v1/recovery/candidates/${id}?tenant=tenant-b`, headers: { ...bearer(A.admin.token), "x-request-id": requestId } });
+    expect(looked.statusCode).toBe(200);
+    const audited = () => t.pool.query("SELECT subject, allowed, reason, tenant_id, extra->>'requested_tenant' AS requested FROM system.rbac_audit WHERE request_id = $1", [requestId]);
+    await waitUntil("the crossing is audited", async () => (await audited()).rows.length > 0);
+    expect((await audited()).rows).toEqual([{ subject: A.admin.subject, allowed: true, reason: "admin_cross_tenant", tenant_id: "tenant-a", requested: "tenant-b" }]);
   });
 });

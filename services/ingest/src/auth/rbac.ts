@@ -143,6 +143,12 @@ export function registerRbac(app: FastifyInstance, options: RbacOptions): AuditD
   return audit;
 }
 
+/** Audits and refuses a request naming a tenant its credentials do not belong to. */
+function tenantMismatch(request: FastifyRequest, requested: string, rbac: { audit: AuditDecision }, permission: Permission, field: string): ForbiddenError {
+  rbac.audit(request, permission, { allowed: false, reason: "tenant_mismatch" }, process.hrtime.bigint(), { requested_tenant: requested });
+  return new ForbiddenError(`Your credentials belong to another tenant than "${requested}"`, "tenant_mismatch", field);
+}
+
 /**
  * The tenant a request acts for. With RBAC on it is the token's tenant, and naming another one is
  * a 403; without credentials (RBAC off or anonymous) it is the requested one, else `fallback`.
@@ -156,18 +162,16 @@ export function tenantFor(
 ): string {
   const own = request.principal?.tenant;
   if (!rbac.enforce || own === undefined) return requested ?? own ?? fallback;
-  if (requested !== undefined && requested !== own) {
-    rbac.audit(request, permission, { allowed: false, reason: "tenant_mismatch" }, process.hrtime.bigint(), { requested_tenant: requested });
-    throw new ForbiddenError(`Your credentials belong to another tenant than "${requested}"`, "tenant_mismatch", "tenant_id");
-  }
+  if (requested !== undefined && requested !== own) throw tenantMismatch(request, requested, rbac, permission, "tenant_id");
   return own;
 }
 
 /**
  * The tenant whose candidates, outcomes and action statistics a request reads or writes
- * (docs/architecture.md §4.6): the token's. Only an admin may name another with `?tenant=`
+ * (docs/architecture.md §2): the token's. Only an admin may name another with `?tenant=`
  * (audited as admin_cross_tenant); anyone else naming another tenant gets 403 tenant_mismatch.
- * Without credentials (RBAC off, or anonymous permissions) it is the named tenant, else "default".
+ * Requests without a token (anonymous permissions) act for "default"; with RBAC off, for the named
+ * tenant, else "default".
  */
 export function candidateTenant(
   request: FastifyRequest,
@@ -175,12 +179,13 @@ export function candidateTenant(
   rbac: { enforce: boolean; audit: AuditDecision },
   permission: Permission,
 ): string {
+  if (!rbac.enforce) return requested ?? request.principal?.tenant ?? DEFAULT_TENANT;
   const principal = request.principal;
-  if (!principal) return requested ?? DEFAULT_TENANT;
-  if (requested === undefined || requested === principal.tenant) return principal.tenant;
-  if (rbac.enforce && principal.roles.includes("admin")) {
+  const own = principal?.tenant ?? DEFAULT_TENANT;
+  if (requested === undefined || requested === own) return own;
+  if (principal?.roles.includes("admin")) {
     rbac.audit(request, permission, { allowed: true, reason: "admin_cross_tenant" }, process.hrtime.bigint(), { requested_tenant: requested });
     return requested;
   }
-  return tenantFor(request, requested, DEFAULT_TENANT, rbac, permission);
+  throw tenantMismatch(request, requested, rbac, permission, "tenant");
 }
