@@ -21,6 +21,7 @@ const candidate = (overrides: Partial<IngestedCandidate> = {}): IngestedCandidat
   explain: { method: "pending_evaluation" },
   source: "test",
   idempotencyKey: null,
+  tenantId: "default",
   ...overrides,
 });
 
@@ -75,15 +76,15 @@ describe("upsertIngestedCandidates", () => {
 
 describe("decisions and outcomes", () => {
   it("return undefined for a candidate that does not exist and write nothing", async () => {
-    expect(await recordDecision(t.pool, { candidateId: 987654, decision: "approved", decidedBy: "x", note: "", actorType: "human" })).toBeUndefined();
-    expect(await recordExecutionOutcome(t.pool, { candidateId: 987654, executionStatus: "failed", actor: "x", actorType: "agent" })).toBeUndefined();
+    expect(await recordDecision(t.pool, { candidateId: 987654, tenantId: "default", decision: "approved", decidedBy: "x", note: "", actorType: "human" })).toBeUndefined();
+    expect(await recordExecutionOutcome(t.pool, { candidateId: 987654, tenantId: "default", executionStatus: "failed", actor: "x", actorType: "agent" })).toBeUndefined();
     const { rows } = await t.pool.query("SELECT count(*)::int AS n FROM recovery_candidates_audit WHERE candidate_id = 987654");
     expect(rows[0].n).toBe(0);
   });
 
   it("keep the action success rate current through the outcome trigger", async () => {
     const { id } = await upsertIngestedCandidate(t.pool, candidate());
-    await recordExecutionOutcome(t.pool, { candidateId: id, selectedActionId: 2, executionStatus: "succeeded", actor: "agent-1", actorType: "agent" });
+    await recordExecutionOutcome(t.pool, { candidateId: id, tenantId: "default", selectedActionId: 2, executionStatus: "succeeded", actor: "agent-1", actorType: "agent" });
     const { rows } = await t.pool.query("SELECT total_applications, successful_applications FROM m10_recovery.suggestion_action WHERE id = 2");
     expect(rows[0]).toEqual({ total_applications: 1, successful_applications: 1 });
   });

@@ -1,6 +1,6 @@
 // What every route plugin needs, decorated onto the Fastify instance once as `app.m10`.
 import type { IngestConfig, Logger, M10Metrics, Pool, RedisClient, ServiceMetrics, StreamKeys } from "@m10/shared";
-import type { AuditDenial } from "./auth/rbac.js";
+import type { AuditDecision } from "./auth/rbac.js";
 import type { CandidateService } from "./candidates/candidate-service.js";
 import type { EvaluationEnqueuer } from "./ingest/evaluation-enqueuer.js";
 import type { IngestService } from "./ingest/ingest-service.js";
@@ -18,7 +18,7 @@ export interface AppContext {
   candidates: CandidateService;
   enqueuer: EvaluationEnqueuer;
   sourceLabel: SourceLabel;
-  rbac: { enforce: boolean; audit: AuditDenial };
+  rbac: { enforce: boolean; audit: AuditDecision };
 }
 
 declare module "fastify" {

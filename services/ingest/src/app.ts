@@ -15,6 +15,7 @@ import {
   watchRedis,
 } from "@m10/shared";
 import type { AppContext } from "./app-context.js";
+import { AuditBuffer } from "./auth/audit-buffer.js";
 import { parsePermissionList } from "./auth/permissions.js";
 import { registerRbac } from "./auth/rbac.js";
 import { loadTokenStore, type TokenStore } from "./auth/token-store.js";
@@ -50,6 +51,11 @@ export interface AppDeps {
 
 export const API_VERSION = "1.0.0";
 
+/** M10_TRUST_PROXY for Fastify: a hop count as the function proxy-addr makes of one (its types take no number). */
+function trustProxyOption(setting: IngestConfig["M10_TRUST_PROXY"]): boolean | string[] | ((address: string, hop: number) => boolean) {
+  return typeof setting === "number" ? (_address, hop) => hop < setting : setting;
+}
+
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const { config, logger, pool } = deps;
   const redis = deps.redis;
@@ -68,7 +74,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: "request_id" }),
     genReqId: requestIdFor,
     bodyLimit: config.M10_INGEST_MAX_BODY_BYTES,
-    trustProxy: config.M10_TRUST_PROXY,
+    trustProxy: trustProxyOption(config.M10_TRUST_PROXY),
     routerOptions: { maxParamLength: 2_048 },
     return503OnClosing: true,
   });
@@ -81,15 +87,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const sourceLabel = new SourceLabel();
   const enqueuer = new EvaluationEnqueuer({ redis, db: pool, keys, logger, redisState }, metrics);
   registerRequestIdHeader(app);
-  const audit = registerRbac(app, {
-    enforce: config.RBAC_ENFORCE,
-    tokens,
-    anonymousPermissions,
-    auditDenials: config.RBAC_AUDIT_ENABLED,
-    db: pool,
-    logger,
-    metrics,
-  });
+  const auditBuffer = config.RBAC_AUDIT_ENABLED
+    ? new AuditBuffer({ db: pool, logger, metrics, maxEntries: config.M10_RBAC_AUDIT_BUFFER_MAX, flushIntervalMs: config.M10_RBAC_AUDIT_FLUSH_MS, batchSize: 500 })
+    : undefined;
+  if (auditBuffer) app.addHook("onClose", () => auditBuffer.close());
+  const audit = registerRbac(app, { enforce: config.RBAC_ENFORCE, tokens, anonymousPermissions, auditBuffer, metrics });
   const context: AppContext = {
     config,
     logger,
@@ -153,6 +155,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       redis,
       windowMs: config.M10_RATE_LIMIT_WINDOW_MS,
       max: { ingest: config.M10_RATE_LIMIT_INGEST_MAX, recovery: config.M10_RATE_LIMIT_RECOVERY_MAX, pins: config.M10_RATE_LIMIT_PINS_MAX },
+      anonymousMax: config.M10_RATE_LIMIT_ANONYMOUS_MAX,
       logger,
       redisState,
       metrics,

@@ -75,6 +75,16 @@ export class IdempotencyKeyReusedError extends ProblemError {
   }
 }
 
+/** A failure_match_id already recorded for another tenant: this tenant can neither see nor count it. */
+export class FailureMatchConflictError extends ProblemError {
+  constructor() {
+    super(409, FAILURE_MATCH_CONFLICT_MESSAGE, { code: "failure_match_id_conflict", field: "failure_match_id", location: "body" });
+    this.name = "FailureMatchConflictError";
+  }
+}
+
+export const FAILURE_MATCH_CONFLICT_MESSAGE = "This failure_match_id belongs to another tenant's candidate";
+
 export class UnauthorizedError extends ProblemError {
   constructor(message: string, code: string) {
     super(401, message, { code, headers: { "www-authenticate": 'Bearer realm="m10"' } });

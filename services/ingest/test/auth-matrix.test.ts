@@ -1,4 +1,5 @@
 // Every route × no token / wrong token / each role → 401 / 403 / 2xx, per ROLE_PERMISSIONS.
+import { waitUntil } from "@m10/devstack/testing";
 import type { InjectOptions } from "fastify";
 import { describe, expect, it } from "vitest";
 import { ROLE_PERMISSIONS, type Permission, type Role } from "../src/auth/permissions.js";
@@ -13,16 +14,19 @@ const ROLE_TOKENS: Record<Role, string> = {
   readonly: FILE_TOKENS.readonly.token,
 };
 
-async function candidateId(): Promise<number> {
-  const response = await t.app.inject({ method: "POST", url: "/api/v1/recovery/ingest", headers: bearer(ADMIN_TOKEN), payload: ingestBody() });
+/** The admin of the tenant of `token` (operator and readonly are acme's, the others default's). */
+const tenantAdminOf = (token: string) => (token === FILE_TOKENS.operator.token || token === FILE_TOKENS.readonly.token ? FILE_TOKENS.acmeAdmin.token : ADMIN_TOKEN);
+
+/** A candidate of the tenant of `token`, so a permitted read or write finds it. */
+async function candidateId(token: string): Promise<number> {
+  const response = await t.app.inject({ method: "POST", url: "/api/v1/recovery/ingest", headers: bearer(tenantAdminOf(token)), payload: ingestBody() });
   return response.json().candidate_id as number;
 }
 
 /** A pin under the tenant of `token`, so a permitted read or delete finds it. */
 async function pinFor(token: string): Promise<string> {
   const key = `matrix-${crypto.randomUUID()}`;
-  const tenantAdmin = token === FILE_TOKENS.operator.token || token === FILE_TOKENS.readonly.token ? FILE_TOKENS.acmeAdmin.token : ADMIN_TOKEN;
-  const response = await t.app.inject({ method: "POST", url: "/api/v1/memory/pins", headers: bearer(tenantAdmin), payload: { key, value: { v: 1 } } });
+  const response = await t.app.inject({ method: "POST", url: "/api/v1/memory/pins", headers: bearer(tenantAdminOf(token)), payload: { key, value: { v: 1 } } });
   expect(response.statusCode).toBe(201);
   return key;
 }
@@ -37,18 +41,18 @@ const ROUTES: RouteCase[] = [
   { name: "POST /recovery/ingest", permission: "ingest:write", request: async () => ({ method: "POST", url: "/api/v1/recovery/ingest", payload: ingestBody() }) },
   { name: "POST /recovery/ingest/batch", permission: "ingest:write", request: async () => ({ method: "POST", url: "/api/v1/recovery/ingest/batch", payload: { items: [ingestBody()] } }) },
   { name: "GET /recovery/candidates", permission: "recovery:read", request: async () => ({ method: "GET", url: "/api/v1/recovery/candidates" }) },
-  { name: "GET /recovery/candidates/{id}", permission: "recovery:read", request: async () => ({ method: "GET", url: `/api/v1/recovery/candidates/${await candidateId()}` }) },
+  { name: "GET /recovery/candidates/{id}", permission: "recovery:read", request: async (token) => ({ method: "GET", url: `/api/v1/recovery/candidates/${await candidateId(token)}` }) },
   {
     name: "PATCH /recovery/candidates/{id}",
     permission: "recovery:write",
-    request: async () => ({ method: "PATCH", url: `/api/v1/recovery/candidates/${await candidateId()}`, payload: { execution_status: "executing" } }),
+    request: async (token) => ({ method: "PATCH", url: `/api/v1/recovery/candidates/${await candidateId(token)}`, payload: { execution_status: "executing" } }),
   },
   {
     name: "POST /recovery/approve",
     permission: "recovery:approve",
-    request: async () => ({ method: "POST", url: "/api/v1/recovery/approve", payload: { candidate_id: await candidateId(), decision: "approved", approved_by: "me" } }),
+    request: async (token) => ({ method: "POST", url: "/api/v1/recovery/approve", payload: { candidate_id: await candidateId(token), decision: "approved", approved_by: "me" } }),
   },
-  { name: "DELETE /recovery/candidates/{id}", permission: "recovery:approve", request: async () => ({ method: "DELETE", url: `/api/v1/recovery/candidates/${await candidateId()}` }) },
+  { name: "DELETE /recovery/candidates/{id}", permission: "recovery:approve", request: async (token) => ({ method: "DELETE", url: `/api/v1/recovery/candidates/${await candidateId(token)}` }) },
   { name: "GET /recovery/actions", permission: "recovery:read", request: async () => ({ method: "GET", url: "/api/v1/recovery/actions" }) },
   {
     name: "POST /recovery/evaluate",
@@ -115,9 +119,13 @@ describe("auth matrix", () => {
   it("writes every denial to system.rbac_audit with subject, reason and request id", async () => {
     await t.app.inject({ method: "GET", url: "/api/v1/recovery/stats", headers: { "x-request-id": "audit-check-1" } });
     await t.app.inject({ method: "POST", url: "/api/v1/memory/pins/cleanup", headers: { ...bearer(FILE_TOKENS.readonly.token), "x-request-id": "audit-check-2" } });
-    const { rows } = await t.pool.query(
-      "SELECT subject, resource, action, allowed, reason, roles, path, method, request_id, tenant_id FROM system.rbac_audit WHERE request_id IN ('audit-check-1', 'audit-check-2') ORDER BY id",
-    );
+    const audited = () =>
+      t.pool.query(
+        "SELECT subject, resource, action, allowed, reason, roles, path, method, request_id, tenant_id FROM system.rbac_audit WHERE request_id IN ('audit-check-1', 'audit-check-2') ORDER BY id",
+      );
+    // Audit records are written in batches, off the request path.
+    await waitUntil("both denials are audited", async () => (await audited()).rows.length >= 2);
+    const { rows } = await audited();
     expect(rows).toEqual([
       { subject: "anonymous", resource: "recovery", action: "read", allowed: false, reason: "no_credentials", roles: [], path: "/api/v1/recovery/stats", method: "GET", request_id: "audit-check-1", tenant_id: null },
       {

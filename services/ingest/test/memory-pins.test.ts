@@ -1,3 +1,4 @@
+import { waitUntil } from "@m10/devstack/testing";
 import { describe, expect, it } from "vitest";
 import { bearer, FILE_TOKENS, MACHINE_TOKEN, startTestApp, useTestApp } from "./support/test-app.js";
 
@@ -41,7 +42,10 @@ describe("memory pins", () => {
     expect(listed.json().pins.map((p: { key: string }) => p.key)).not.toContain("secret");
     const deleteOther = await t.app.inject({ method: "DELETE", url: "/api/v1/memory/pins/secret?tenant_id=acme", headers: acmeAdmin });
     expect(deleteOther.statusCode).toBe(200);
-    const denial = await t.pool.query("SELECT subject, reason, allowed, tenant_id FROM system.rbac_audit WHERE reason = 'tenant_mismatch' ORDER BY id");
+    const denials = () => t.pool.query("SELECT subject, reason, allowed, tenant_id FROM system.rbac_audit WHERE reason = 'tenant_mismatch' ORDER BY id");
+    // Audit records are written in batches, off the request path.
+    await waitUntil("the denial is audited", async () => (await denials()).rows.length > 0);
+    const denial = await denials();
     expect(denial.rows[0]).toMatchObject({ subject: "globex-agent", allowed: false, tenant_id: "globex" });
     const own = await put(globex, { tenant_id: "globex", key: "secret", value: { plan: "G" } });
     expect(own.statusCode).toBe(201);

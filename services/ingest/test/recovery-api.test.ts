@@ -1,9 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { ADMIN_TOKEN, bearer, FILE_TOKENS, ingestBody, MACHINE_TOKEN, useTestApp } from "./support/test-app.js";
+import { bearer, FILE_TOKENS, ingestBody, useTestApp } from "./support/test-app.js";
 
 const t = useTestApp();
-const admin = bearer(ADMIN_TOKEN);
-const machine = bearer(MACHINE_TOKEN);
+// Every token of one tenant (acme): candidates are only visible to their own tenant.
+const admin = bearer(FILE_TOKENS.acmeAdmin.token);
+const machine = bearer(FILE_TOKENS.acmeMachine.token);
 const operator = bearer(FILE_TOKENS.operator.token);
 
 async function newCandidate(overrides: Record<string, unknown> = {}): Promise<number> {
@@ -13,31 +14,30 @@ async function newCandidate(overrides: Record<string, unknown> = {}): Promise<nu
 }
 
 describe("GET /api/v1/recovery/candidates", () => {
-  it("lists pending candidates newest first with the real total and filters", async () => {
+  it("lists pending candidates newest first, a cursor page at a time, with filters", async () => {
     const source = `list-${crypto.randomUUID().slice(0, 8)}`;
     const ids: number[] = [];
     for (let i = 0; i < 5; i++) ids.push(await newCandidate({ source, failure_payload: { error_type: i % 2 ? "HTTP_5XX" : "TIMEOUT" } }));
     const page = await t.app.inject({ method: "GET", url: `/api/v1/recovery/candidates?source=${source}&limit=2`, headers: operator });
     expect(page.statusCode).toBe(200);
     const json = page.json();
-    expect(json.total).toBe(5);
     expect(json.limit).toBe(2);
     expect(json.candidates.map((c: { id: number }) => c.id)).toEqual([ids[4], ids[3]]);
     expect(json.candidates[0]).toMatchObject({ decision: "pending", confidence: 0.2, source, occurrence_count: 1 });
 
-    const second = await t.app.inject({ method: "GET", url: `/api/v1/recovery/candidates?source=${source}&limit=2&offset=2`, headers: operator });
+    const second = await t.app.inject({ method: "GET", url: `/api/v1/recovery/candidates?source=${source}&limit=2&cursor=${json.next_cursor}`, headers: operator });
     expect(second.json().candidates.map((c: { id: number }) => c.id)).toEqual([ids[2], ids[1]]);
 
     const timeouts = await t.app.inject({ method: "GET", url: `/api/v1/recovery/candidates?source=${source}&error_code=TIMEOUT`, headers: operator });
-    expect(timeouts.json().total).toBe(3);
+    expect(timeouts.json().candidates).toHaveLength(3);
 
     const future = await t.app.inject({ method: "GET", url: `/api/v1/recovery/candidates?source=${source}&since=2999-01-01T00:00:00Z`, headers: operator });
-    expect(future.json()).toMatchObject({ total: 0, candidates: [] });
+    expect(future.json()).toMatchObject({ candidates: [], next_cursor: null });
 
     const approved = await t.app.inject({ method: "GET", url: `/api/v1/recovery/candidates?source=${source}&status=approved`, headers: operator });
-    expect(approved.json().total).toBe(0);
+    expect(approved.json().candidates).toHaveLength(0);
     const all = await t.app.inject({ method: "GET", url: `/api/v1/recovery/candidates?source=${source}&status=all`, headers: operator });
-    expect(all.json().total).toBe(5);
+    expect(all.json().candidates).toHaveLength(5);
   });
 
   it("answers 400 for an unknown status, a bad limit or a bad date", async () => {
@@ -101,7 +101,7 @@ describe("PATCH /api/v1/recovery/candidates/{id}", () => {
     expect(rows[0]).toMatchObject({ execution_status: "succeeded", execution_result: { retries: 2 }, selected_action_id: 1 });
     expect(rows[0].executed_at).toBeInstanceOf(Date);
     const provenance = await t.pool.query("SELECT event_type, actor, actor_type, action_id, details FROM m10_recovery.suggestion_provenance WHERE suggestion_id = $1", [id]);
-    expect(provenance.rows).toEqual([{ event_type: "success", actor: "machine", actor_type: "agent", action_id: 1, details: { execution_status: "succeeded", note: "retried" } }]);
+    expect(provenance.rows).toEqual([{ event_type: "success", actor: "acme-agent", actor_type: "agent", action_id: 1, details: { execution_status: "succeeded", note: "retried" } }]);
     const outbox = await t.pool.query("SELECT event_type, payload FROM m10_recovery.outbox WHERE aggregate_type = 'recovery_candidate' AND aggregate_id = $1", [String(id)]);
     expect(outbox.rows).toEqual([{ event_type: "recovery.outcome_reported", payload: expect.objectContaining({ candidate_id: id, execution_status: "succeeded" }) }]);
     expect(await published()).toBe(publishedBefore + 1);
@@ -147,9 +147,10 @@ describe("POST /api/v1/recovery/approve and DELETE /candidates/{id}", () => {
       payload: { candidate_id: id, approved_by: "olga@example.com", decision: "approved", note: "looks right" },
     });
     expect(response.statusCode).toBe(200);
-    expect(response.json()).toMatchObject({ id, decision: "approved", approved_by_human: "olga@example.com", review_note: "looks right", approved_at: expect.any(String) });
+    // The decider is the token's subject; the body's approved_by is only a note.
+    expect(response.json()).toMatchObject({ id, decision: "approved", approved_by_human: "olga", review_note: "looks right", approved_at: expect.any(String) });
     const audit = await t.pool.query("SELECT action, actor, old_decision, new_decision, note FROM recovery_candidates_audit WHERE candidate_id = $1", [id]);
-    expect(audit.rows).toEqual([{ action: "approved", actor: "olga@example.com", old_decision: "pending", new_decision: "approved", note: "looks right" }]);
+    expect(audit.rows).toEqual([{ action: "approved", actor: "olga", old_decision: "pending", new_decision: "approved", note: "looks right" }]);
     const provenance = await t.pool.query("SELECT event_type, actor_type FROM m10_recovery.suggestion_provenance WHERE suggestion_id = $1", [id]);
     expect(provenance.rows).toEqual([{ event_type: "approved", actor_type: "human" }]);
     const outbox = await t.pool.query("SELECT event_type FROM m10_recovery.outbox WHERE aggregate_id = $1", [String(id)]);
@@ -158,10 +159,10 @@ describe("POST /api/v1/recovery/approve and DELETE /candidates/{id}", () => {
     expect(await t.metric("m10_outbox_published_total", { aggregate_type: "recovery_candidate", event_type: "recovery.approved" })).toBe(publishedBefore + 1);
   });
 
-  it("defaults approved_by to the token's subject and answers 404 / 400 for unknown candidates and decisions", async () => {
+  it("records the token's subject as the decider and answers 404 / 400 for unknown candidates and decisions", async () => {
     const id = await newCandidate();
     const rejected = await t.app.inject({ method: "POST", url: "/api/v1/recovery/approve", headers: admin, payload: { candidate_id: id, decision: "rejected" } });
-    expect(rejected.json()).toMatchObject({ decision: "rejected", approved_by_human: "admin" });
+    expect(rejected.json()).toMatchObject({ decision: "rejected", approved_by_human: "acme-admin" });
     const missing = await t.app.inject({ method: "POST", url: "/api/v1/recovery/approve", headers: admin, payload: { candidate_id: 999999, decision: "approved" } });
     expect(missing.statusCode).toBe(404);
     const bad = await t.app.inject({ method: "POST", url: "/api/v1/recovery/approve", headers: admin, payload: { candidate_id: id, decision: "revoked" } });
@@ -214,9 +215,9 @@ describe("GET /actions, POST /evaluate, GET /stats", () => {
     expect(invalid.json().field).toBe("occurrence_count");
   });
 
-  it("reports real counts", async () => {
+  it("reports real counts over the tenant's candidates", async () => {
     const { rows } = await t.pool.query(
-      "SELECT count(*)::int AS total, count(*) FILTER (WHERE decision = 'approved')::int AS approved, count(*) FILTER (WHERE decision = 'rejected')::int AS rejected, count(*) FILTER (WHERE decision = 'pending')::int AS pending FROM recovery_candidates",
+      "SELECT count(*)::int AS total, count(*) FILTER (WHERE decision = 'approved')::int AS approved, count(*) FILTER (WHERE decision = 'rejected')::int AS rejected, count(*) FILTER (WHERE decision = 'pending')::int AS pending FROM recovery_candidates WHERE tenant_id = 'acme'",
     );
     const response = await t.app.inject({ method: "GET", url: "/api/v1/recovery/stats", headers: operator });
     expect(response.statusCode).toBe(200);

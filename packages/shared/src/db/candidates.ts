@@ -41,9 +41,10 @@ export interface CandidateRow {
   executed_at: Date | null;
   execution_result: unknown;
   evaluated_at: Date | null;
+  tenant_id: string;
 }
 
-const CANDIDATE_COLUMNS = `rc.id, rc.failure_match_id::text AS failure_match_id, rc.suggestion, rc.confidence, rc.explain,
+const CANDIDATE_COLUMNS = `rc.id, rc.failure_match_id::text AS failure_match_id, rc.tenant_id, rc.suggestion, rc.confidence, rc.explain,
   rc.decision, rc.occurrence_count, rc.last_occurrence_at, rc.created_at, rc.updated_at, rc.approved_by_human,
   rc.approved_at, rc.review_note, rc.error_code, rc.error_signature, rc.source, rc.idempotency_key::text AS idempotency_key,
   rc.selected_action_id, rc.rules_evaluated, rc.execution_status, rc.executed_at, rc.execution_result, rc.evaluated_at`;
@@ -58,6 +59,8 @@ export interface IngestedCandidate {
   explain: Record<string, unknown>;
   source: string | null;
   idempotencyKey: string | null;
+  /** The tenant of the token that ingests it (docs/architecture.md §4.6). */
+  tenantId: string;
 }
 
 export type IngestUpsertResult =
@@ -66,7 +69,15 @@ export type IngestUpsertResult =
   /** The failure was known: occurrence_count was incremented. */
   | { kind: "updated"; id: number; failureMatchId: string; occurrenceCount: number }
   /** The idempotency key is already held by a candidate (possibly of another failure); nothing changed. */
-  | { kind: "key_exists"; id: number; failureMatchId: string; occurrenceCount: number };
+  | { kind: "key_exists"; id: number; failureMatchId: string; occurrenceCount: number; tenantId: string };
+
+/** The failure_match_id belongs to another tenant's candidate: nothing changed, and its id is not told. */
+export class OtherTenantsFailureError extends Error {
+  constructor(readonly failureMatchId: string) {
+    super(`failure_match_id ${failureMatchId} belongs to another tenant's candidate`);
+    this.name = "OtherTenantsFailureError";
+  }
+}
 
 interface UpsertRow {
   id: number;
@@ -74,6 +85,7 @@ interface UpsertRow {
   occurrence_count: number;
   inserted: boolean;
   key_matched: boolean;
+  tenant_id: string;
 }
 
 /**
@@ -81,10 +93,10 @@ interface UpsertRow {
  * without it (by hand). `keys` is the right side of `=`: "$8::uuid" or "ANY($1::uuid[])".
  */
 const keyHolders = (keys: string) => `
-  SELECT rc.id, rc.failure_match_id, rc.occurrence_count, rc.idempotency_key
+  SELECT rc.id, rc.failure_match_id, rc.occurrence_count, rc.idempotency_key, rc.tenant_id
     FROM public.recovery_candidates rc WHERE rc.idempotency_key = ${keys}
   UNION
-  SELECT rc.id, rc.failure_match_id, rc.occurrence_count, k.idempotency_key
+  SELECT rc.id, rc.failure_match_id, rc.occurrence_count, k.idempotency_key, rc.tenant_id
     FROM public.recovery_candidate_idempotency_keys k
     JOIN public.recovery_candidates rc ON rc.id = k.candidate_id
    WHERE k.idempotency_key = ${keys}`;
@@ -95,31 +107,34 @@ const keyHolders = (keys: string) => `
 // a row whose first key is this very key (a concurrent replay committed after our snapshot): then
 // nothing is returned and the caller looks the key up; a later key committed concurrently makes
 // the key insert fail, which the caller treats the same way. A row without a key adopts this one.
+// Another tenant's row is never updated: then nothing is returned either.
 const UPSERT_ONE = `
 WITH keyed AS (${keyHolders("$8::uuid")}), upserted AS (
   INSERT INTO public.recovery_candidates AS rc
          (failure_match_id, suggestion, confidence, explain, created_by, error_code, error_signature, source,
-          idempotency_key, occurrence_count, last_occurrence_at)
-  SELECT $1::uuid, $2, $3, $4::jsonb, 'ingest_api', $5, $6, $7, $8::uuid, 1, now()
+          idempotency_key, occurrence_count, last_occurrence_at, tenant_id)
+  SELECT $1::uuid, $2, $3, $4::jsonb, 'ingest_api', $5, $6, $7, $8::uuid, 1, now(), $9
    WHERE NOT EXISTS (SELECT 1 FROM keyed)
   ON CONFLICT (failure_match_id) DO UPDATE
      SET occurrence_count = rc.occurrence_count + 1,
          last_occurrence_at = now(),
          idempotency_key = COALESCE(rc.idempotency_key, EXCLUDED.idempotency_key)
-   WHERE EXCLUDED.idempotency_key IS NULL OR rc.idempotency_key IS DISTINCT FROM EXCLUDED.idempotency_key
-  RETURNING rc.id, rc.failure_match_id, rc.occurrence_count, (rc.xmax = 0) AS inserted
+   WHERE (EXCLUDED.idempotency_key IS NULL OR rc.idempotency_key IS DISTINCT FROM EXCLUDED.idempotency_key)
+     AND rc.tenant_id = EXCLUDED.tenant_id
+  RETURNING rc.id, rc.failure_match_id, rc.occurrence_count, (rc.xmax = 0) AS inserted, rc.tenant_id
 ), recorded AS (
   INSERT INTO public.recovery_candidate_idempotency_keys (idempotency_key, candidate_id)
   SELECT $8::uuid, id FROM upserted WHERE $8::uuid IS NOT NULL
 )
-SELECT id, failure_match_id::text AS failure_match_id, occurrence_count, inserted, false AS key_matched FROM upserted
+SELECT id, failure_match_id::text AS failure_match_id, occurrence_count, inserted, false AS key_matched, tenant_id FROM upserted
 UNION ALL
-SELECT id, failure_match_id::text, occurrence_count, false, true FROM keyed`;
+SELECT id, failure_match_id::text, occurrence_count, false, true, tenant_id FROM keyed`;
 
 /**
  * The ingest upsert: ON CONFLICT (failure_match_id), occurrence_count + 1 on a repeat, and the
  * idempotency key honoured. Retries the rare unique violation on uq_rc_fmid_sig (a non-arbiter
- * index under concurrent inserts of one failure) and deadlocks.
+ * index under concurrent inserts of one failure) and deadlocks. Throws OtherTenantsFailureError
+ * for another tenant's failure_match_id.
  */
 export async function upsertIngestedCandidate(db: Queryable, input: IngestedCandidate): Promise<IngestUpsertResult> {
   const params = [
@@ -131,6 +146,7 @@ export async function upsertIngestedCandidate(db: Queryable, input: IngestedCand
     input.errorSignature,
     input.source,
     input.idempotencyKey,
+    input.tenantId,
   ];
   for (let attempt = 1; ; attempt++) {
     try {
@@ -138,9 +154,11 @@ export async function upsertIngestedCandidate(db: Queryable, input: IngestedCand
       const { rows } = await db.query<UpsertRow>({ name: "m10_ingest_upsert_one", text: UPSERT_ONE, values: params });
       const row = rows[0];
       if (row) {
-        const kind = row.key_matched ? "key_exists" : row.inserted ? "inserted" : "updated";
-        return { kind, id: row.id, failureMatchId: row.failure_match_id, occurrenceCount: row.occurrence_count };
+        const found = { id: row.id, failureMatchId: row.failure_match_id, occurrenceCount: row.occurrence_count };
+        if (row.key_matched) return { kind: "key_exists", ...found, tenantId: row.tenant_id };
+        return { kind: row.inserted ? "inserted" : "updated", ...found };
       }
+      if (await heldByOtherTenant(db, input.failureMatchId, input.tenantId)) throw new OtherTenantsFailureError(input.failureMatchId);
     } catch (error) {
       const retryable = isUniqueViolation(error, FMID_SIGNATURE_INDEX) || (error as { code?: string }).code === DEADLOCK;
       if (retryable && attempt < UPSERT_ATTEMPTS) continue;
@@ -155,23 +173,29 @@ export async function upsertIngestedCandidate(db: Queryable, input: IngestedCand
   }
 }
 
+async function heldByOtherTenant(db: Queryable, failureMatchId: string, tenantId: string): Promise<boolean> {
+  const { rows } = await db.query("SELECT 1 FROM public.recovery_candidates WHERE failure_match_id = $1::uuid AND tenant_id <> $2", [failureMatchId, tenantId]);
+  return rows.length > 0;
+}
+
 export interface KeyHolder {
   id: number;
   failureMatchId: string;
   occurrenceCount: number;
+  tenantId: string;
 }
 
 /** The candidates that have seen these idempotency keys (lower-case uuid text → holder). */
 export async function findCandidatesByIdempotencyKeys(db: Queryable, keys: readonly string[]): Promise<Map<string, KeyHolder>> {
   const found = new Map<string, KeyHolder>();
   if (keys.length === 0) return found;
-  const { rows } = await db.query<{ id: number; failure_match_id: string; occurrence_count: number; idempotency_key: string }>(
-    `SELECT h.id, h.failure_match_id::text AS failure_match_id, h.occurrence_count, h.idempotency_key::text AS idempotency_key
+  const { rows } = await db.query<{ id: number; failure_match_id: string; occurrence_count: number; idempotency_key: string; tenant_id: string }>(
+    `SELECT h.id, h.failure_match_id::text AS failure_match_id, h.occurrence_count, h.idempotency_key::text AS idempotency_key, h.tenant_id
        FROM (${keyHolders("ANY($1::uuid[])")}) h`,
     [keys],
   );
   for (const row of rows) {
-    found.set(row.idempotency_key, { id: row.id, failureMatchId: row.failure_match_id, occurrenceCount: row.occurrence_count });
+    found.set(row.idempotency_key, { id: row.id, failureMatchId: row.failure_match_id, occurrenceCount: row.occurrence_count, tenantId: row.tenant_id });
   }
   return found;
 }
@@ -194,8 +218,9 @@ export interface GroupUpsertResult {
  * The batch upsert: every distinct failure in one INSERT ... SELECT FROM jsonb_to_recordset ...
  * ON CONFLICT (failure_match_id) DO UPDATE (occurrence_count + the group's occurrences), rows in
  * failure_match_id order so concurrent batches lock in the same order; each group's keys are
- * recorded as seen. Keyed by failure_match_id. A unique violation on an idempotency key
- * propagates (isIdempotencyKeyTaken): the caller re-reads the keys and retries.
+ * recorded as seen. Keyed by failure_match_id; a failure_match_id of another tenant's candidate is
+ * left alone and absent from the result. A unique violation on an idempotency key propagates
+ * (isIdempotencyKeyTaken): the caller re-reads the keys and retries.
  */
 export async function upsertIngestedCandidates(db: Queryable, groups: readonly IngestedCandidateGroup[]): Promise<Map<string, GroupUpsertResult>> {
   const results = new Map<string, GroupUpsertResult>();
@@ -212,6 +237,7 @@ export async function upsertIngestedCandidates(db: Queryable, groups: readonly I
       idempotency_key: g.idempotencyKey,
       occurrences: g.occurrences,
       idempotency_keys: g.idempotencyKeys,
+      tenant_id: g.tenantId,
     })),
   );
   for (let attempt = 1; ; attempt++) {
@@ -219,19 +245,21 @@ export async function upsertIngestedCandidates(db: Queryable, groups: readonly I
       const { rows } = await db.query<{ id: number; failure_match_id: string; occurrence_count: number; inserted: boolean }>(
         `WITH r AS (
            SELECT * FROM jsonb_to_recordset($1::jsonb) AS r(failure_match_id uuid, suggestion text, confidence real, explain jsonb,
-                  error_code text, error_signature text, source text, idempotency_key uuid, occurrences integer, idempotency_keys uuid[])
+                  error_code text, error_signature text, source text, idempotency_key uuid, occurrences integer, idempotency_keys uuid[],
+                  tenant_id text)
          ), upserted AS (
            INSERT INTO public.recovery_candidates AS rc
                   (failure_match_id, suggestion, confidence, explain, created_by, error_code, error_signature, source,
-                   idempotency_key, occurrence_count, last_occurrence_at)
+                   idempotency_key, occurrence_count, last_occurrence_at, tenant_id)
            SELECT r.failure_match_id, r.suggestion, r.confidence, r.explain, 'ingest_api', r.error_code, r.error_signature,
-                  r.source, r.idempotency_key, r.occurrences, now()
+                  r.source, r.idempotency_key, r.occurrences, now(), r.tenant_id
              FROM r
             ORDER BY r.failure_match_id
            ON CONFLICT (failure_match_id) DO UPDATE
               SET occurrence_count = rc.occurrence_count + EXCLUDED.occurrence_count,
                   last_occurrence_at = now(),
                   idempotency_key = COALESCE(rc.idempotency_key, EXCLUDED.idempotency_key)
+            WHERE rc.tenant_id = EXCLUDED.tenant_id
            RETURNING rc.id, rc.failure_match_id, rc.occurrence_count, (rc.xmax = 0) AS inserted
          ), recorded AS (
            INSERT INTO public.recovery_candidate_idempotency_keys (idempotency_key, candidate_id)
@@ -253,40 +281,58 @@ export async function upsertIngestedCandidates(db: Queryable, groups: readonly I
 }
 
 export interface CandidateFilter {
+  tenantId: string;
   decision?: string;
   errorCode?: string;
   source?: string;
   since?: Date;
   limit: number;
-  offset: number;
+  /** Keyset cursor: only candidates with a smaller id (the last id of the previous page). */
+  beforeId?: number;
 }
 
-/** A page of candidates, newest first (created_at DESC, id DESC: stable), and the real total. */
-export async function listCandidates(db: Queryable, filter: CandidateFilter): Promise<{ candidates: CandidateRow[]; total: number }> {
+/** A keyset page: at most `limit` rows and whether more follow. */
+export interface Page<T> {
+  rows: T[];
+  hasMore: boolean;
+}
+
+/** Fetched `limit + 1` rows → the page and whether more follow. */
+function pageOf<T>(rows: T[], limit: number): Page<T> {
+  return { rows: rows.slice(0, limit), hasMore: rows.length > limit };
+}
+
+/**
+ * A keyset page of a tenant's candidates, newest first (id DESC: ids are handed out in insertion
+ * order, so a page never shifts when new rows arrive). No count(*): the cost of a page is its size.
+ */
+export async function listCandidates(db: Queryable, filter: CandidateFilter): Promise<Page<CandidateRow>> {
   const conditions: string[] = [];
   const params: unknown[] = [];
   const add = (sql: string, value: unknown) => {
     params.push(value);
     conditions.push(sql.replace("$?", `$${params.length}`));
   };
+  add("rc.tenant_id = $?", filter.tenantId);
   if (filter.decision !== undefined) add("rc.decision = $?", filter.decision);
   if (filter.errorCode !== undefined) add("rc.error_code = $?", filter.errorCode);
   if (filter.source !== undefined) add("rc.source = $?", filter.source);
   if (filter.since !== undefined) add("rc.created_at >= $?", filter.since);
-  const where = conditions.length > 0 ? `WHERE ${conditions.join(" AND ")}` : "";
-  const [page, count] = await Promise.all([
-    db.query<CandidateRow>(
-      `SELECT ${CANDIDATE_COLUMNS} FROM public.recovery_candidates rc ${where}
-        ORDER BY rc.created_at DESC, rc.id DESC LIMIT $${params.length + 1} OFFSET $${params.length + 2}`,
-      [...params, filter.limit, filter.offset],
-    ),
-    db.query<{ total: number }>(`SELECT count(*) AS total FROM public.recovery_candidates rc ${where}`, params),
-  ]);
-  return { candidates: page.rows, total: count.rows[0]?.total ?? 0 };
+  if (filter.beforeId !== undefined) add("rc.id < $?", filter.beforeId);
+  const { rows } = await db.query<CandidateRow>(
+    `SELECT ${CANDIDATE_COLUMNS} FROM public.recovery_candidates rc WHERE ${conditions.join(" AND ")}
+      ORDER BY rc.id DESC LIMIT $${params.length + 1}`,
+    [...params, filter.limit + 1],
+  );
+  return pageOf(rows, filter.limit);
 }
 
-export async function getCandidate(db: Queryable, id: number): Promise<CandidateRow | undefined> {
-  const { rows } = await db.query<CandidateRow>(`SELECT ${CANDIDATE_COLUMNS} FROM public.recovery_candidates rc WHERE rc.id = $1`, [id]);
+/** The candidate, when it belongs to the tenant (another tenant's is as absent as a missing one). */
+export async function getCandidate(db: Queryable, id: number, tenantId: string): Promise<CandidateRow | undefined> {
+  const { rows } = await db.query<CandidateRow>(`SELECT ${CANDIDATE_COLUMNS} FROM public.recovery_candidates rc WHERE rc.id = $1 AND rc.tenant_id = $2`, [
+    id,
+    tenantId,
+  ]);
   return rows[0];
 }
 
@@ -307,11 +353,20 @@ export interface ActionRow {
   is_active: boolean | null;
 }
 
+/**
+ * An action as one tenant sees it: success_rate and total_applications are that tenant's own
+ * (m10_recovery.action_tenant_stats, migration 029), never another tenant's. Select it FROM
+ * `actionWithTenantStats(n)`, where $n is the tenant.
+ */
 export const ACTION_COLUMNS = `sa.id, sa.action_code, sa.name, sa.description, sa.action_type, sa.template, sa.applies_to_error_codes,
-  sa.applies_to_skills, sa.success_rate, sa.total_applications, sa.is_automated, sa.requires_approval, sa.priority, sa.is_active`;
+  sa.applies_to_skills, COALESCE(ts.successful_applications::real / NULLIF(ts.total_applications, 0), 0) AS success_rate,
+  COALESCE(ts.total_applications, 0) AS total_applications, sa.is_automated, sa.requires_approval, sa.priority, sa.is_active`;
 
-export async function selectedAction(db: Queryable, actionId: number): Promise<ActionRow | undefined> {
-  const { rows } = await db.query<ActionRow>(`SELECT ${ACTION_COLUMNS} FROM m10_recovery.suggestion_action sa WHERE sa.id = $1`, [actionId]);
+export const actionWithTenantStats = (tenantParam: number) => `m10_recovery.suggestion_action sa
+  LEFT JOIN m10_recovery.action_tenant_stats ts ON ts.action_id = sa.id AND ts.tenant_id = $${tenantParam}`;
+
+export async function selectedAction(db: Queryable, actionId: number, tenantId: string): Promise<ActionRow | undefined> {
+  const { rows } = await db.query<ActionRow>(`SELECT ${ACTION_COLUMNS} FROM ${actionWithTenantStats(2)} WHERE sa.id = $1`, [actionId, tenantId]);
   return rows[0];
 }
 
@@ -350,13 +405,14 @@ export interface ProvenanceRow {
   duration_ms: number | null;
 }
 
-export async function candidateProvenance(db: Queryable, candidateId: number): Promise<ProvenanceRow[]> {
+/** A keyset page of a candidate's provenance, oldest first (id order), after the row `afterId`. */
+export async function candidateProvenance(db: Queryable, candidateId: number, page: { limit: number; afterId?: number }): Promise<Page<ProvenanceRow>> {
   const { rows } = await db.query<ProvenanceRow>(
     `SELECT id, event_type, details, rule_id, action_id, confidence_before, confidence_after, actor, actor_type, created_at, duration_ms
-       FROM m10_recovery.suggestion_provenance WHERE suggestion_id = $1 ORDER BY created_at, id`,
-    [candidateId],
+       FROM m10_recovery.suggestion_provenance WHERE suggestion_id = $1 AND id > $2 ORDER BY id LIMIT $3`,
+    [candidateId, page.afterId ?? 0, page.limit + 1],
   );
-  return rows;
+  return pageOf(rows, page.limit);
 }
 
 export type ActorType = "system" | "human" | "agent";
@@ -364,6 +420,8 @@ export type Decision = "approved" | "rejected";
 
 export interface DecisionInput {
   candidateId: number;
+  /** Only a candidate of this tenant is decided. */
+  tenantId: string;
   decision: Decision;
   /** Stored as approved_by_human and as the audit/provenance actor. */
   decidedBy: string;
@@ -380,7 +438,7 @@ export interface DecisionInput {
 export async function recordDecision(db: Queryable, input: DecisionInput): Promise<{ candidate: CandidateRow; oldDecision: string | null } | undefined> {
   const { rows } = await db.query<CandidateRow & { old_decision: string | null }>(
     `WITH old AS (
-       SELECT id, decision, confidence FROM public.recovery_candidates WHERE id = $1 FOR UPDATE
+       SELECT id, decision, confidence FROM public.recovery_candidates WHERE id = $1 AND tenant_id = $7 FOR UPDATE
      ), updated AS (
        UPDATE public.recovery_candidates rc
           SET decision = $2, approved_by_human = $3, approved_at = now(), review_note = $4
@@ -395,7 +453,7 @@ export async function recordDecision(db: Queryable, input: DecisionInput): Promi
        SELECT old.id, $2, $6::jsonb, old.confidence, old.confidence, $3, $5 FROM old
      )
      SELECT updated.*, old.decision AS old_decision FROM updated, old`,
-    [input.candidateId, input.decision, input.decidedBy, input.note, input.actorType, JSON.stringify({ note: input.note, ...input.details })],
+    [input.candidateId, input.decision, input.decidedBy, input.note, input.actorType, JSON.stringify({ note: input.note, ...input.details }), input.tenantId],
   );
   const row = rows[0];
   if (!row) return undefined;
@@ -408,6 +466,8 @@ export type ExecutionStatus = (typeof EXECUTION_STATUSES)[number];
 
 export interface ExecutionOutcomeInput {
   candidateId: number;
+  /** Only a candidate of this tenant is updated. */
+  tenantId: string;
   executionStatus?: ExecutionStatus;
   selectedActionId?: number;
   executionResult?: unknown;
@@ -444,7 +504,7 @@ export async function recordExecutionOutcome(db: Queryable, input: ExecutionOutc
   const hasResult = input.executionResult !== undefined;
   const { rows } = await db.query<CandidateRow>(
     `WITH old AS (
-       SELECT id, confidence, selected_action_id FROM public.recovery_candidates WHERE id = $1 FOR UPDATE
+       SELECT id, confidence, selected_action_id FROM public.recovery_candidates WHERE id = $1 AND tenant_id = $12 FOR UPDATE
      ), updated AS (
        UPDATE public.recovery_candidates rc
           SET execution_status = CASE WHEN $2::boolean THEN $3::text ELSE rc.execution_status END,
@@ -471,6 +531,7 @@ export async function recordExecutionOutcome(db: Queryable, input: ExecutionOutc
       JSON.stringify({ execution_status: input.executionStatus ?? null, note: input.note ?? null }),
       input.actor,
       input.actorType,
+      input.tenantId,
     ],
   );
   return rows[0];
@@ -487,8 +548,8 @@ export interface CandidateStats {
   failed: number;
 }
 
-/** Real counts over all candidates. */
-export async function candidateStats(db: Queryable): Promise<CandidateStats> {
+/** Real counts over a tenant's candidates. */
+export async function candidateStats(db: Queryable, tenantId: string): Promise<CandidateStats> {
   const { rows } = await db.query<CandidateStats>(
     `SELECT count(*) AS total_candidates,
             count(*) FILTER (WHERE decision = 'pending') AS pending,
@@ -498,7 +559,8 @@ export async function candidateStats(db: Queryable): Promise<CandidateStats> {
             count(*) FILTER (WHERE execution_status = 'executing') AS executing,
             count(*) FILTER (WHERE execution_status = 'succeeded') AS succeeded,
             count(*) FILTER (WHERE execution_status = 'failed') AS failed
-       FROM public.recovery_candidates`,
+       FROM public.recovery_candidates WHERE tenant_id = $1`,
+    [tenantId],
   );
   const row = rows[0];
   if (!row) throw new Error("stats query returned no row");

@@ -1,6 +1,7 @@
 // The database: the pool, transactions, and one module per SQL concern.
 export {
   ACTION_COLUMNS,
+  actionWithTenantStats,
   type ActionRow,
   type ActorType,
   type CandidateFilter,
@@ -18,6 +19,8 @@ export {
   type IngestedCandidateGroup,
   type InputRow,
   listCandidates,
+  OtherTenantsFailureError,
+  type Page,
   type ProvenanceRow,
   recordDecision,
   recordExecutionOutcome,
@@ -85,7 +88,7 @@ export {
   retryOutboxEvent,
 } from "./outbox.js";
 export { createPool, databaseAnswers, type Pool, type Queryable } from "./pool.js";
-export { insertRbacAudit, type RbacAuditEntry } from "./rbac-audit.js";
+export { insertRbacAuditEntries, type RbacAuditEntry } from "./rbac-audit.js";
 export {
   ARCHIVE_JOBS,
   archiveBatch,

@@ -19,23 +19,29 @@ export interface RbacAuditEntry {
   extra?: Record<string, unknown>;
 }
 
-export async function insertRbacAudit(db: Queryable, entry: RbacAuditEntry): Promise<void> {
+/** Writes the entries in one statement (the ingest API buffers its audit records and flushes them in batches). */
+export async function insertRbacAuditEntries(db: Queryable, entries: readonly RbacAuditEntry[]): Promise<void> {
+  if (entries.length === 0) return;
+  const records = entries.map((entry) => ({
+    subject: entry.subject,
+    resource: entry.resource,
+    action: entry.action,
+    allowed: entry.allowed,
+    reason: entry.reason,
+    roles: [...entry.roles],
+    path: entry.path,
+    method: entry.method,
+    tenant_id: entry.tenantId,
+    request_id: entry.requestId,
+    latency_ms: entry.latencyMs,
+    extra: entry.extra ?? {},
+  }));
   await db.query(
     `INSERT INTO system.rbac_audit (subject, resource, action, allowed, reason, roles, path, method, tenant_id, request_id, latency_ms, extra)
-     VALUES ($1, $2, $3, $4, $5, $6::text[], $7, $8, $9, $10, $11, $12::jsonb)`,
-    [
-      entry.subject,
-      entry.resource,
-      entry.action,
-      entry.allowed,
-      entry.reason,
-      [...entry.roles],
-      entry.path,
-      entry.method,
-      entry.tenantId,
-      entry.requestId,
-      entry.latencyMs,
-      JSON.stringify(entry.extra ?? {}),
-    ],
+     SELECT r.subject, r.resource, r.action, r.allowed, r.reason, ARRAY(SELECT jsonb_array_elements_text(r.roles)), r.path, r.method,
+            r.tenant_id, r.request_id, r.latency_ms, r.extra
+       FROM jsonb_to_recordset($1::jsonb) AS r(subject text, resource text, action text, allowed boolean, reason text, roles jsonb,
+            path text, method text, tenant_id text, request_id text, latency_ms double precision, extra jsonb)`,
+    [JSON.stringify(records)],
   );
 }

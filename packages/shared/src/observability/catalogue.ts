@@ -123,6 +123,14 @@ export const METRICS = {
     labelNames: ["resource", "action", "decision", "reason"],
     services: ["ingest"],
   },
+  m10RbacAuditDroppedTotal: {
+    name: "m10_rbac_audit_dropped_total",
+    kind: "counter",
+    help: "Authorization decisions not written to system.rbac_audit: the bounded audit buffer was full, or a batch write failed.",
+    labelNames: ["cause"],
+    labelValues: { cause: ["buffer_full", "write_failed"] },
+    services: ["ingest"],
+  },
   m10RateLimitBlockedTotal: {
     name: "m10_rate_limit_blocked_total",
     kind: "counter",

@@ -256,7 +256,7 @@ export const CONTRACT_NAMES: string[] = [
   "uq_refresh_log_running", "uq_replay_original", "uq_work_queue_candidate_pending", "work_queue_pkey",
 ];
 
-/** Columns M10 adds (schema decisions 2, 4, 6, 10). */
+/** Columns and tables M10 adds (schema decisions 2, 4, 6, 10; 029's tenant scoping). */
 export const M10_ADDED_COLUMNS: Record<string, ContractColumn[]> = {
   "m10_recovery.outbox": [
     { name: "updated_at", type: "timestamp with time zone", notNull: true },
@@ -272,6 +272,14 @@ export const M10_ADDED_COLUMNS: Record<string, ContractColumn[]> = {
     { name: "evaluated_at", type: "timestamp with time zone", notNull: false },
     { name: "evaluation_claimed_at", type: "timestamp with time zone", notNull: false },
     { name: "evaluation_claimed_by", type: "text", notNull: false },
+    // 029: the tenant of the token that ingested it (issue 11)
+    { name: "tenant_id", type: "text", notNull: true },
+  ],
+  "m10_recovery.action_tenant_stats": [
+    { name: "tenant_id", type: "text", notNull: true },
+    { name: "action_id", type: "integer", notNull: true },
+    { name: "total_applications", type: "integer", notNull: true },
+    { name: "successful_applications", type: "integer", notNull: true },
   ],
 };
 

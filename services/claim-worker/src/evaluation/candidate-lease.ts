@@ -14,6 +14,8 @@ export interface LeasedCandidate {
   explain: Record<string, unknown> | null;
   confidence: number;
   idempotency_key: string | null;
+  /** Whose candidate it is: its history (the learning) is this tenant's only. */
+  tenant_id: string;
 }
 
 /**
@@ -40,7 +42,7 @@ export async function claimEvaluationLeases(db: Queryable, ids: readonly number[
        FROM picked
       WHERE rc.id = picked.id
      RETURNING rc.id, rc.failure_match_id, rc.error_code, rc.error_signature, rc.occurrence_count, rc.source,
-               rc.explain, rc.confidence, rc.idempotency_key`,
+               rc.explain, rc.confidence, rc.idempotency_key, rc.tenant_id`,
     [ids, holder, leaseMs],
   );
   return result.rows;

@@ -17,8 +17,8 @@ import {
 import { EvaluationCancelledError } from "../errors.js";
 import type { QueueEntry } from "../queue-entry.js";
 import { loadActions } from "./actions.js";
-import { claimEvaluationLeases, releaseEvaluationLeases, unclaimedStates } from "./candidate-lease.js";
-import { loadHistory } from "./history.js";
+import { claimEvaluationLeases, type LeasedCandidate, releaseEvaluationLeases, unclaimedStates } from "./candidate-lease.js";
+import { historyKey, type HistoryKey, loadHistory } from "./history.js";
 import { planEvaluation, runRules, type EvaluationPlan } from "./plan.js";
 import { writeEvaluations } from "./write.js";
 
@@ -75,11 +75,14 @@ export function createEvaluator(pool: Pool, settings: EvaluatorSettings, logger:
       );
 
       const computeStarted = performance.now();
-      const codes = [...new Set(leased.map((c) => c.error_code).filter((code): code is string => code !== null))];
-      const history = await loadHistory(pool, codes, settings.historyLimit);
-      const verdicts = leased.map((candidate) =>
-        runRules(candidate, (groups.get(candidate.id) as QueueEntry[])[0] as QueueEntry, candidate.error_code ? (history.get(candidate.error_code) ?? []) : []),
-      );
+      const keyOf = (candidate: LeasedCandidate): HistoryKey | undefined =>
+        candidate.error_code === null ? undefined : { tenantId: candidate.tenant_id, errorCode: candidate.error_code };
+      const keys = new Map(leased.flatMap((candidate) => { const key = keyOf(candidate); return key ? [[historyKey(key), key] as const] : []; }));
+      const history = await loadHistory(pool, [...keys.values()], settings.historyLimit);
+      const verdicts = leased.map((candidate) => {
+        const key = keyOf(candidate);
+        return runRules(candidate, (groups.get(candidate.id) as QueueEntry[])[0] as QueueEntry, key ? (history.get(historyKey(key)) ?? []) : []);
+      });
       const actionCodes = [...new Set(verdicts.map((v) => v.result.actionCode).filter((code): code is string => code !== null))];
       const actions = await loadActions(pool, actionCodes);
       const plans = verdicts.map((verdict) =>

@@ -39,7 +39,7 @@ export function ruleContextFor(candidate: LeasedCandidate, entry: QueueEntry, hi
     errorCode: candidate.error_code ?? UNKNOWN_ERROR_CODE,
     errorMessage: rawErrorMessage(candidate, entry.metadata).message,
     skillId: pick("skill_id"),
-    tenantId: pick("tenant_id"),
+    tenantId: candidate.tenant_id,
     agentId: pick("agent_id"),
     occurrenceCount: candidate.occurrence_count,
     historicalMatches: history,

@@ -7,6 +7,8 @@ export interface FailureSpec {
   message?: string;
   source?: string;
   occurrenceCount?: number;
+  /** recovery_candidates.tenant_id (default "default", as the built-in tokens ingest). */
+  tenant?: string;
 }
 
 /** Inserts one candidate per spec, as ingest does; returns their ids in order. */
@@ -22,15 +24,16 @@ export async function insertCandidates(db: Queryable, specs: readonly FailureSpe
       error_signature: errorSignature(spec.errorCode, message),
       source,
       occurrence_count: spec.occurrenceCount ?? 1,
+      tenant_id: spec.tenant ?? "default",
     };
   });
   const result = await db.query<{ id: number }>(
     `INSERT INTO public.recovery_candidates
-       (failure_match_id, suggestion, confidence, explain, created_by, error_code, error_signature, source, occurrence_count)
-     SELECT gen_random_uuid(), r.suggestion, r.confidence, r.explain, 'ingest_api', r.error_code, r.error_signature, r.source, r.occurrence_count
+       (failure_match_id, suggestion, confidence, explain, created_by, error_code, error_signature, source, occurrence_count, tenant_id)
+     SELECT gen_random_uuid(), r.suggestion, r.confidence, r.explain, 'ingest_api', r.error_code, r.error_signature, r.source, r.occurrence_count, r.tenant_id
        FROM ROWS FROM (jsonb_to_recordset($1::jsonb) AS (suggestion text, confidence real, explain jsonb, error_code text,
-                                                         error_signature text, source text, occurrence_count int))
-            WITH ORDINALITY AS r(suggestion, confidence, explain, error_code, error_signature, source, occurrence_count, ord)
+                                                         error_signature text, source text, occurrence_count int, tenant_id text))
+            WITH ORDINALITY AS r(suggestion, confidence, explain, error_code, error_signature, source, occurrence_count, tenant_id, ord)
       ORDER BY r.ord
      RETURNING id`,
     [JSON.stringify(rows)],

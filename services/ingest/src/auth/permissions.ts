@@ -27,6 +27,9 @@ export const ROLE_PERMISSIONS: Readonly<Record<Role, readonly Permission[]>> = {
   readonly: ["recovery:read", "pins:read", "ops:read"],
 };
 
+/** Permissions whose allowed uses are audited too (system.rbac_audit), not only their denials. */
+export const AUDITED_PERMISSIONS: readonly Permission[] = ["recovery:write", "recovery:approve", "pins:delete", "pins:admin"];
+
 export function isRole(value: string): value is Role {
   return (ROLES as readonly string[]).includes(value);
 }

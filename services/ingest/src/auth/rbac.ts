@@ -1,12 +1,14 @@
 // Authentication (Authorization: Bearer <token> or X-Machine-Token) and authorization (the
 // route's `config.permission`) as hooks. Credentials are identified on every request (the rate
 // limit keys on the tenant); the permission is checked before the body is read, so a 401/403
-// never depends on the body. Denials are counted and written to system.rbac_audit.
+// never depends on the body. Denials and allowed privileged decisions (AUDITED_PERMISSIONS) are
+// counted and queued for system.rbac_audit (AuditBuffer: batched, never awaited by a request).
 import type { FastifyInstance, FastifyRequest } from "fastify";
-import { insertRbacAudit, type Logger, type Queryable, type RbacAuditEntry, type ServiceMetrics } from "@m10/shared";
+import type { RbacAuditEntry, ServiceMetrics } from "@m10/shared";
 import { ForbiddenError, UnauthorizedError } from "../errors.js";
-import { rolesGrant, type Permission } from "./permissions.js";
-import type { Principal, TokenStore } from "./token-store.js";
+import type { AuditBuffer } from "./audit-buffer.js";
+import { AUDITED_PERMISSIONS, rolesGrant, type Permission } from "./permissions.js";
+import { DEFAULT_TENANT, type Principal, type TokenStore } from "./token-store.js";
 
 declare module "fastify" {
   interface FastifyRequest {
@@ -25,9 +27,8 @@ export interface RbacOptions {
   enforce: boolean;
   tokens: TokenStore;
   anonymousPermissions: readonly Permission[];
-  auditDenials: boolean;
-  db: Queryable;
-  logger: Logger;
+  /** Absent: RBAC_AUDIT_ENABLED=false, decisions are only counted. */
+  auditBuffer: AuditBuffer | undefined;
   metrics: Pick<ServiceMetrics<"ingest">, "rbacDecisionsTotal">;
 }
 
@@ -73,33 +74,30 @@ export function decide(request: FastifyRequest, permission: Permission, options:
   return rolesGrant(request.principal.roles, permission) ? { allowed: true, reason: "role" } : { allowed: false, reason: "missing_permission" };
 }
 
-export type AuditDenial = (request: FastifyRequest, permission: string, reason: string, startedAt: bigint) => Promise<void>;
+/** Records a decision (counted always, queued for system.rbac_audit when auditing is on); never waits. */
+export type AuditDecision = (request: FastifyRequest, permission: string, decision: Decision, startedAt: bigint, extra?: Record<string, unknown>) => void;
 
-export function auditDenialWriter(options: RbacOptions): AuditDenial {
-  return async (request, permission, reason, startedAt) => {
+export function auditDecisionWriter(options: RbacOptions): AuditDecision {
+  return (request, permission, decision, startedAt, extra) => {
     const [resource = permission, action = ""] = permission.split(":");
-    options.metrics.rbacDecisionsTotal.inc({ resource, action, decision: "denied", reason });
-    if (!options.auditDenials) return;
+    const outcome = decision.allowed ? "allowed" : "denied";
+    options.metrics.rbacDecisionsTotal.inc({ resource, action, decision: outcome, reason: decision.reason });
+    if (!options.auditBuffer) return;
     const entry: RbacAuditEntry = {
       subject: request.principal?.subject ?? (request.credentialProblem ? "invalid_credentials" : "anonymous"),
       resource,
       action,
-      allowed: false,
-      reason,
+      allowed: decision.allowed,
+      reason: decision.reason,
       roles: request.principal?.roles ?? [],
       path: request.routeOptions.url ?? request.url.split("?")[0] ?? null,
       method: request.method,
       tenantId: request.principal?.tenant ?? null,
       requestId: request.id,
       latencyMs: Number(process.hrtime.bigint() - startedAt) / 1e6,
-      extra: { ip: request.ip },
+      extra: { ip: request.ip, ...extra },
     };
-    try {
-      await insertRbacAudit(options.db, entry);
-    } catch (error) {
-      // The denial stands either way; a missing audit row is logged, not hidden.
-      options.logger.warn({ err: error, request_id: request.id, reason }, "rbac.audit_write_failed");
-    }
+    options.auditBuffer.record(entry);
   };
 }
 
@@ -111,8 +109,8 @@ function denialError(permission: Permission, reason: string): Error {
   );
 }
 
-export function registerRbac(app: FastifyInstance, options: RbacOptions): AuditDenial {
-  const audit = auditDenialWriter(options);
+export function registerRbac(app: FastifyInstance, options: RbacOptions): AuditDecision {
+  const audit = auditDecisionWriter(options);
   app.decorateRequest("principal", null);
   app.decorateRequest("credentialProblem", null);
   // Callback-style hooks: an allowed request (the hot path) costs no promise.
@@ -130,37 +128,64 @@ export function registerRbac(app: FastifyInstance, options: RbacOptions): AuditD
     const decision = decide(request, permission, options);
     if (decision.allowed) {
       if (options.enforce) {
-        const [resource = permission, action = ""] = permission.split(":");
-        options.metrics.rbacDecisionsTotal.inc({ resource, action, decision: "allowed", reason: decision.reason });
+        if (AUDITED_PERMISSIONS.includes(permission)) audit(request, permission, decision, startedAt);
+        else {
+          const [resource = permission, action = ""] = permission.split(":");
+          options.metrics.rbacDecisionsTotal.inc({ resource, action, decision: "allowed", reason: decision.reason });
+        }
       }
       done(null, payload);
       return;
     }
-    // audit() never rejects: a failed audit write is logged and the denial stands.
-    audit(request, permission, decision.reason, startedAt).then(
-      () => done(denialError(permission, decision.reason)),
-      (error: unknown) => done(error instanceof Error ? error : new Error(String(error))),
-    );
+    audit(request, permission, decision, startedAt);
+    done(denialError(permission, decision.reason));
   });
   return audit;
+}
+
+/** Audits and refuses a request naming a tenant its credentials do not belong to. */
+function tenantMismatch(request: FastifyRequest, requested: string, rbac: { audit: AuditDecision }, permission: Permission, field: string): ForbiddenError {
+  rbac.audit(request, permission, { allowed: false, reason: "tenant_mismatch" }, process.hrtime.bigint(), { requested_tenant: requested });
+  return new ForbiddenError(`Your credentials belong to another tenant than "${requested}"`, "tenant_mismatch", field);
 }
 
 /**
  * The tenant a request acts for. With RBAC on it is the token's tenant, and naming another one is
  * a 403; without credentials (RBAC off or anonymous) it is the requested one, else `fallback`.
  */
-export async function tenantFor(
+export function tenantFor(
   request: FastifyRequest,
   requested: string | undefined,
   fallback: string,
-  rbac: { enforce: boolean; audit: AuditDenial },
+  rbac: { enforce: boolean; audit: AuditDecision },
   permission: Permission,
-): Promise<string> {
+): string {
   const own = request.principal?.tenant;
   if (!rbac.enforce || own === undefined) return requested ?? own ?? fallback;
-  if (requested !== undefined && requested !== own) {
-    await rbac.audit(request, permission, "tenant_mismatch", process.hrtime.bigint());
-    throw new ForbiddenError(`Your credentials belong to another tenant than "${requested}"`, "tenant_mismatch", "tenant_id");
-  }
+  if (requested !== undefined && requested !== own) throw tenantMismatch(request, requested, rbac, permission, "tenant_id");
   return own;
+}
+
+/**
+ * The tenant whose candidates, outcomes and action statistics a request reads or writes
+ * (docs/architecture.md §2): the token's. Only an admin may name another with `?tenant=`
+ * (audited as admin_cross_tenant); anyone else naming another tenant gets 403 tenant_mismatch.
+ * Requests without a token (anonymous permissions) act for "default"; with RBAC off, for the named
+ * tenant, else "default".
+ */
+export function candidateTenant(
+  request: FastifyRequest,
+  requested: string | undefined,
+  rbac: { enforce: boolean; audit: AuditDecision },
+  permission: Permission,
+): string {
+  if (!rbac.enforce) return requested ?? request.principal?.tenant ?? DEFAULT_TENANT;
+  const principal = request.principal;
+  const own = principal?.tenant ?? DEFAULT_TENANT;
+  if (requested === undefined || requested === own) return own;
+  if (principal?.roles.includes("admin")) {
+    rbac.audit(request, permission, { allowed: true, reason: "admin_cross_tenant" }, process.hrtime.bigint(), { requested_tenant: requested });
+    return requested;
+  }
+  throw tenantMismatch(request, requested, rbac, permission, "tenant");
 }

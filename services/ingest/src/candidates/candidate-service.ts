@@ -15,6 +15,7 @@ import {
   getCandidate,
   type InputRow,
   listCandidates,
+  type Page,
   type Pool,
   type ProvenanceRow,
   recordDecision,
@@ -39,15 +40,17 @@ export interface CandidateDetail {
   candidate: CandidateRow;
   action: ActionRow | undefined;
   inputs: InputRow[];
-  provenance: ProvenanceRow[];
+  /** The first page of the provenance (absent when not asked for). */
+  provenance: Page<ProvenanceRow> | undefined;
 }
 
-export type OutcomeReport = Omit<ExecutionOutcomeInput, "candidateId">;
+export type OutcomeReport = Omit<ExecutionOutcomeInput, "candidateId" | "tenantId">;
 
 export type OutcomeResult = { status: "updated"; candidate: CandidateRow } | { status: "not_found" } | { status: "unknown_action" };
 
 export interface DecisionRequest {
   candidateId: number;
+  tenantId: string;
   decision: Decision;
   decidedBy: string;
   note: string;
@@ -55,32 +58,41 @@ export interface DecisionRequest {
   /** Written to the audit details, to find the request that made the decision. */
   requestId: string;
   subject: string | null;
+  /** The body's approved_by when a token decided: a note in the provenance details, never the actor. */
+  namedReviewer?: string | undefined;
 }
 
 export class CandidateService {
   constructor(private readonly deps: CandidateServiceDeps) {}
 
-  list(filter: CandidateFilter): Promise<{ candidates: CandidateRow[]; total: number }> {
+  list(filter: CandidateFilter): Promise<Page<CandidateRow>> {
     return listCandidates(this.deps.pool, filter);
   }
 
-  async detail(id: number, include: { inputs: boolean; provenance: boolean }): Promise<CandidateDetail | undefined> {
+  /** A tenant's candidate with its action, inputs and the first `provenanceLimit` provenance rows; undefined when it is not the tenant's. */
+  async detail(id: number, tenantId: string, include: { inputs: boolean; provenance: boolean; provenanceLimit: number }): Promise<CandidateDetail | undefined> {
     const { pool } = this.deps;
-    const candidate = await getCandidate(pool, id);
+    const candidate = await getCandidate(pool, id, tenantId);
     if (!candidate) return undefined;
     const [action, inputs, provenance] = await Promise.all([
-      candidate.selected_action_id === null ? undefined : selectedAction(pool, candidate.selected_action_id),
+      candidate.selected_action_id === null ? undefined : selectedAction(pool, candidate.selected_action_id, tenantId),
       include.inputs ? candidateInputs(pool, id) : [],
-      include.provenance ? candidateProvenance(pool, id) : [],
+      include.provenance ? candidateProvenance(pool, id, { limit: include.provenanceLimit }) : undefined,
     ]);
     return { candidate, action, inputs, provenance };
   }
 
+  /** A page of a tenant's candidate's provenance after the row `afterId`; undefined when the candidate is not the tenant's. */
+  async provenance(id: number, tenantId: string, page: { limit: number; afterId?: number }): Promise<Page<ProvenanceRow> | undefined> {
+    const candidate = await getCandidate(this.deps.pool, id, tenantId);
+    return candidate ? candidateProvenance(this.deps.pool, id, page) : undefined;
+  }
+
   /** The agent platform's execution report: candidate fields, a provenance row and recovery.outcome_reported. */
-  async reportOutcome(candidateId: number, report: OutcomeReport): Promise<OutcomeResult> {
+  async reportOutcome(candidateId: number, tenantId: string, report: OutcomeReport): Promise<OutcomeResult> {
     try {
       const updated = await withOutboxTransaction(this.deps.pool, this.deps.metrics, async (client, publish) => {
-        const row = await recordExecutionOutcome(client, { candidateId, ...report });
+        const row = await recordExecutionOutcome(client, { candidateId, tenantId, ...report });
         if (!row) return undefined;
         await publish({
           aggregateType: CANDIDATE_AGGREGATE,
@@ -113,12 +125,13 @@ export class CandidateService {
     const result = await withOutboxTransaction(this.deps.pool, this.deps.metrics, async (client, publish) => {
       const recorded = await recordDecision(client, {
         candidateId: id,
+        tenantId: request.tenantId,
         decision,
         decidedBy,
         note,
         // A decision always has someone behind it: without a token it is a person's.
         actorType: request.actorType === "system" ? "human" : request.actorType,
-        details: { request_id: request.requestId, subject: request.subject },
+        details: { request_id: request.requestId, subject: request.subject, ...(request.namedReviewer === undefined ? {} : { named_reviewer: request.namedReviewer }) },
       });
       if (!recorded) return undefined;
       await publish({
@@ -142,9 +155,9 @@ export class CandidateService {
     return result.candidate;
   }
 
-  /** Counts by decision and execution state, and approved / (approved + rejected) to 4 decimals. */
-  async stats() {
-    const stats = await candidateStats(this.deps.pool);
+  /** A tenant's counts by decision and execution state, and approved / (approved + rejected) to 4 decimals. */
+  async stats(tenantId: string) {
+    const stats = await candidateStats(this.deps.pool, tenantId);
     const decided = stats.approved + stats.rejected;
     return { ...stats, approval_rate: decided === 0 ? 0 : Math.round((stats.approved / decided) * 10_000) / 10_000 };
   }

@@ -15,7 +15,8 @@ export function sourceOf(body: Pick<IngestBody, "source">): string | null {
   return body.source === undefined ? DEFAULT_SOURCE : body.source;
 }
 
-export function candidateFor(body: IngestBody, idempotencyKey: string | null, now: Date): IngestedCandidate {
+/** The candidate ingest writes for `body`, owned by `tenantId` (the token's tenant). */
+export function candidateFor(body: IngestBody, idempotencyKey: string | null, now: Date, tenantId: string): IngestedCandidate {
   const { errorType, raw } = failureFields(body.failure_payload);
   const source = sourceOf(body);
   return {
@@ -27,5 +28,6 @@ export function candidateFor(body: IngestBody, idempotencyKey: string | null, no
     explain: { method: "pending_evaluation", source, ingested_at: now.toISOString(), error_message: truncateCodePoints(raw, STORED_MESSAGE_MAX_CODE_POINTS) },
     source,
     idempotencyKey: idempotencyKey?.toLowerCase() ?? null,
+    tenantId,
   };
 }

@@ -7,12 +7,13 @@ import {
   findCandidatesByIdempotencyKeys,
   type IngestedCandidateGroup,
   isIdempotencyKeyTaken,
+  OtherTenantsFailureError,
   type Pool,
   type ServiceMetrics,
   upsertIngestedCandidate,
   upsertIngestedCandidates,
 } from "@m10/shared";
-import { IdempotencyKeyReusedError } from "../errors.js";
+import { FAILURE_MATCH_CONFLICT_MESSAGE, FailureMatchConflictError, IdempotencyKeyReusedError } from "../errors.js";
 import type { BatchItemResult, BatchResponse, IngestBody, IngestResponse } from "../schemas/ingest.js";
 import type { EvaluationEnqueuer } from "./evaluation-enqueuer.js";
 import { candidateFor, sourceOf } from "./failure-record.js";
@@ -44,11 +45,15 @@ function evaluationRequest(candidateId: number, failureMatchId: string, key: str
 export class IngestService {
   constructor(private readonly deps: IngestServiceDeps) {}
 
-  async ingestOne(body: IngestBody, key: ResolvedKey): Promise<IngestOutcome> {
-    const candidate = candidateFor(body, key.key, new Date());
-    const result = await upsertIngestedCandidate(this.deps.pool, candidate);
+  /** One failure for `tenantId` (the token's tenant). */
+  async ingestOne(body: IngestBody, key: ResolvedKey, tenantId: string): Promise<IngestOutcome> {
+    const candidate = candidateFor(body, key.key, new Date(), tenantId);
+    const result = await upsertIngestedCandidate(this.deps.pool, candidate).catch((error: unknown) => {
+      throw error instanceof OtherTenantsFailureError ? new FailureMatchConflictError() : error;
+    });
     if (result.kind === "key_exists") {
-      if (result.failureMatchId !== candidate.failureMatchId) throw new IdempotencyKeyReusedError(key.field);
+      // Another tenant's key is another failure: never its candidate's id.
+      if (result.failureMatchId !== candidate.failureMatchId || result.tenantId !== tenantId) throw new IdempotencyKeyReusedError(key.field);
       this.deps.metrics.recoveryIngestDuplicatesTotal.inc({ detection_method: "idempotency_key" });
       return this.duplicate(result.id, candidate.failureMatchId, KEY_MATCHED_MESSAGE);
     }
@@ -75,10 +80,10 @@ export class IngestService {
    * in one statement, the first item of a new failure being "accepted" and the rest duplicates.
    * Items with a lone surrogate (index → the field, from the route) are rejected (invalid_unicode).
    */
-  async ingestBatch(items: readonly IngestBody[], illFormed: ReadonlyMap<number, string> = new Map()): Promise<BatchResponse> {
+  async ingestBatch(items: readonly IngestBody[], tenantId: string, illFormed: ReadonlyMap<number, string> = new Map()): Promise<BatchResponse> {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.ingestBatchOnce(items, illFormed);
+        return await this.ingestBatchOnce(items, tenantId, illFormed);
       } catch (error) {
         // A concurrent request took one of our keys between the lookup and the upsert: look again.
         if (!isIdempotencyKeyTaken(error) || attempt >= BATCH_ATTEMPTS) throw error;
@@ -86,9 +91,9 @@ export class IngestService {
     }
   }
 
-  private async ingestBatchOnce(items: readonly IngestBody[], illFormed: ReadonlyMap<number, string>): Promise<BatchResponse> {
+  private async ingestBatchOnce(items: readonly IngestBody[], tenantId: string, illFormed: ReadonlyMap<number, string>): Promise<BatchResponse> {
     const now = new Date();
-    const candidates = items.map((item, index) => (illFormed.has(index) ? undefined : candidateFor(item, item.idempotency_key ?? null, now)));
+    const candidates = items.map((item, index) => (illFormed.has(index) ? undefined : candidateFor(item, item.idempotency_key ?? null, now, tenantId)));
     const keys = [...new Set(candidates.flatMap((c) => (c?.idempotencyKey ? [c.idempotencyKey] : [])))];
     const holders = await findCandidatesByIdempotencyKeys(this.deps.pool, keys);
 
@@ -97,7 +102,8 @@ export class IngestService {
       | { kind: "ill_formed"; field: string }
       | { kind: "key_replay"; failureMatchId: string }
       | { kind: "grouped"; failureMatchId: string; ordinal: number };
-    const claimedKeys = new Map<string, string>([...holders].map(([key, holder]) => [key, holder.failureMatchId]));
+    // Another tenant's key is another failure's (its candidate is never named): "\u0000" matches no id.
+    const claimedKeys = new Map<string, string>([...holders].map(([key, holder]) => [key, holder.tenantId === tenantId ? holder.failureMatchId : "\u0000"]));
     const groups = new Map<string, IngestedCandidateGroup>();
     const plans: Plan[] = candidates.map((candidate, index) => {
       if (!candidate) return { kind: "ill_formed", field: illFormed.get(index) as string };
@@ -168,6 +174,19 @@ export class IngestService {
         count("duplicate", label);
         keyReplays++;
         result = { index, status: "duplicate", candidate_id: idOf(plan.failureMatchId) ?? null, is_duplicate: true, failure_match_id: failureMatchId, message: KEY_MATCHED_MESSAGE };
+      } else if (!upserted.has(plan.failureMatchId)) {
+        // The upsert leaves another tenant's candidate alone and returns no row for it.
+        response.rejected++;
+        count("error", label);
+        result = {
+          index,
+          status: "rejected",
+          candidate_id: null,
+          is_duplicate: false,
+          failure_match_id: failureMatchId,
+          message: FAILURE_MATCH_CONFLICT_MESSAGE,
+          code: "failure_match_id_conflict",
+        };
       } else {
         const row = upserted.get(plan.failureMatchId);
         const group = groups.get(plan.failureMatchId);

@@ -1,4 +1,7 @@
-// Per-tenant rate limits by route group (ingest, recovery, pins), on Redis, failing open.
+// Per-tenant rate limits by route group (ingest, recovery, pins), on Redis, failing open. Callers
+// without a valid token share none of a tenant's budget: they are limited per client IP by the
+// much smaller `anonymous` limit, in the onRequest hook, so a flood of them is answered 429 before
+// any database work (a 401's audit record included).
 import rateLimit from "@fastify/rate-limit";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { DependencyState, Logger, RedisClient, ServiceMetrics } from "@m10/shared";
@@ -19,15 +22,21 @@ export interface RateLimitOptions {
   redis: RedisClient;
   windowMs: number;
   max: Readonly<Record<RouteGroup, number>>;
+  /** Requests per client IP per window without a valid token (M10_RATE_LIMIT_ANONYMOUS_MAX). */
+  anonymousMax: number;
   logger: Logger;
   /** Marked down while the limits fail open (logged once per outage), up when a check succeeds. */
   redisState: DependencyState;
   metrics: Pick<ServiceMetrics<"ingest">, "m10RateLimitBlockedTotal" | "m10RateLimitFailOpenTotal">;
 }
 
-/** The tenant of the caller's token, else its IP address. */
-export function rateLimitSubject(request: FastifyRequest): string {
-  return request.principal ? `tenant:${request.principal.tenant}` : `ip:${request.ip}`;
+/**
+ * The rate-limit key: the route group and the tenant of the caller's token; without a valid token,
+ * "anonymous" and the client IP (request.ip: the socket's address, or the X-Forwarded-For entry
+ * M10_TRUST_PROXY's proxies vouch for).
+ */
+export function rateLimitKey(request: FastifyRequest, group: RouteGroup | undefined): string {
+  return request.principal ? `${group ?? "none"}:tenant:${request.principal.tenant}` : `anonymous:ip:${request.ip}`;
 }
 
 export async function registerRateLimits(app: FastifyInstance, options: RateLimitOptions): Promise<void> {
@@ -36,9 +45,9 @@ export async function registerRateLimits(app: FastifyInstance, options: RateLimi
     global: true,
     hook: "onRequest",
     timeWindow: options.windowMs,
-    max: (request) => options.max[groupOf(request) ?? "recovery"],
+    max: (request) => (request.principal ? options.max[groupOf(request) ?? "recovery"] : options.anonymousMax),
     allowList: (request) => groupOf(request) === undefined,
-    keyGenerator: (request) => `${groupOf(request) ?? "none"}:${rateLimitSubject(request)}`,
+    keyGenerator: (request) => rateLimitKey(request, groupOf(request)),
     skipOnError: true,
     store: redisWindowStore({
       redis: options.redis,

@@ -54,7 +54,7 @@ export const memoryPinRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request, reply) => {
       const body = request.body;
-      const tenantId = await tenant(request, body.tenant_id, "pins:write");
+      const tenantId = tenant(request, body.tenant_id, "pins:write");
       const row = await measured("upsert", () =>
         upsertPin(pool, { tenantId, key: body.key, value: body.value, source: body.source ?? "api", ttlSeconds: body.ttl_seconds ?? null }, auditContext(request)),
       );
@@ -75,7 +75,7 @@ export const memoryPinRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request) => {
       const q = request.query;
-      const tenantId = await tenant(request, q.tenant_id, "pins:read");
+      const tenantId = tenant(request, q.tenant_id, "pins:read");
       const { pins, total } = await measured("list", () =>
         listPins(pool, { tenantId, prefix: q.prefix, limit: q.limit, offset: q.offset, includeExpired: q.include_expired }),
       );
@@ -97,7 +97,7 @@ export const memoryPinRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (request) => {
       const requested = request.query.tenant_id;
       // Without credentials (RBAC off) an unnamed tenant means all tenants, as in the predecessor.
-      const tenantId = request.principal || requested !== undefined ? await tenant(request, requested, "pins:admin") : null;
+      const tenantId = request.principal || requested !== undefined ? tenant(request, requested, "pins:admin") : null;
       const deleted = await measured("cleanup", () => cleanupExpiredPins(pool, tenantId, auditContext(request)));
       return { deleted_count: deleted, tenant_id: tenantId, timestamp: new Date().toISOString() };
     },
@@ -116,7 +116,7 @@ export const memoryPinRoutes: FastifyPluginAsyncTypebox = async (app) => {
       config: { permission: "pins:read", routeGroup: "pins" },
     },
     async (request) => {
-      const tenantId = await tenant(request, request.query.tenant_id, "pins:read");
+      const tenantId = tenant(request, request.query.tenant_id, "pins:read");
       const row = await measured("get", () => getPin(pool, tenantId, request.params.key, auditContext(request)), (r) => r !== undefined);
       if (!row) throw pinNotFound(request.params.key);
       return pinJson(row);
@@ -136,7 +136,7 @@ export const memoryPinRoutes: FastifyPluginAsyncTypebox = async (app) => {
       config: { permission: "pins:delete", routeGroup: "pins" },
     },
     async (request) => {
-      const tenantId = await tenant(request, request.query.tenant_id, "pins:delete");
+      const tenantId = tenant(request, request.query.tenant_id, "pins:delete");
       const deleted = await measured("delete", () => deletePin(pool, tenantId, request.params.key, auditContext(request)), (d) => d);
       if (!deleted) throw pinNotFound(request.params.key);
       return { deleted: true as const, key: request.params.key, tenant_id: tenantId };

@@ -1,9 +1,12 @@
-// GET/PATCH/DELETE /api/v1/recovery/candidates, POST /approve: schemas, parsing and status
-// codes; what they do is CandidateService's.
+// GET/PATCH/DELETE /api/v1/recovery/candidates, GET .../provenance, POST /approve: schemas,
+// parsing and status codes; what they do is CandidateService's. Every route acts on the tenant of
+// the token (candidateTenant): another tenant's candidate is a 404, exactly like a missing one.
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import type { FastifyRequest } from "fastify";
 import type { ActorType, Decision } from "@m10/shared";
+import { candidateTenant } from "../auth/rbac.js";
 import { BadRequestError, NotFoundError } from "../errors.js";
+import { decodeCursor, nextCursor } from "../http/cursor.js";
 import { actionJson, candidateJson, inputJson, iso, provenanceJson } from "../http/wire-format.js";
 import { commonErrorResponses, ProblemSchema } from "../schemas/common.js";
 import {
@@ -17,6 +20,9 @@ import {
   DeleteResponse,
   OutcomeBody,
   OutcomeResponse,
+  ProvenancePage,
+  ProvenanceQuery,
+  TenantQuery,
 } from "../schemas/candidates.js";
 
 /** Who reports: the token's subject (agents report outcomes with the machine role). */
@@ -27,7 +33,7 @@ function actorOf(request: FastifyRequest, fallback: string): { actor: string; ac
 }
 
 export const recoveryCandidateRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  const { candidates } = app.m10;
+  const { candidates, rbac } = app.m10;
   const read = { permission: "recovery:read", routeGroup: "recovery" } as const;
   const notFound = (id: number) => new NotFoundError(`Candidate ${id} not found`, "candidate_not_found");
 
@@ -36,7 +42,7 @@ export const recoveryCandidateRoutes: FastifyPluginAsyncTypebox = async (app) =>
     {
       schema: {
         tags: ["recovery"],
-        summary: "List candidates (newest first) with the real total",
+        summary: "List the tenant's candidates, newest first, a keyset page at a time (next_cursor)",
         querystring: CandidateListQuery,
         response: { 200: CandidateList, ...commonErrorResponses },
       },
@@ -47,16 +53,24 @@ export const recoveryCandidateRoutes: FastifyPluginAsyncTypebox = async (app) =>
       if (q.status !== undefined && q.decision !== undefined && q.status !== q.decision) {
         throw new BadRequestError("status and decision disagree", { code: "conflicting_filters", field: "decision", location: "query" });
       }
+      if (q.offset !== undefined && q.offset > 0) {
+        throw new BadRequestError("offset paging is not supported: pass the previous page's next_cursor as ?cursor=", {
+          code: "offset_unsupported",
+          field: "offset",
+          location: "query",
+        });
+      }
       const wanted = q.decision ?? q.status ?? "pending";
       const page = await candidates.list({
+        tenantId: candidateTenant(request, q.tenant, rbac, "recovery:read"),
         ...(wanted === "all" ? {} : { decision: wanted }),
         errorCode: q.error_code,
         source: q.source,
         since: q.since === undefined ? undefined : new Date(q.since),
         limit: q.limit,
-        offset: q.offset,
+        ...(q.cursor === undefined ? {} : { beforeId: decodeCursor(q.cursor) }),
       });
-      return { candidates: page.candidates.map(candidateJson), total: page.total, limit: q.limit, offset: q.offset };
+      return { candidates: page.rows.map(candidateJson), limit: q.limit, next_cursor: nextCursor(page.rows, page.hasMore) };
     },
   );
 
@@ -65,7 +79,7 @@ export const recoveryCandidateRoutes: FastifyPluginAsyncTypebox = async (app) =>
     {
       schema: {
         tags: ["recovery"],
-        summary: "One candidate with its selected action, inputs and provenance",
+        summary: "One candidate with its selected action, inputs and the first provenance_limit provenance rows",
         params: CandidateParams,
         querystring: CandidateDetailQuery,
         response: { 200: CandidateDetail, 404: ProblemSchema, ...commonErrorResponses },
@@ -74,18 +88,43 @@ export const recoveryCandidateRoutes: FastifyPluginAsyncTypebox = async (app) =>
     },
     async (request) => {
       const { id } = request.params;
-      const detail = await candidates.detail(id, { inputs: request.query.include_inputs, provenance: request.query.include_provenance });
+      const q = request.query;
+      const tenantId = candidateTenant(request, q.tenant, rbac, "recovery:read");
+      const detail = await candidates.detail(id, tenantId, { inputs: q.include_inputs, provenance: q.include_provenance, provenanceLimit: q.provenance_limit });
       if (!detail) throw notFound(id);
       const { candidate: row, action, inputs, provenance } = detail;
       return {
         ...candidateJson(row),
         selected_action: action ? actionJson(action) : null,
         inputs: inputs.map(inputJson),
-        provenance: provenance.map(provenanceJson),
+        provenance: provenance ? provenance.rows.map(provenanceJson) : [],
+        provenance_next_cursor: provenance ? nextCursor(provenance.rows, provenance.hasMore) : null,
         rules_evaluated: row.rules_evaluated ?? [],
         executed_at: iso(row.executed_at),
         execution_result: row.execution_result ?? null,
       };
+    },
+  );
+
+  app.get(
+    "/candidates/:id/provenance",
+    {
+      schema: {
+        tags: ["recovery"],
+        summary: "A candidate's provenance, oldest first, a keyset page at a time (next_cursor)",
+        params: CandidateParams,
+        querystring: ProvenanceQuery,
+        response: { 200: ProvenancePage, 404: ProblemSchema, ...commonErrorResponses },
+      },
+      config: read,
+    },
+    async (request) => {
+      const { id } = request.params;
+      const q = request.query;
+      const tenantId = candidateTenant(request, q.tenant, rbac, "recovery:read");
+      const page = await candidates.provenance(id, tenantId, { limit: q.limit, ...(q.cursor === undefined ? {} : { afterId: decodeCursor(q.cursor) }) });
+      if (!page) throw notFound(id);
+      return { candidate_id: id, provenance: page.rows.map(provenanceJson), next_cursor: nextCursor(page.rows, page.hasMore) };
     },
   );
 
@@ -97,6 +136,7 @@ export const recoveryCandidateRoutes: FastifyPluginAsyncTypebox = async (app) =>
         summary: "Report an execution outcome (agent platform)",
         description: "Writes a provenance row and a recovery.outcome_reported outbox event in the same transaction.",
         params: CandidateParams,
+        querystring: TenantQuery,
         body: OutcomeBody,
         response: { 200: OutcomeResponse, 404: ProblemSchema, 415: ProblemSchema, ...commonErrorResponses },
       },
@@ -109,7 +149,8 @@ export const recoveryCandidateRoutes: FastifyPluginAsyncTypebox = async (app) =>
       if (applied.length === 0) {
         throw new BadRequestError("Provide execution_status, selected_action_id or execution_result", { code: "no_updates", location: "body" });
       }
-      const result = await candidates.reportOutcome(id, {
+      const tenantId = candidateTenant(request, request.query.tenant, rbac, "recovery:write");
+      const result = await candidates.reportOutcome(id, tenantId, {
         executionStatus: body.execution_status,
         selectedActionId: body.selected_action_id,
         executionResult: body.execution_result,
@@ -125,16 +166,22 @@ export const recoveryCandidateRoutes: FastifyPluginAsyncTypebox = async (app) =>
     },
   );
 
-  /** approve / reject / delete */
-  const decide = async (request: FastifyRequest, id: number, decision: Decision, decidedBy: string, note: string) => {
+  /**
+   * approve / reject / delete. The decider is the token's subject; a name in the body is only a
+   * note (named_reviewer in the provenance details), and the actor without a token (RBAC off).
+   */
+  const decide = async (request: FastifyRequest, tenant: string | undefined, id: number, decision: Decision, note: string, namedReviewer?: string) => {
+    const { actor, actorType } = actorOf(request, namedReviewer ?? "api");
     const decided = await candidates.decide({
       candidateId: id,
+      tenantId: candidateTenant(request, tenant, rbac, "recovery:approve"),
       decision,
-      decidedBy,
+      decidedBy: actor,
       note,
-      actorType: actorOf(request, decidedBy).actorType,
+      actorType,
       requestId: request.id,
       subject: request.principal?.subject ?? null,
+      namedReviewer: request.principal ? namedReviewer : undefined,
     });
     if (!decided) throw notFound(id);
     return decided;
@@ -146,6 +193,7 @@ export const recoveryCandidateRoutes: FastifyPluginAsyncTypebox = async (app) =>
       schema: {
         tags: ["recovery"],
         summary: "Record a human review decision (approved | rejected)",
+        querystring: TenantQuery,
         body: ApproveBody,
         response: { 200: Candidate, 404: ProblemSchema, 415: ProblemSchema, ...commonErrorResponses },
       },
@@ -153,8 +201,7 @@ export const recoveryCandidateRoutes: FastifyPluginAsyncTypebox = async (app) =>
     },
     async (request) => {
       const body = request.body;
-      const decidedBy = body.approved_by ?? request.principal?.subject ?? "api";
-      return candidateJson(await decide(request, body.candidate_id, body.decision, decidedBy, body.note ?? ""));
+      return candidateJson(await decide(request, request.query.tenant, body.candidate_id, body.decision, body.note ?? "", body.approved_by));
     },
   );
 
@@ -165,13 +212,14 @@ export const recoveryCandidateRoutes: FastifyPluginAsyncTypebox = async (app) =>
         tags: ["recovery"],
         summary: "Soft delete: the candidate is rejected (note \"Revoked via admin delete\")",
         params: CandidateParams,
+        querystring: TenantQuery,
         response: { 200: DeleteResponse, 404: ProblemSchema, ...commonErrorResponses },
       },
       config: { permission: "recovery:approve", routeGroup: "recovery" },
     },
     async (request) => {
       const { id } = request.params;
-      await decide(request, id, "rejected", request.principal?.subject ?? "admin", "Revoked via admin delete");
+      await decide(request, request.query.tenant, id, "rejected", "Revoked via admin delete", request.principal ? undefined : "admin");
       return { status: "deleted" as const, candidate_id: id };
     },
   );

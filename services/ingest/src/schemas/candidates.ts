@@ -4,6 +4,9 @@ import { Type, type Static } from "typebox";
 import { EXECUTION_STATUSES } from "@m10/shared";
 import { IntegerId, Nullable, Text, Timestamp } from "./common.js";
 
+/** ?tenant=: only an admin may name a tenant other than its token's (docs/architecture.md §4.6). */
+const TenantParam = Text(256, { minLength: 1, description: "admin only: act on this tenant instead of the token's" });
+
 
 export const Candidate = Type.Object({
   id: Type.Integer(),
@@ -35,23 +38,40 @@ export const CandidateListQuery = Type.Object({
   source: Type.Optional(Text(128)),
   since: Type.Optional(Type.String({ format: "date-time", description: "created at or after (ISO-8601)" })),
   limit: Type.Integer({ minimum: 1, maximum: 500, default: 50 }),
-  offset: Type.Integer({ minimum: 0, maximum: 2_147_483_647, default: 0 }),
+  cursor: Type.Optional(Type.String({ maxLength: 200, description: "the previous page's next_cursor" })),
+  offset: Type.Optional(Type.Integer({ minimum: 0, description: "only 0 (pages are cursor-based: offset > 0 is 400 offset_unsupported)" })),
+  tenant: Type.Optional(TenantParam),
 });
 export type CandidateListQuery = Static<typeof CandidateListQuery>;
 
 export const CandidateList = Type.Object({
   candidates: Type.Array(Candidate),
-  total: Type.Integer({ description: "all candidates matching the filters" }),
   limit: Type.Integer(),
-  offset: Type.Integer(),
+  next_cursor: Nullable(Type.String({ description: "pass as ?cursor= for the next page; null on the last page" })),
 });
 
 export const CandidateParams = Type.Object({ id: IntegerId });
 export type CandidateParams = Static<typeof CandidateParams>;
 
+export const TenantQuery = Type.Object({ tenant: Type.Optional(TenantParam) });
+
 export const CandidateDetailQuery = Type.Object({
   include_provenance: Type.Boolean({ default: true }),
   include_inputs: Type.Boolean({ default: true }),
+  provenance_limit: Type.Integer({ minimum: 1, maximum: 500, default: 50, description: "provenance rows in the detail; the rest from /candidates/{id}/provenance" }),
+  tenant: Type.Optional(TenantParam),
+});
+
+export const ProvenanceQuery = Type.Object({
+  limit: Type.Integer({ minimum: 1, maximum: 500, default: 100 }),
+  cursor: Type.Optional(Type.String({ maxLength: 200, description: "the previous page's next_cursor" })),
+  tenant: Type.Optional(TenantParam),
+});
+
+export const ProvenancePage = Type.Object({
+  candidate_id: Type.Integer(),
+  provenance: Type.Array(Type.Unknown()),
+  next_cursor: Nullable(Type.String()),
 });
 
 export const Action = Type.Object({
@@ -77,6 +97,7 @@ export const CandidateDetail = Type.Evaluate(Type.Intersect([
     selected_action: Nullable(Action),
     inputs: Type.Array(Type.Unknown()),
     provenance: Type.Array(Type.Unknown()),
+    provenance_next_cursor: Nullable(Type.String({ description: "more provenance: GET /candidates/{id}/provenance?cursor=" })),
     rules_evaluated: Type.Unknown(),
     executed_at: Nullable(Timestamp),
     execution_result: Type.Unknown(),
@@ -105,7 +126,7 @@ export const OutcomeResponse = Type.Object({
 export const ApproveBody = Type.Object(
   {
     candidate_id: IntegerId,
-    approved_by: Type.Optional(Text(256, { minLength: 1, description: "reviewer (default: the token's subject)" })),
+    approved_by: Type.Optional(Text(256, { minLength: 1, description: "a note naming the reviewer; the decision is recorded as the token's subject" })),
     decision: Type.Union([Type.Literal("approved"), Type.Literal("rejected")]),
     note: Type.Optional(Text(2_000)),
   },
@@ -119,6 +140,7 @@ export const ActionListQuery = Type.Object({
   action_type: Type.Optional(Text(64)),
   active_only: Type.Boolean({ default: true }),
   limit: Type.Integer({ minimum: 1, maximum: 200, default: 50 }),
+  tenant: Type.Optional(TenantParam),
 });
 export type ActionListQuery = Static<typeof ActionListQuery>;
 

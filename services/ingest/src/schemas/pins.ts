@@ -46,7 +46,8 @@ export const PinListQuery = Type.Object({
   tenant_id: Type.Optional(TenantId),
   prefix: Type.Optional(Text(512, { description: "keys starting with this text (% and _ match literally)" })),
   limit: Type.Integer({ minimum: 1, maximum: 1000, default: 100 }),
-  offset: Type.Integer({ minimum: 0, maximum: 2_147_483_647, default: 0 }),
+  // The M7 API pages by offset; bounded, so no request makes PostgreSQL skip millions of rows.
+  offset: Type.Integer({ minimum: 0, maximum: 10_000, default: 0, description: "at most 10000 (narrow with prefix instead)" }),
   include_expired: Type.Boolean({ default: false }),
 });
 export type PinListQuery = Static<typeof PinListQuery>;

@@ -34,9 +34,26 @@ export const FILE_TOKENS = {
   acmeAdmin: { token: "adm_acme_token_0123456789abcdef", subject: "acme-admin", roles: ["admin"], tenant: "acme" },
 } as const;
 
+/** A token of every role in each of two tenants, for the tenant isolation matrix. */
+export const TENANT_TOKENS = {
+  a: {
+    admin: { token: "tenant_a_admin_token_0123456789abcdef", subject: "a-admin", roles: ["admin"], tenant: "tenant-a" },
+    operator: { token: "tenant_a_operator_token_0123456789abcd", subject: "a-operator", roles: ["operator"], tenant: "tenant-a" },
+    machine: { token: "tenant_a_machine_token_0123456789abcde", subject: "a-agent", roles: ["machine"], tenant: "tenant-a" },
+    readonly: { token: "tenant_a_readonly_token_0123456789abcd", subject: "a-reader", roles: ["readonly"], tenant: "tenant-a" },
+  },
+  b: {
+    admin: { token: "tenant_b_admin_token_0123456789abcdef", subject: "b-admin", roles: ["admin"], tenant: "tenant-b" },
+    operator: { token: "tenant_b_operator_token_0123456789abcd", subject: "b-operator", roles: ["operator"], tenant: "tenant-b" },
+    machine: { token: "tenant_b_machine_token_0123456789abcde", subject: "b-agent", roles: ["machine"], tenant: "tenant-b" },
+    readonly: { token: "tenant_b_readonly_token_0123456789abcd", subject: "b-reader", roles: ["readonly"], tenant: "tenant-b" },
+  },
+} as const;
+
 export function writeTokensFile(): string {
   const file = join(tmpdir(), `m10-tokens-${randomBytes(4).toString("hex")}.json`);
-  const content = Object.fromEntries(Object.values(FILE_TOKENS).map(({ token, ...principal }) => [token, principal]));
+  const principals = [...Object.values(FILE_TOKENS), ...Object.values(TENANT_TOKENS.a), ...Object.values(TENANT_TOKENS.b)];
+  const content = Object.fromEntries(principals.map(({ token, ...principal }) => [token, principal]));
   writeFileSync(file, JSON.stringify(content), { mode: 0o600 });
   return file;
 }
@@ -56,6 +73,9 @@ export function serviceEnv(databaseUrl: string, extra: Record<string, string> = 
     // Each app its own stream, so counts never mix between tests.
     ...streamKeysEnv(uniqueStreamKeys()),
     HOST: "127.0.0.1",
+    // Every test app shares the stack's Redis and 127.0.0.1: token-less requests of all test files
+    // would share one anonymous budget (anonymous-flood.test.ts tests the real limit on its own Redis).
+    M10_RATE_LIMIT_ANONYMOUS_MAX: "1000000",
     ...extra,
   };
 }
