@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { redisEnv } from "../src/config/common.js";
 import { ConfigError, describeEnv, parseEnv } from "../src/config/env.js";
 import { ingestConfigSchema } from "../src/config/ingest.js";
+import { outboxProcessorConfigSchema } from "../src/config/outbox-processor.js";
 import { z } from "zod";
 
 describe("configuration", () => {
@@ -28,6 +29,14 @@ describe("configuration", () => {
       expect(issues).toMatch(/DATABASE_URL/);
       expect(issues).toMatch(/M10_STREAM_MAX_LEN/);
       expect(issues).toMatch(/LOG_LEVEL/);
+    }
+  });
+
+  it("refuses negative backoff and poll values instead of scheduling retries in the past", () => {
+    const base = { DATABASE_URL: "postgres://localhost/x" };
+    for (const name of ["OUTBOX_BACKOFF_BASE_SECONDS", "OUTBOX_BACKOFF_MAX_SECONDS", "OUTBOX_POLL_INTERVAL"]) {
+      expect(() => parseEnv(outboxProcessorConfigSchema, { ...base, [name]: "-1" }), name).toThrow(new RegExp(`${name}: .*>=0`));
+      expect(parseEnv(outboxProcessorConfigSchema, { ...base, [name]: "0" })[name as "OUTBOX_POLL_INTERVAL"]).toBe(0);
     }
   });
 
