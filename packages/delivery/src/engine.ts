@@ -4,6 +4,7 @@ import type { Logger } from "pino";
 import type pg from "pg";
 import {
   claimOutboxEvents,
+  commaList,
   completeOutboxEvent,
   deadLetterOutboxEvent,
   type OutboxDeadLetterReason,
@@ -56,12 +57,6 @@ export interface DeliverySettings {
   payloadAddressing: PayloadAddressing;
 }
 
-const list = (text: string) =>
-  text
-    .split(",")
-    .map((entry) => entry.trim())
-    .filter((entry) => entry !== "");
-
 export function deliverySettings(config: OutboxDeliveryConfig): DeliverySettings {
   return {
     leaseSeconds: config.M10_OUTBOX_LEASE_SECONDS,
@@ -71,8 +66,8 @@ export function deliverySettings(config: OutboxDeliveryConfig): DeliverySettings
     slackWebhookUrl: config.SLACK_WEBHOOK_URL || undefined,
     payloadAddressing: {
       enabled: config.OUTBOX_PAYLOAD_ADDRESSING_ENABLED,
-      allowedHosts: list(config.OUTBOX_PAYLOAD_ALLOWED_HOSTS),
-      allowedPrivateAddresses: list(config.OUTBOX_PAYLOAD_ALLOWED_PRIVATE),
+      allowedHosts: commaList(config.OUTBOX_PAYLOAD_ALLOWED_HOSTS),
+      allowedPrivateAddresses: commaList(config.OUTBOX_PAYLOAD_ALLOWED_PRIVATE),
     },
   };
 }

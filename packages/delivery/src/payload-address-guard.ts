@@ -1,5 +1,6 @@
 import { lookup } from "node:dns/promises";
 import { BlockList, isIP } from "node:net";
+import { parseAddressRange } from "@m10/shared";
 import { PermanentDeliveryError, RetryableDeliveryError } from "./errors.js";
 
 // Payload-addressed event types (http:*, webhook:*, notify:* with slack_webhook_url) take their
@@ -28,7 +29,7 @@ export interface ResolvedAddress {
 /** A host name to its addresses (dns.lookup with all: true; injectable in tests). */
 export type HostResolver = (host: string) => Promise<ResolvedAddress[]>;
 
-export const systemResolver: HostResolver = async (host) =>
+const systemResolver: HostResolver = async (host) =>
   (await lookup(host, { all: true, verbatim: true })).map((entry) => ({ address: entry.address, family: entry.family === 6 ? 6 : 4 }));
 
 /** Every range that is not a public unicast address (IANA special-purpose registries, IPv4 and IPv6). */
@@ -78,21 +79,6 @@ export function isNonPublicAddress(address: string): boolean {
   return NON_PUBLIC.check(address, familyOf(address));
 }
 
-/** An IP or a CIDR ("10.1.0.0/16", "fd00::/8"); undefined when it is neither. */
-function parseAddressRange(entry: string): { network: string; prefix: number | undefined } | undefined {
-  const [network = "", prefix, extra] = entry.split("/");
-  const version = isIP(network);
-  if (version === 0 || extra !== undefined) return undefined;
-  if (prefix === undefined) return { network, prefix: undefined };
-  const bits = /^\d{1,3}$/.test(prefix) ? Number(prefix) : NaN;
-  return bits >= 0 && bits <= (version === 4 ? 32 : 128) ? { network, prefix: bits } : undefined;
-}
-
-/** The entries of OUTBOX_PAYLOAD_ALLOWED_PRIVATE that are neither an IP nor a CIDR (for the config check). */
-export function invalidAddressRanges(entries: readonly string[]): string[] {
-  return entries.filter((entry) => parseAddressRange(entry) === undefined);
-}
-
 function hostAllowed(host: string, allowed: readonly string[]): boolean {
   return allowed.some((entry) => {
     const pattern = entry.toLowerCase().replace(/^\[(.*)\]$/, "$1");
@@ -118,13 +104,14 @@ export interface PayloadAddressGuard {
   check(url: string): Promise<ResolvedAddress>;
 }
 
+/** The configuration schema has checked allowedPrivateAddresses; an entry that is neither an IP nor a CIDR throws. */
 export function createPayloadAddressGuard(policy: PayloadAddressing, resolve: HostResolver = systemResolver): PayloadAddressGuard {
   const allowedPrivate = new BlockList();
   for (const entry of policy.allowedPrivateAddresses) {
     const range = parseAddressRange(entry);
     if (!range) throw new Error(`OUTBOX_PAYLOAD_ALLOWED_PRIVATE: "${entry}" is not an IP address or CIDR`);
-    if (range.prefix === undefined) allowedPrivate.addAddress(range.network, familyOf(range.network));
-    else allowedPrivate.addSubnet(range.network, range.prefix, familyOf(range.network));
+    if (range.prefix === undefined) allowedPrivate.addAddress(range.network, range.family);
+    else allowedPrivate.addSubnet(range.network, range.prefix, range.family);
   }
   const reachable = (address: string) => !isNonPublicAddress(address) || allowedPrivate.check(address, familyOf(address));
 

@@ -40,6 +40,15 @@ describe("configuration", () => {
     }
   });
 
+  it("keeps payload addressing off by default and refuses an allowance that is not an IP or CIDR", () => {
+    const base = { DATABASE_URL: "postgres://localhost/x" };
+    expect(parseEnv(outboxProcessorConfigSchema, base)).toMatchObject({ OUTBOX_PAYLOAD_ADDRESSING_ENABLED: false, OUTBOX_PAYLOAD_ALLOWED_HOSTS: "", OUTBOX_PAYLOAD_ALLOWED_PRIVATE: "" });
+    expect(parseEnv(outboxProcessorConfigSchema, { ...base, OUTBOX_PAYLOAD_ALLOWED_PRIVATE: "127.0.0.1, 10.0.0.0/8,fd00::/8" }).OUTBOX_PAYLOAD_ALLOWED_PRIVATE).toBeTruthy();
+    for (const bad of ["localhost", "10.0.0.0/33", "10.0.0.0/8/1"]) {
+      expect(() => parseEnv(outboxProcessorConfigSchema, { ...base, OUTBOX_PAYLOAD_ALLOWED_PRIVATE: bad }), bad).toThrow(/OUTBOX_PAYLOAD_ALLOWED_PRIVATE: every entry must be an IP address or a CIDR/);
+    }
+  });
+
   it("documents every variable with a description and its default", () => {
     const docs = describeEnv(ingestConfigSchema);
     expect(docs.length).toBeGreaterThan(10);

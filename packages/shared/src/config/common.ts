@@ -26,7 +26,10 @@ export const natsEnv = {
   NATS_URL: env.string("nats://127.0.0.1:4222", "NATS server URL(s), comma-separated"),
 };
 
-/** Timeouts of every HTTP server (the ingest API and the health/metrics servers): no client holds a connection forever. */
+/**
+ * Every HTTP server (the ingest API and the health/metrics servers): timeouts, so no client holds a
+ * connection forever, and how long /health/detailed reuses one check.
+ */
 export const httpServerEnv = {
   M10_HTTP_REQUEST_TIMEOUT_MS: env.int(30_000, "longest a client may take to send a whole request, headers and body (ms); then 408 and the connection is closed", 1),
   M10_HTTP_HEADERS_TIMEOUT_MS: env.int(10_000, "longest a client may take to send the request headers (ms; at most the request timeout)", 1),

@@ -30,7 +30,7 @@ export const ingestConfigSchema = z.object({
   ),
   M10_ADMIN_TOKEN: env.token("token of the built-in admin principal (role admin, tenant default; at least 32 bytes); make up generates it"),
   M10_MACHINE_TOKEN: env.token("token of the built-in machine principal (role machine, tenant default; at least 32 bytes); make up generates it"),
-  MACHINE_SECRET_TOKEN: env.token("the M7 runbook's name for a machine token (role machine, tenant default)"),
+  MACHINE_SECRET_TOKEN: env.token("the M7 runbook's name for a machine token (role machine, tenant default; at least 32 bytes)"),
   M10_RBAC_TOKENS_FILE: env.optionalString('JSON file of more tokens: {"<token>": {"subject": "...", "roles": ["operator"], "tenant": "acme"}}'),
   // The API port faces clients, so its operations endpoints ask for a token by default (the other
   // services' health servers bind loopback instead).
