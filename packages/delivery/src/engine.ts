@@ -4,6 +4,7 @@ import type { Logger } from "pino";
 import type pg from "pg";
 import {
   claimOutboxEvents,
+  commaList,
   completeOutboxEvent,
   deadLetterOutboxEvent,
   type OutboxDeliveryConfig,
@@ -24,6 +25,7 @@ import type { ResolvedTarget, RoutingConfig } from "./routing.js";
 import type { DeliveryTarget } from "./target.js";
 import { createEmailTarget, type EmailDeliveryTarget } from "./targets/email.js";
 import { createNatsTarget, ensureNatsStreams } from "./targets/nats.js";
+import { createPayloadAddressGuard, type HostResolver, type PayloadAddressing } from "./payload-address-guard.js";
 import { payloadAddressedTarget } from "./targets/payload-addressed.js";
 import { createSlackTarget } from "./targets/slack.js";
 import { createWebhookTarget } from "./targets/webhook.js";
@@ -49,6 +51,8 @@ export interface DeliverySettings extends RetryPolicy {
   /** Longest wait for a target's throttle before the event is released unattempted. */
   throttleMaxWaitMs: number;
   slackWebhookUrl: string | undefined;
+  /** Payload-addressed URLs: off unless enabled, allow-listed hosts, no internal addresses. */
+  payloadAddressing: PayloadAddressing;
 }
 
 export function deliverySettings(config: OutboxDeliveryConfig): DeliverySettings {
@@ -59,6 +63,11 @@ export function deliverySettings(config: OutboxDeliveryConfig): DeliverySettings
     backoff: { baseSeconds: config.OUTBOX_BACKOFF_BASE_SECONDS, maxSeconds: config.OUTBOX_BACKOFF_MAX_SECONDS },
     throttleMaxWaitMs: config.OUTBOX_THROTTLE_MAX_WAIT_MS,
     slackWebhookUrl: config.SLACK_WEBHOOK_URL || undefined,
+    payloadAddressing: {
+      enabled: config.OUTBOX_PAYLOAD_ADDRESSING_ENABLED,
+      allowedHosts: commaList(config.OUTBOX_PAYLOAD_ALLOWED_HOSTS),
+      allowedPrivateAddresses: commaList(config.OUTBOX_PAYLOAD_ALLOWED_PRIVATE),
+    },
   };
 }
 
@@ -76,6 +85,8 @@ export interface DeliveryEngineDeps {
   processorId: string;
   /** Injectable randomness of the backoff jitter (tests). */
   random?: () => number;
+  /** Injectable DNS of payload-addressed hosts (tests); default dns.lookup. */
+  resolveHost?: HostResolver;
 }
 
 export interface BatchOptions {
@@ -155,6 +166,7 @@ export function createDeliveryEngine(deps: DeliveryEngineDeps): DeliveryEngine {
   }
 
   const payloadContext = {
+    guard: createPayloadAddressGuard(settings.payloadAddressing, deps.resolveHost),
     typeThrottles: routing.typeThrottles,
     slackWebhookUrl: settings.slackWebhookUrl,
     emailTarget: (name: string | undefined) => (name ? emailTargets.find((t) => t.name === name) : emailTargets[0]),

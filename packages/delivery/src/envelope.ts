@@ -42,14 +42,17 @@ export function templateValues(event: OutboxEvent, idempotencyKey: string): Reco
   };
 }
 
-/** Replaces {{dotted.path}} with the value at that path (objects as JSON, missing as ""). */
-export function renderTemplate(template: string, values: Record<string, unknown>): string {
+/**
+ * Replaces {{dotted.path}} with the value at that path (objects as JSON, missing as ""), passed
+ * through `escape` (the template itself is the operator's and stays as written).
+ */
+export function renderTemplate(template: string, values: Record<string, unknown>, escape: (text: string) => string = (text) => text): string {
   return template.replace(/\{\{\s*([A-Za-z0-9_.-]+)\s*\}\}/g, (_, path: string) => {
     let value: unknown = values;
     for (const part of path.split(".")) {
       value = value !== null && typeof value === "object" ? (value as Record<string, unknown>)[part] : undefined;
     }
     if (value === undefined || value === null) return "";
-    return typeof value === "object" ? JSON.stringify(value) : String(value);
+    return escape(typeof value === "object" ? JSON.stringify(value) : String(value));
   });
 }

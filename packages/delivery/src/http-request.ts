@@ -1,7 +1,9 @@
 import { Agent as HttpAgent, request as httpRequest, type IncomingHttpHeaders } from "node:http";
 import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
 import { parseRetryAfter } from "./backoff.js";
+import type { LookupFunction } from "node:net";
 import { PermanentDeliveryError, RetryableDeliveryError, type DeliveryError } from "./errors.js";
+import type { ResolvedAddress } from "./payload-address-guard.js";
 import { errorMessage, truncateCodePoints } from "@m10/shared";
 
 export interface HttpRequest {
@@ -10,6 +12,11 @@ export interface HttpRequest {
   headers: Record<string, string>;
   body?: string | undefined;
   signal: AbortSignal;
+  /**
+   * Connect to this address (checked by the payload address guard) instead of resolving the host
+   * again, on a connection of its own; the Host header and TLS name stay the URL's host.
+   */
+  connectTo?: ResolvedAddress | undefined;
 }
 
 export interface HttpReply {
@@ -62,15 +69,25 @@ export async function sendHttp(request: HttpRequest, messages: TransportMessages
   }
 }
 
+/** A lookup that answers `pinned` whatever it is asked (net.connect asks with all: true when it races address families). */
+function pinnedLookup(pinned: ResolvedAddress): LookupFunction {
+  return (_hostname, options, callback) => {
+    if (options.all) (callback as (error: null, addresses: ResolvedAddress[]) => void)(null, [pinned]);
+    else callback(null, pinned.address, pinned.family);
+  };
+}
+
 function attempt(url: URL, request: HttpRequest): Promise<HttpReply> {
   const https = url.protocol === "https:";
+  const pinned = request.connectTo;
   return new Promise<HttpReply>((resolve, reject) => {
     const client = (https ? httpsRequest : httpRequest)(
       url,
       {
         method: request.method,
         headers: { ...request.headers, ...(request.body === undefined ? {} : { "content-length": String(Buffer.byteLength(request.body)) }) },
-        agent: https ? httpsAgent : httpAgent,
+        // A pinned request never shares a keep-alive connection made to an unchecked address.
+        ...(pinned ? { agent: false, lookup: pinnedLookup(pinned) } : { agent: https ? httpsAgent : httpAgent }),
         signal: request.signal,
       },
       (response) => {

@@ -1,10 +1,15 @@
 import { readFileSync } from "node:fs";
 import { z } from "zod";
+import { errorMessage, parseJsonText } from "@m10/shared";
 import { RoutingConfigError } from "./errors.js";
+import { webhookSecretKey } from "./signature.js";
 
 // The routing configuration: which targets each event type goes to, and the targets themselves.
 // One JSON document (OUTBOX_ROUTES_FILE or OUTBOX_ROUTES_JSON); without one, every event goes to
 // NATS JetStream (<prefix>.<event_type>), so a fresh stack delivers for real.
+
+/** Standard Webhooks: a signing key is 24 to 64 random bytes. */
+const MIN_SIGNING_KEY_BYTES = 24;
 
 export const TARGET_TYPES = ["webhook", "slack", "email", "nats"] as const;
 export type TargetType = (typeof TARGET_TYPES)[number];
@@ -32,7 +37,11 @@ const webhookSchema = z
   .object({
     type: z.literal("webhook"),
     url: z.url(),
-    secret: z.string().startsWith("whsec_", "must be a Standard Webhooks secret (whsec_<base64>)").optional(),
+    secret: z
+      .string()
+      .startsWith("whsec_", "must be a Standard Webhooks secret (whsec_<base64>)")
+      .refine((secret) => webhookSecretKey(secret).length >= MIN_SIGNING_KEY_BYTES, `must hold at least ${MIN_SIGNING_KEY_BYTES} bytes of key (whsec_<base64>, Standard Webhooks)`)
+      .optional(),
     headers: z.record(z.string(), z.string()).optional(),
     ...throttleFields,
   })
@@ -160,9 +169,10 @@ export function loadRoutingConfig(sources: RoutingSources, readFile: (path: stri
 export function parseRoutingJson(text: string, where: string): RoutingFile {
   let raw: unknown;
   try {
-    raw = JSON.parse(text);
+    // The text holds secrets (webhook secrets, Slack URLs, SMTP passwords): errors never quote it.
+    raw = parseJsonText(text);
   } catch (error) {
-    throw new RoutingConfigError([`${where}: not valid JSON (${(error as Error).message})`]);
+    throw new RoutingConfigError([`${where}: ${errorMessage(error)}`]);
   }
   const parsed = routingFileSchema.safeParse(raw);
   if (!parsed.success) {

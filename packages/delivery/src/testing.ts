@@ -6,6 +6,7 @@ import { connect } from "@nats-io/transport-node";
 import { createLogger, createMetrics, createPool, createRedisClient, holderId, type M10Metrics, type Pool, type RedisClient } from "@m10/shared";
 import { createDeliveryEngine, type BatchReport, type DeliverySettings } from "./engine.js";
 import type { NatsConnection } from "./nats-connection.js";
+import { PAYLOAD_ADDRESSING_OFF, type HostResolver } from "./payload-address-guard.js";
 import { resolveRouting, type RoutingFile } from "./routing.js";
 
 export const NATS_DEFAULTS = { OUTBOX_NATS_STREAM: "M10_EVENTS", OUTBOX_NATS_SUBJECT_PREFIX: "m10.events" };
@@ -90,7 +91,11 @@ export const TEST_SETTINGS: DeliverySettings = {
   backoff: { baseSeconds: 0, maxSeconds: 3600 },
   throttleMaxWaitMs: 60_000,
   slackWebhookUrl: undefined,
+  payloadAddressing: PAYLOAD_ADDRESSING_OFF,
 };
+
+/** Payload addressing on, for the HTTP sink on 127.0.0.1 only (an explicit allowance of a loopback address). */
+export const PAYLOAD_ADDRESSING_TO_SINK: DeliverySettings["payloadAddressing"] = { enabled: true, allowedHosts: ["127.0.0.1"], allowedPrivateAddresses: ["127.0.0.1"] };
 
 export interface TestEngineOptions {
   pool: Pool;
@@ -102,6 +107,7 @@ export interface TestEngineOptions {
   nats?: NatsConnection;
   processorId?: string;
   random?: () => number;
+  resolveHost?: HostResolver;
 }
 
 /** Something that delivers one batch per call: an engine here, the service's processor in its tests. */
@@ -130,6 +136,7 @@ export function testEngineDeps(options: TestEngineOptions) {
       settings: { ...TEST_SETTINGS, ...options.settings },
       processorId: options.processorId ?? holderId("test"),
       random: options.random,
+      resolveHost: options.resolveHost,
     },
   };
 }

@@ -94,6 +94,35 @@ describe("email and Slack targets", () => {
     expect(message.blocks[2]?.elements?.[0]?.text).toContain(`key ${request?.key}`);
   });
 
+  it("escapes client text in Slack mrkdwn: no <!channel> ping, no disguised link, & kept literal", async () => {
+    const hostile = { error_code: "<!channel> DB_DOWN", source: "<http://evil.example/login|Open the runbook>", note: "a & b <@U123>" };
+    await insertEvents(t.pool, 1, "recovery.suggested", () => hostile);
+    await insertEvents(t.pool, 1, "notify:ops", () => ({ channel: "slack", message: "<!here> see <https://evil.example|status page> & more", slack_webhook_url: `${t.sink.url}/notify` }));
+    const engine = testEngine({
+      pool: t.pool,
+      routing: {
+        defaults: { slack: { rpm: 0 } },
+        targets: { chat: { type: "slack", url: `${t.sink.url}/chat`, text: "*{{event_type}}* {{payload.error_code}} from {{payload.source}} ({{payload.note}})", rpm: 0 } },
+        routes: { "recovery.*": ["chat"] },
+      },
+      settings: { payloadAddressing: { enabled: true, allowedHosts: ["127.0.0.1"], allowedPrivateAddresses: ["127.0.0.1"] } },
+    });
+
+    expect(await engine.runOnce()).toMatchObject({ delivered: 2 });
+
+    const chat = t.sink.requests.find((r) => r.path === "/chat")?.body ?? "";
+    const notify = t.sink.requests.find((r) => r.path === "/notify")?.body ?? "";
+    for (const body of [chat, notify]) {
+      expect(body).not.toMatch(/<!(channel|here)>/);
+      expect(body).not.toMatch(/<https?:\/\/evil/);
+      expect(body).not.toContain("<@U123>");
+    }
+    const message = JSON.parse(chat) as { text: string; blocks: { fields?: { text: string }[] }[] };
+    expect(message.text).toBe("*recovery.suggested* &lt;!channel&gt; DB_DOWN from &lt;http://evil.example/login|Open the runbook&gt; (a &amp; b &lt;@U123&gt;)");
+    expect(message.blocks[1]?.fields).toContainEqual({ type: "mrkdwn", text: "*error_code*\n&lt;!channel&gt; DB_DOWN" });
+    expect(JSON.parse(notify)).toEqual({ text: "&lt;!here&gt; see &lt;https://evil.example|status page&gt; &amp; more" });
+  });
+
   it("retries a Slack 429 after its Retry-After and dead-letters a 404 (hook removed)", async () => {
     t.sink.respond = (request) => (request.path === "/gone" ? { status: 404, body: "no_service" } : { status: 429, headers: { "retry-after": "30" } });
     await insertEvents(t.pool, 1, "a.event");

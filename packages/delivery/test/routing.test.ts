@@ -8,7 +8,7 @@ const nats = { OUTBOX_NATS_STREAM: "M10_EVENTS", OUTBOX_NATS_SUBJECT_PREFIX: "m1
 const file = {
   defaults: { webhook: { rpm: 200 } },
   targets: {
-    ops: { type: "webhook", url: "https://hooks.example.com/m10", secret: "whsec_c2VjcmV0", rpm: 50 },
+    ops: { type: "webhook", url: "https://hooks.example.com/m10", secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", rpm: 50 },
     audit: { type: "webhook", url: "https://audit.example.com/in" },
     chat: { type: "slack", url: "https://hooks.slack.com/services/T/B/X" },
     mail: { type: "email", smtp_url: "smtp://mail.example.com:587", from: "m10@example.com", to: ["ops@example.com"] },
@@ -74,5 +74,29 @@ describe("routing configuration", () => {
     expect(() => loadRoutingConfig({ ...nats, OUTBOX_ROUTES_JSON: JSON.stringify({ targets: { a: { type: "nats" } }, routes: { "x.*.y": ["a"], z: ["missing"] } }) })).toThrow(
       /only allowed at the end[\s\S]*unknown target "missing"/,
     );
+  });
+
+  it("never quotes the configuration in its errors: a secret in malformed JSON or a bad target stays out of the message", () => {
+    const secret = "whsec_TOPSECRETtopsecretTOPSECRETtopsecret";
+    const slackSecret = "T0SECRET/B0SECRET/xoxsecretxoxsecret";
+    const problems = (json: string) => {
+      try {
+        loadRoutingConfig({ ...nats, OUTBOX_ROUTES_JSON: json });
+      } catch (error) {
+        return (error as Error).message;
+      }
+      throw new Error("expected a RoutingConfigError");
+    };
+    const texts = [
+      problems(`{"targets": {"ops": {"type": "webhook", "url": "https://x.example/${slackSecret}", "secret": ${secret}}}, "routes": {}}`),
+      problems(`{"targets": {"ops": {"type": "webhook", "url": "https://x.example", "secret": "${secret}"}}, "routes": {"*": ["ops"]}`),
+      problems(JSON.stringify({ targets: { chat: { type: "slack", url: `hooks ${slackSecret}`, token: secret } }, routes: { "*": ["chat"] } })),
+      problems(JSON.stringify({ targets: { ops: { type: "webhook", url: "https://x.example", secret: "whsec_c2hvcnQ=" } }, routes: { "*": ["ops"] } })),
+    ];
+    expect(texts[0]).toMatch(/not valid JSON/);
+    expect(texts[3]).toMatch(/at least 24 bytes/);
+    for (const text of texts) {
+      for (const piece of ["TOPSECRET", "topsecret", "0SECRET", "xoxsecret", "c2hvcnQ"]) expect(text).not.toContain(piece);
+    }
   });
 });

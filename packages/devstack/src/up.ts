@@ -20,8 +20,15 @@ interface ServiceSpec {
 
 const SERVICES: ServiceSpec[] = [
   // The seeds' ingest curl commands send no token: this local stack lets anonymous callers ingest
-  // (and nothing else). Production keeps RBAC_ANONYMOUS_PERMISSIONS empty.
-  { name: "ingest", bin: "services/ingest/bin/m10-ingest.js", port: 8000, urlVar: "INGEST_URL", env: { RBAC_ANONYMOUS_PERMISSIONS: "ingest:write" } },
+  // (and nothing else). Production keeps RBAC_ANONYMOUS_PERMISSIONS empty. The stack listens on
+  // loopback only, so it also serves the OpenAPI document and Swagger UI (/docs).
+  {
+    name: "ingest",
+    bin: "services/ingest/bin/m10-ingest.js",
+    port: 8000,
+    urlVar: "INGEST_URL",
+    env: { RBAC_ANONYMOUS_PERMISSIONS: "ingest:write", HOST: "127.0.0.1", M10_DOCS_ENABLED: "true" },
+  },
   { name: "metrics-collector", bin: "services/metrics-collector/bin/m10-metrics-collector.js", port: 9100, urlVar: "METRICS_COLLECTOR_URL" },
   { name: "claim-worker", bin: "services/claim-worker/bin/m10-claim-worker.js", port: 9101, urlVar: "CLAIM_WORKER_URL" },
   { name: "outbox-processor", bin: "services/outbox-processor/bin/m10-outbox-processor.js", port: 9102, urlVar: "OUTBOX_PROCESSOR_URL" },

@@ -13,8 +13,10 @@ describe("outbox_process", () => {
     const { db, redis, logger } = environment;
     const sink = await createHttpSink();
     const { metrics } = createMetrics("orchestrator", { defaultMetrics: false });
-    // No OUTBOX_ROUTES_*: the default routing the orchestrator starts with, where http:webhook is payload-addressed.
-    const outbox = createOutboxTask({ pool: db, redis, config: environment.config(), logger, metrics, processorId: "maintenance-test" });
+    // No OUTBOX_ROUTES_*: the default routing the orchestrator starts with, where http:webhook is
+    // payload-addressed (opt-in, and the sink on 127.0.0.1 needs an explicit loopback allowance).
+    const config = environment.config({ OUTBOX_PAYLOAD_ADDRESSING_ENABLED: "true", OUTBOX_PAYLOAD_ALLOWED_HOSTS: "127.0.0.1", OUTBOX_PAYLOAD_ALLOWED_PRIVATE: "127.0.0.1" });
+    const outbox = createOutboxTask({ pool: db, redis, config, logger, metrics, processorId: "maintenance-test" });
     try {
       const [published] = await insertEvents(db, 1, "http:webhook", () => ({ url: `${sink.url}/hook`, body: { hello: "world" } }));
 

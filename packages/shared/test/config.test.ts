@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { redisEnv } from "../src/config/common.js";
 import { ConfigError, describeEnv, parseEnv } from "../src/config/env.js";
 import { ingestConfigSchema } from "../src/config/ingest.js";
+import { outboxProcessorConfigSchema } from "../src/config/outbox-processor.js";
 import { z } from "zod";
 
 describe("configuration", () => {
@@ -28,6 +29,23 @@ describe("configuration", () => {
       expect(issues).toMatch(/DATABASE_URL/);
       expect(issues).toMatch(/M10_CLAIM_IDLE_MS/);
       expect(issues).toMatch(/LOG_LEVEL/);
+    }
+  });
+
+  it("refuses negative backoff and poll values instead of scheduling retries in the past", () => {
+    const base = { DATABASE_URL: "postgres://localhost/x" };
+    for (const name of ["OUTBOX_BACKOFF_BASE_SECONDS", "OUTBOX_BACKOFF_MAX_SECONDS", "OUTBOX_POLL_INTERVAL"]) {
+      expect(() => parseEnv(outboxProcessorConfigSchema, { ...base, [name]: "-1" }), name).toThrow(new RegExp(`${name}: .*>=0`));
+      expect(parseEnv(outboxProcessorConfigSchema, { ...base, [name]: "0" })[name as "OUTBOX_POLL_INTERVAL"]).toBe(0);
+    }
+  });
+
+  it("keeps payload addressing off by default and refuses an allowance that is not an IP or CIDR", () => {
+    const base = { DATABASE_URL: "postgres://localhost/x" };
+    expect(parseEnv(outboxProcessorConfigSchema, base)).toMatchObject({ OUTBOX_PAYLOAD_ADDRESSING_ENABLED: false, OUTBOX_PAYLOAD_ALLOWED_HOSTS: "", OUTBOX_PAYLOAD_ALLOWED_PRIVATE: "" });
+    expect(parseEnv(outboxProcessorConfigSchema, { ...base, OUTBOX_PAYLOAD_ALLOWED_PRIVATE: "127.0.0.1, 10.0.0.0/8,fd00::/8" }).OUTBOX_PAYLOAD_ALLOWED_PRIVATE).toBeTruthy();
+    for (const bad of ["localhost", "10.0.0.0/33", "10.0.0.0/8/1"]) {
+      expect(() => parseEnv(outboxProcessorConfigSchema, { ...base, OUTBOX_PAYLOAD_ALLOWED_PRIVATE: bad }), bad).toThrow(/OUTBOX_PAYLOAD_ALLOWED_PRIVATE: every entry must be an IP address or a CIDR/);
     }
   });
 

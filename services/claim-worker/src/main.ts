@@ -53,6 +53,7 @@ const health = await startHealthServer({
   service: "claim-worker",
   host: config.M10_HEALTH_HOST,
   port: config.M10_HEALTH_PORT,
+  http: config,
   registry,
   logger,
   ready: readiness(healthDeps),

@@ -11,6 +11,7 @@ import {
   type M10Metrics,
   type Pool,
   type RedisClient,
+  httpTimeouts,
   streamKeys,
   watchRedis,
 } from "@m10/shared";
@@ -68,7 +69,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const redisState = new DependencyState("redis", logger);
   if (redis) watchRedis(redis, redisState, logger);
 
+  const timeouts = httpTimeouts(config);
   const app = Fastify({
+    // No client holds a connection forever: a slow-loris body or header trickle gets 408 and is closed.
+    requestTimeout: timeouts.requestTimeout,
+    connectionTimeout: timeouts.idleTimeout,
+    keepAliveTimeout: timeouts.keepAliveTimeout,
+    http: { headersTimeout: timeouts.headersTimeout, connectionsCheckingInterval: timeouts.connectionsCheckingInterval },
     loggerInstance: logger as FastifyBaseLogger,
     // One structured line per request comes from the onResponse hook below.
     logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: "request_id" }),

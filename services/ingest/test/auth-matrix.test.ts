@@ -143,25 +143,23 @@ describe("auth matrix", () => {
     ]);
   });
 
-  it("leaves /health, /ready, /health/detailed, /metrics and /docs/json open", async () => {
-    for (const url of ["/health", "/ready", "/health/detailed", "/metrics", "/docs/json"]) {
-      const response = await t.app.inject({ method: "GET", url });
-      expect(response.statusCode, url).toBe(200);
+  it("leaves /health and /ready open, asks a token for /health/detailed and /metrics, and serves no /docs by default", async () => {
+    for (const url of ["/health", "/ready"]) expect((await t.app.inject({ method: "GET", url })).statusCode, url).toBe(200);
+    for (const url of ["/metrics", "/health/detailed"]) {
+      expect((await t.app.inject({ method: "GET", url })).statusCode, url).toBe(401);
+      expect((await t.app.inject({ method: "GET", url, headers: bearer(FILE_TOKENS.readonly.token) })).statusCode, url).toBe(200);
     }
+    for (const url of ["/docs", "/docs/json"]) expect((await t.app.inject({ method: "GET", url, headers: bearer(ADMIN_TOKEN) })).statusCode, url).toBe(404);
   });
 });
 
 describe("auth options", () => {
-  it("restricts /metrics and /health/detailed to valid tokens when configured", async () => {
-    const locked = await startTestApp({ env: { M10_METRICS_REQUIRE_AUTH: "true", M10_HEALTH_DETAILED_REQUIRE_AUTH: "true" } });
+  it("opens /metrics and /health/detailed when M10_*_REQUIRE_AUTH=false, and /docs with M10_DOCS_ENABLED=true", async () => {
+    const open = await startTestApp({ env: { M10_METRICS_REQUIRE_AUTH: "false", M10_HEALTH_DETAILED_REQUIRE_AUTH: "false", M10_DOCS_ENABLED: "true" } });
     try {
-      for (const url of ["/metrics", "/health/detailed"]) {
-        expect((await locked.app.inject({ method: "GET", url })).statusCode, url).toBe(401);
-        expect((await locked.app.inject({ method: "GET", url, headers: bearer(FILE_TOKENS.readonly.token) })).statusCode, url).toBe(200);
-      }
-      expect((await locked.app.inject({ method: "GET", url: "/health" })).statusCode).toBe(200);
+      for (const url of ["/metrics", "/health/detailed", "/docs/json"]) expect((await open.app.inject({ method: "GET", url })).statusCode, url).toBe(200);
     } finally {
-      await locked.close();
+      await open.close();
     }
   });
 

@@ -27,7 +27,7 @@ const ingestRequest = (url: string, body: unknown) =>
 
 describe("m10-ingest process", () => {
   it("serves /health, /ready, /metrics and the OpenAPI document, and exits 0 on SIGTERM", async () => {
-    const service = await startService(INGEST_BIN, serviceEnv(db.url));
+    const service = await startService(INGEST_BIN, serviceEnv(db.url, { M10_DOCS_ENABLED: "true" }));
     try {
       const health = await fetch(`${service.url}/health`);
       expect(health.status).toBe(200);
@@ -38,7 +38,7 @@ describe("m10-ingest process", () => {
       expect(await ready.json()).toMatchObject({ ready: true, status: "ok" });
 
       expect((await ingestRequest(service.url, ingestBody())).status).toBe(202);
-      const metrics = await (await fetch(`${service.url}/metrics`)).text();
+      const metrics = await (await fetch(`${service.url}/metrics`, { headers: bearer(MACHINE_TOKEN) })).text();
       for (const name of ["recovery_ingest_total", "recovery_ingest_latency_seconds", "recovery_ingest_duplicates_total", "recovery_ingest_enqueue_total", "recovery_approvals_total", "memory_pins_operations_total", "process_cpu_seconds_total"]) {
         expect(metrics, name).toContain(name);
       }

@@ -1,7 +1,7 @@
 // Chaos: Redis stops while ingest traffic flows, then comes back.
 import { waitUntil } from "@m10/devstack/testing";
 import { describe, expect, it } from "vitest";
-import { bearer, ingestBody, MACHINE_TOKEN, useTestApp } from "./support/test-app.js";
+import { ADMIN_TOKEN, bearer, ingestBody, MACHINE_TOKEN, useTestApp } from "./support/test-app.js";
 
 const t = useTestApp({ privateRedis: true });
 
@@ -39,7 +39,7 @@ describe("Redis outage", () => {
     const ready = await t.app.inject({ method: "GET", url: "/ready" });
     expect(ready.statusCode).toBe(200);
     expect(ready.json()).toMatchObject({ ready: true, status: "degraded", checks: { postgres: { ok: true }, redis: { ok: false } } });
-    const detailed = await t.app.inject({ method: "GET", url: "/health/detailed" });
+    const detailed = await t.app.inject({ method: "GET", url: "/health/detailed", headers: bearer(ADMIN_TOKEN) });
     expect(detailed.json()).toMatchObject({ fallback: { active: true }, queue: { stream_length: null } });
     expect(detailed.json().fallback.db_fallback_enqueues_since_start).toBeGreaterThanOrEqual(5);
     expect(detailed.json().queue.db_queue_depth).toBeGreaterThanOrEqual(5);

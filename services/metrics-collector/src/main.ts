@@ -54,6 +54,7 @@ if (cli.once) {
     service: "metrics-collector",
     host: config.M10_HEALTH_HOST,
     port: config.M10_HEALTH_PORT,
+    http: config,
     registry,
     logger,
     ready: status.ready,

@@ -71,6 +71,7 @@ if (options.everyMs === undefined) {
     service: "orchestrator",
     host: config.M10_HEALTH_HOST,
     port: config.M10_HEALTH_PORT,
+    http: config,
     registry,
     logger,
     ready: async () => ({ status: state.lastReport && !state.lastReport.all_success ? "degraded" : "ok", checks: { last_run_success: state.lastReport?.all_success ?? null } }),

@@ -40,6 +40,7 @@ const health = await startHealthServer({
   service: "outbox-processor",
   host: config.M10_HEALTH_HOST,
   port: config.M10_HEALTH_PORT,
+  http: config,
   registry,
   logger,
   ...readiness({ pool, redis, usesNats, nats: () => nats, processor: () => processor }),

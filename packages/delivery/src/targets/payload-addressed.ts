@@ -2,13 +2,17 @@ import type { Logger } from "pino";
 import type { OutboxEvent } from "@m10/shared";
 import { PermanentDeliveryError } from "../errors.js";
 import { isSuccess, sendHttp, statusFailure } from "../http-request.js";
+import type { PayloadAddressGuard } from "../payload-address-guard.js";
 import type { TargetType, ThrottleSettings } from "../routing.js";
 import type { DeliveryTarget } from "../target.js";
+import { escapeSlackText } from "./slack.js";
 import { USER_AGENT } from "./webhook.js";
 
 // The predecessor's payload-addressed event types (docs/architecture.md §4.6): the payload carries
 // the destination. Same headers, success statuses and last_error texts as before, but M10 retries
 // with backoff, dead-letters permanent failures, and never reports an unknown channel as success.
+// Every URL taken from a payload passes the guard first (payload-address-guard.ts): a refused one
+// is a permanent failure and no request is sent.
 
 export const PAYLOAD_HTTP = "payload:http";
 export const PAYLOAD_WEBHOOK = "payload:webhook";
@@ -17,6 +21,8 @@ export const NOTIFY_LOG = "log";
 
 export interface PayloadAddressedContext {
   typeThrottles: Readonly<Record<TargetType, ThrottleSettings>>;
+  /** Checks every URL taken from a payload (opt-in, allow-listed hosts, no internal addresses). */
+  guard: PayloadAddressGuard;
   /** SLACK_WEBHOOK_URL: notify:* slack without slack_webhook_url in the payload. */
   slackWebhookUrl: string | undefined;
   /** notify:* email: the routing file's email target named `name`, or its first email target. */
@@ -46,9 +52,11 @@ export function payloadAddressedTarget(event: OutboxEvent, context: PayloadAddre
     const url = payload.url;
     if (typeof url !== "string" || url === "") throw new PermanentDeliveryError("Missing URL in payload");
     return throttled(PAYLOAD_HTTP, context.typeThrottles.webhook, async ({ idempotencyKey, signal }) => {
+      const connectTo = await context.guard.check(url);
       const body = payload.body ? JSON.stringify(payload.body) : undefined;
       const reply = await sendHttp({
         url,
+        connectTo,
         method: typeof payload.method === "string" ? payload.method.toUpperCase() : "POST",
         headers: {
           "user-agent": USER_AGENT,
@@ -69,9 +77,11 @@ export function payloadAddressedTarget(event: OutboxEvent, context: PayloadAddre
     const url = payload.webhook_url;
     if (typeof url !== "string" || url === "") throw new PermanentDeliveryError("Missing webhook_url in payload");
     return throttled(PAYLOAD_WEBHOOK, context.typeThrottles.webhook, async ({ idempotencyKey, signal }) => {
+      const connectTo = await context.guard.check(url);
       const reply = await sendHttp(
         {
           url,
+          connectTo,
           method: "POST",
           headers: {
             "content-type": "application/json",
@@ -99,14 +109,18 @@ export function payloadAddressedTarget(event: OutboxEvent, context: PayloadAddre
           context.logger.info({ event_id: event.id, event_type: event.event_type, idempotency_key: idempotencyKey, message }, "outbox.notify_log");
         });
       case "slack": {
-        const url = typeof payload.slack_webhook_url === "string" && payload.slack_webhook_url !== "" ? payload.slack_webhook_url : context.slackWebhookUrl;
+        const fromPayload = typeof payload.slack_webhook_url === "string" && payload.slack_webhook_url !== "" ? payload.slack_webhook_url : undefined;
+        const url = fromPayload ?? context.slackWebhookUrl;
         if (!url) throw new PermanentDeliveryError("No Slack webhook URL configured");
         return throttled(PAYLOAD_SLACK, context.typeThrottles.slack, async ({ idempotencyKey, signal }) => {
+          // SLACK_WEBHOOK_URL is the operator's; a URL from the payload is checked like any other.
+          const connectTo = fromPayload === undefined ? undefined : await context.guard.check(fromPayload);
           const reply = await sendHttp({
             url,
+            connectTo,
             method: "POST",
             headers: { "content-type": "application/json", "user-agent": USER_AGENT, "Idempotency-Key": idempotencyKey },
-            body: JSON.stringify({ text: message || "Notification from AOS" }),
+            body: JSON.stringify({ text: message ? escapeSlackText(message) : "Notification from AOS" }),
             signal,
           });
           if (isSuccess(reply.status)) return;

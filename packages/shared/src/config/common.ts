@@ -7,6 +7,7 @@ export const databaseEnv = {
   M10_DB_POOL_MAX: env.int(10, "maximum connections in this process's pool", 1),
   M10_DB_CONNECT_TIMEOUT_MS: env.int(5_000, "give up connecting to PostgreSQL after this many ms", 1),
   M10_DB_STATEMENT_TIMEOUT_MS: env.int(30_000, "statement_timeout for every session, ms (0 = none)"),
+  M10_DB_QUERY_TIMEOUT_MS: env.int(60_000, "client-side timeout of one query, ms, even when the server never answers (0 = none); keep it above the statement timeout"),
 };
 
 /** Redis and the evaluation stream's keys and limits (the Recovery Operations Runbook's table). */
@@ -24,13 +25,26 @@ export const natsEnv = {
   NATS_URL: env.string("nats://127.0.0.1:4222", "NATS server URL(s), comma-separated"),
 };
 
+/**
+ * Every HTTP server (the ingest API and the health/metrics servers): timeouts, so no client holds a
+ * connection forever, and how long /health/detailed reuses one check.
+ */
+export const httpServerEnv = {
+  M10_HTTP_REQUEST_TIMEOUT_MS: env.int(30_000, "longest a client may take to send a whole request, headers and body (ms); then 408 and the connection is closed", 1),
+  M10_HTTP_HEADERS_TIMEOUT_MS: env.int(10_000, "longest a client may take to send the request headers (ms; at most the request timeout)", 1),
+  M10_HTTP_KEEP_ALIVE_TIMEOUT_MS: env.int(72_000, "an idle keep-alive connection is closed after this (ms); keep it above a load balancer's idle timeout", 1),
+  M10_HTTP_IDLE_TIMEOUT_MS: env.int(120_000, "a connection with no traffic at all for this long is closed (ms)", 1),
+  M10_HEALTH_DETAILED_CACHE_MS: env.int(5_000, "/health/detailed answers from one check for this long (ms), so a burst of requests runs its queries once (0 = every request)"),
+};
+
 /** Logging and the health/metrics server of a service. */
 export function serviceEnv(defaultPort: number) {
   return {
     LOG_LEVEL: env.logLevel(),
     HOSTNAME: env.string(hostname(), "host name used in holder and consumer ids"),
-    M10_HEALTH_HOST: env.string("0.0.0.0", "address the health/metrics server binds"),
+    M10_HEALTH_HOST: env.string("127.0.0.1", "address the health/metrics server binds (loopback by default: /metrics and /health/detailed have no authentication; 0.0.0.0 for every interface)"),
     M10_HEALTH_PORT: env.int(defaultPort, "port of the health/metrics server (0 = any free port)"),
+    ...httpServerEnv,
     M10_SHUTDOWN_TIMEOUT_MS: env.int(25_000, "graceful shutdown deadline after SIGTERM (ms)", 1),
   };
 }

@@ -10,6 +10,13 @@ export class ConfigError extends Error {
 
 export type Env = Record<string, string | undefined>;
 
+/** The shortest token (bearer, machine, token-file entry) a service accepts, in bytes. */
+export const MIN_TOKEN_BYTES = 32;
+
+export function isLongEnoughToken(token: string): boolean {
+  return token === "" || Buffer.byteLength(token, "utf8") >= MIN_TOKEN_BYTES;
+}
+
 /** Parses `env` (process.env by default) with a zod object schema whose keys are variable names. */
 export function parseEnv<S extends z.ZodObject>(schema: S, env: Env = process.env): z.infer<S> {
   const result = schema.safeParse(env);
@@ -52,7 +59,15 @@ export const env = {
   requiredUrl: (description: string) => z.string({ error: "is required" }).min(1, "is required").describe(description),
   int: (fallback: number, description: string, min = 0) => z.coerce.number().int().min(min).default(fallback).describe(description),
   optionalInt: (description: string, min = 0) => z.coerce.number().int().min(min).optional().describe(description),
-  number: (fallback: number, description: string) => z.coerce.number().default(fallback).describe(description),
+  /** Negative values are refused unless `min` allows them (a negative backoff or interval is a typo, not a setting). */
+  number: (fallback: number, description: string, min = 0) => z.coerce.number().min(min).default(fallback).describe(description),
+  /** A secret token: at least MIN_TOKEN_BYTES bytes (UTF-8), or empty for none; an error never shows the value. */
+  token: (description: string) =>
+    z
+      .string()
+      .refine(isLongEnoughToken, { message: `must be at least ${MIN_TOKEN_BYTES} bytes (empty for none)` })
+      .optional()
+      .describe(description),
   bool: (fallback: boolean, description: string) =>
     z
       .enum(["true", "false", "1", "0", "yes", "no", "on", "off"], { error: "must be true or false" })

@@ -51,12 +51,14 @@ export const ingestConfigSchema = z.object({
     "",
     "comma-separated permissions granted to requests without credentials, e.g. ingest:write for the runbooks' token-less curl commands (default none)",
   ),
-  M10_ADMIN_TOKEN: env.optionalString("token of the built-in admin principal (role admin, tenant default); make up generates it"),
-  M10_MACHINE_TOKEN: env.optionalString("token of the built-in machine principal (role machine, tenant default); make up generates it"),
-  MACHINE_SECRET_TOKEN: env.optionalString("the M7 runbook's name for a machine token (role machine, tenant default)"),
+  M10_ADMIN_TOKEN: env.token("token of the built-in admin principal (role admin, tenant default; at least 32 bytes); make up generates it"),
+  M10_MACHINE_TOKEN: env.token("token of the built-in machine principal (role machine, tenant default; at least 32 bytes); make up generates it"),
+  MACHINE_SECRET_TOKEN: env.token("the M7 runbook's name for a machine token (role machine, tenant default; at least 32 bytes)"),
   M10_RBAC_TOKENS_FILE: env.optionalString('JSON file of more tokens: {"<token>": {"subject": "...", "roles": ["operator"], "tenant": "acme"}}'),
-  M10_METRICS_REQUIRE_AUTH: env.bool(false, "require a valid token (any role) for /metrics"),
-  M10_HEALTH_DETAILED_REQUIRE_AUTH: env.bool(false, "require a valid token (any role) for /health/detailed"),
+  // The API port faces clients, so its operations endpoints ask for a token by default (the other
+  // services' health servers bind loopback instead).
+  M10_METRICS_REQUIRE_AUTH: env.bool(true, "require a token with ops:read (every role has it) for /metrics; Prometheus sends one (infra/prometheus)"),
+  M10_HEALTH_DETAILED_REQUIRE_AUTH: env.bool(true, "require a token with ops:read (every role has it) for /health/detailed"),
 
   // Rate limits (per tenant of the token, else per client IP; Redis store, fail-open)
   RATE_LIMIT_ENABLED: env.bool(true, "per-tenant rate limits on the API routes"),
@@ -68,6 +70,6 @@ export const ingestConfigSchema = z.object({
 
   // Features
   MEMORY_PINS_ENABLED: env.bool(true, "serve /api/v1/memory/pins (false: 503 feature_disabled)"),
-  M10_DOCS_ENABLED: env.bool(true, "serve the OpenAPI document at /docs/json and Swagger UI at /docs"),
+  M10_DOCS_ENABLED: env.bool(false, "serve the OpenAPI document at /docs/json and Swagger UI at /docs, without authentication (off by default)"),
 });
 export type IngestConfig = z.infer<typeof ingestConfigSchema>;

@@ -1,6 +1,7 @@
 // The outbox-processor service's environment: every variable it reads, with its default.
 import { z } from "zod";
 import { databaseEnv, natsEnv, redisEnv, serviceEnv } from "./common.js";
+import { commaList, parseAddressRange } from "./address-range.js";
 import { env } from "./env.js";
 
 /**
@@ -19,6 +20,14 @@ export const outboxDeliveryEnv = {
   OUTBOX_NATS_STREAM: env.string("M10_EVENTS", "JetStream stream of the default nats target"),
   OUTBOX_NATS_SUBJECT_PREFIX: env.string("m10.events", "subject prefix of the default nats target: events go to <prefix>.<event_type>"),
   SLACK_WEBHOOK_URL: env.optionalString("Slack incoming-webhook URL for notify:* events with channel slack and no slack_webhook_url in the payload"),
+  OUTBOX_PAYLOAD_ADDRESSING_ENABLED: env.bool(
+    false,
+    "deliver payload-addressed events (http:*, webhook:*, notify:* with slack_webhook_url) to the URL in their payload; off: they are dead-lettered",
+  ),
+  OUTBOX_PAYLOAD_ALLOWED_HOSTS: env.string("", "comma-separated hosts payload-addressed events may call: host names or IPs, *.example.com for subdomains, * for any (empty = none)"),
+  OUTBOX_PAYLOAD_ALLOWED_PRIVATE: env
+    .string("", "comma-separated IPs or CIDRs of loopback/private/link-local addresses payload-addressed events may reach anyway (empty = none: such targets are refused after DNS)")
+    .refine((text) => commaList(text).every((entry) => parseAddressRange(entry) !== undefined), { message: "every entry must be an IP address or a CIDR" }),
 };
 
 export const outboxProcessorConfigSchema = z.object({

@@ -2,6 +2,8 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import type { AddressInfo } from "node:net";
 import type { Registry } from "prom-client";
 import type { Logger } from "pino";
+import { cachedFor } from "../async/cached.js";
+import { httpTimeouts, type HttpServerSettings } from "./http-timeouts.js";
 
 export type ReadyStatus = "ok" | "degraded" | "down";
 
@@ -20,6 +22,8 @@ export interface HealthServerOptions {
   ready?: () => Promise<ReadyReport>;
   /** Everything an operator wants at 3 a.m.: dependencies, queue depths, fallback state. */
   detailed?: () => Promise<Record<string, unknown>>;
+  /** Timeouts (httpServerEnv) and how long one /health/detailed answer is reused (M10_HEALTH_DETAILED_CACHE_MS). */
+  http: HttpServerSettings & { M10_HEALTH_DETAILED_CACHE_MS: number };
 }
 
 export interface HealthServer {
@@ -36,8 +40,17 @@ function send(res: ServerResponse, status: number, body: unknown, contentType = 
   res.end(text);
 }
 
-/** The small HTTP server of a non-HTTP service: /health, /ready, /health/detailed, /metrics. */
+/**
+ * The small HTTP server of a non-HTTP service: /health, /ready, /health/detailed, /metrics. None
+ * asks for credentials, so it binds loopback unless M10_HEALTH_HOST says otherwise; /health/detailed
+ * runs its queries at most once per M10_HEALTH_DETAILED_CACHE_MS however many ask.
+ */
 export async function startHealthServer(options: HealthServerOptions): Promise<HealthServer> {
+  const detailedReport = cachedFor(options.http.M10_HEALTH_DETAILED_CACHE_MS, async () => {
+    const report = options.ready ? await options.ready() : { status: "ok" as const, checks: {} };
+    const details = options.detailed ? await options.detailed() : {};
+    return { report, details, checkedAt: new Date().toISOString() };
+  });
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const path = (req.url ?? "/").split("?")[0];
     if (req.method !== "GET" && req.method !== "HEAD") return send(res, 405, { code: "method_not_allowed" });
@@ -49,9 +62,8 @@ export async function startHealthServer(options: HealthServerOptions): Promise<H
         return send(res, report.status === "down" ? 503 : 200, { ready: report.status !== "down", ...report });
       }
       case "/health/detailed": {
-        const report = options.ready ? await options.ready() : { status: "ok" as const, checks: {} };
-        const details = options.detailed ? await options.detailed() : {};
-        return send(res, report.status === "down" ? 503 : 200, { service: options.service, ...report, ...details });
+        const { report, details, checkedAt } = await detailedReport();
+        return send(res, report.status === "down" ? 503 : 200, { service: options.service, ...report, ...details, checked_at: checkedAt });
       }
       case "/metrics":
         return send(res, 200, await options.registry.metrics(), options.registry.contentType);
@@ -59,13 +71,14 @@ export async function startHealthServer(options: HealthServerOptions): Promise<H
         return send(res, 404, { code: "not_found" });
     }
   };
-  const server = createServer((req, res) => {
+  const timeouts = httpTimeouts(options.http);
+  const server = createServer(timeouts, (req, res) => {
     handle(req, res).catch((error: unknown) => {
       options.logger.error({ err: error }, "health.request_failed");
       if (!res.headersSent) send(res, 500, { code: "internal_error" });
     });
   });
-  server.keepAliveTimeout = 5_000;
+  server.setTimeout(timeouts.idleTimeout);
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(options.port, options.host, () => resolve());

@@ -1,6 +1,7 @@
 // Logs, metrics (the one catalogue), health endpoints.
 export { metricSpecByName, type ServiceName } from "./catalogue.js";
 export { type ReadyReport, startHealthServer } from "./health-server.js";
+export { type HttpServerSettings, httpTimeouts } from "./http-timeouts.js";
 export { createLogger, type Logger, safeUrl } from "./logger.js";
 export { createMetrics, type M10Metrics, type ServiceMetrics } from "./metrics.js";
 export { DependencyState, type DependencyName, watchRedis } from "./dependency-state.js";

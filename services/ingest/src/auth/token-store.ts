@@ -7,7 +7,7 @@ import { createHash, timingSafeEqual } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { z } from "zod";
 import { isRole, ROLES, type Role } from "./permissions.js";
-import { errorMessage } from "@m10/shared";
+import { errorMessage, isLongEnoughToken, MIN_TOKEN_BYTES, parseJsonText } from "@m10/shared";
 
 export interface Principal {
   subject: string;
@@ -24,14 +24,12 @@ export class TokenFileError extends Error {
   }
 }
 
-const tokenFileSchema = z.record(
-  z.string().min(16, "tokens must be at least 16 characters"),
-  z.object({
+// The file's keys are the secrets: problems name an entry by its position, never by its token.
+const principalSchema = z.object({
     subject: z.string().min(1),
     roles: z.array(z.string().refine(isRole, { message: `roles are ${ROLES.join(", ")}` })).min(1),
     tenant: z.string().min(1).max(256).default(DEFAULT_TENANT),
-  }),
-);
+});
 
 /** Most verified tokens remembered at once; past it the map starts over (tokens are few in practice). */
 const VERIFIED_CACHE_MAX = 1_024;
@@ -76,15 +74,22 @@ export interface TokenSources {
 export function readTokenFile(file: string): Map<string, Principal> {
   let parsed: unknown;
   try {
-    parsed = JSON.parse(readFileSync(file, "utf8"));
+    parsed = parseJsonText(readFileSync(file, "utf8"));
   } catch (error) {
     throw new TokenFileError(file, errorMessage(error));
   }
-  const result = tokenFileSchema.safeParse(parsed);
-  if (!result.success) {
-    throw new TokenFileError(file, result.error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`).join("; "));
-  }
-  return new Map(Object.entries(result.data).map(([token, p]) => [token, { subject: p.subject, roles: p.roles as Role[], tenant: p.tenant }]));
+  if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) throw new TokenFileError(file, "must be a JSON object of token -> principal");
+  const problems: string[] = [];
+  const tokens = new Map<string, Principal>();
+  Object.entries(parsed).forEach(([token, value], index) => {
+    const entry = `entry ${index + 1}`;
+    if (!isLongEnoughToken(token) || token === "") problems.push(`${entry}: the token must be at least ${MIN_TOKEN_BYTES} bytes`);
+    const result = principalSchema.safeParse(value);
+    if (!result.success) problems.push(...result.error.issues.map((issue) => `${entry}: ${[...issue.path].join(".") || "(principal)"}: ${issue.message}`));
+    else tokens.set(token, { subject: result.data.subject, roles: result.data.roles as Role[], tenant: result.data.tenant });
+  });
+  if (problems.length > 0) throw new TokenFileError(file, problems.join("; "));
+  return tokens;
 }
 
 /** admin and machine tokens from the environment (tenant "default"), then the file's entries. */

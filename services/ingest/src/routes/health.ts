@@ -1,7 +1,10 @@
 // /health (liveness), /ready (PostgreSQL and Redis; Redis down = degraded but ready),
 // /health/detailed (dependencies with latency, queue depths, fallback state) and /metrics.
+// /health/detailed and /metrics ask for a token by default (M10_*_REQUIRE_AUTH); /health/detailed
+// runs its checks and count query at most once per M10_HEALTH_DETAILED_CACHE_MS (checked_at says when).
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import type { FastifyContextConfig } from "fastify";
+import { cachedFor } from "@m10/shared";
 import { checkPostgres, checkRedis, queueDepths } from "../operations/dependency-checks.js";
 
 const CHECK_TIMEOUT_MS = 2_000;
@@ -16,6 +19,35 @@ export const healthRoutes: FastifyPluginAsyncTypebox = async (app) => {
     const status = !postgres.ok ? "down" : redisCheck.ok ? "ok" : "degraded";
     return { status, checks: { postgres, redis: redisCheck } } as const;
   };
+
+  const detailed = cachedFor(config.M10_HEALTH_DETAILED_CACHE_MS, async () => {
+    const [report, queue, failOpen] = await Promise.all([
+      readiness(),
+      queueDepths(pool, redis, keys, CHECK_TIMEOUT_MS),
+      metrics.m10RateLimitFailOpenTotal.get(),
+    ]);
+    return {
+      service: "ingest",
+      ready: report.status !== "down",
+      ...report,
+      uptime_seconds: Math.round((Date.now() - startedAt) / 1000),
+      queue,
+      fallback: {
+        // New candidates go to m10_recovery.work_queue while Redis does not answer.
+        active: !report.checks.redis.ok,
+        db_fallback_enqueues_since_start: enqueuer.dbFallbackTotal,
+        last_fallback_at: enqueuer.lastFallbackAt?.toISOString() ?? null,
+        last_fallback_reason: enqueuer.lastFallbackReason,
+      },
+      rate_limit: {
+        enabled: config.RATE_LIMIT_ENABLED,
+        fail_open_since_start: failOpen.values.reduce((sum, v) => sum + v.value, 0),
+      },
+      rbac: { enforce: config.RBAC_ENFORCE },
+      memory_pins: { enabled: config.MEMORY_PINS_ENABLED },
+      checked_at: new Date().toISOString(),
+    };
+  });
 
   app.get("/health", { schema: { tags: ["operations"], summary: "Liveness" } }, async () => ({
     status: "ok",
@@ -32,32 +64,8 @@ export const healthRoutes: FastifyPluginAsyncTypebox = async (app) => {
     "/health/detailed",
     { schema: { tags: ["operations"], summary: "Dependencies, queue depths and fallback state" }, config: ops(config.M10_HEALTH_DETAILED_REQUIRE_AUTH) },
     async (_request, reply) => {
-      const [report, queue, failOpen] = await Promise.all([
-        readiness(),
-        queueDepths(pool, redis, keys, CHECK_TIMEOUT_MS),
-        metrics.m10RateLimitFailOpenTotal.get(),
-      ]);
-      const body = {
-        service: "ingest",
-        ready: report.status !== "down",
-        ...report,
-        uptime_seconds: Math.round((Date.now() - startedAt) / 1000),
-        queue,
-        fallback: {
-          // New candidates go to m10_recovery.work_queue while Redis does not answer.
-          active: !report.checks.redis.ok,
-          db_fallback_enqueues_since_start: enqueuer.dbFallbackTotal,
-          last_fallback_at: enqueuer.lastFallbackAt?.toISOString() ?? null,
-          last_fallback_reason: enqueuer.lastFallbackReason,
-        },
-        rate_limit: {
-          enabled: config.RATE_LIMIT_ENABLED,
-          fail_open_since_start: failOpen.values.reduce((sum, v) => sum + v.value, 0),
-        },
-        rbac: { enforce: config.RBAC_ENFORCE },
-        memory_pins: { enabled: config.MEMORY_PINS_ENABLED },
-      };
-      return reply.code(report.status === "down" ? 503 : 200).send(body);
+      const body = await detailed();
+      return reply.code(body.ready ? 200 : 503).send(body);
     },
   );
 

@@ -22,16 +22,16 @@ import { migrateUp } from "@m10/migrations";
 import { createLogger, createMetrics, createPool, createRedisClient, ingestConfigSchema, parseEnv, type IngestConfig, type M10Metrics, type Pool, type RedisClient } from "@m10/shared";
 import { buildApp } from "../../src/app.js";
 
-export const ADMIN_TOKEN = "adm_test_token_0123456789abcdef";
-export const MACHINE_TOKEN = "mch_test_token_0123456789abcdef";
+export const ADMIN_TOKEN = "adm_test_token_0123456789abcdef_0123456789abcdef";
+export const MACHINE_TOKEN = "mch_test_token_0123456789abcdef_0123456789abcdef";
 
 /** Tokens of every role, for the auth matrix and tenant tests (M10_RBAC_TOKENS_FILE). */
 export const FILE_TOKENS = {
-  operator: { token: "op_test_token_0123456789abcdef", subject: "olga", roles: ["operator"], tenant: "acme" },
-  readonly: { token: "ro_test_token_0123456789abcdef", subject: "rita", roles: ["readonly"], tenant: "acme" },
-  acmeMachine: { token: "mch_acme_token_0123456789abcdef", subject: "acme-agent", roles: ["machine"], tenant: "acme" },
-  globexMachine: { token: "mch_globex_token_0123456789abcd", subject: "globex-agent", roles: ["machine"], tenant: "globex" },
-  acmeAdmin: { token: "adm_acme_token_0123456789abcdef", subject: "acme-admin", roles: ["admin"], tenant: "acme" },
+  operator: { token: "op_test_token_0123456789abcdef_0123456789abcdef", subject: "olga", roles: ["operator"], tenant: "acme" },
+  readonly: { token: "ro_test_token_0123456789abcdef_0123456789abcdef", subject: "rita", roles: ["readonly"], tenant: "acme" },
+  acmeMachine: { token: "mch_acme_token_0123456789abcdef_0123456789abcdef", subject: "acme-agent", roles: ["machine"], tenant: "acme" },
+  globexMachine: { token: "mch_globex_token_0123456789abcd_0123456789abcdef", subject: "globex-agent", roles: ["machine"], tenant: "globex" },
+  acmeAdmin: { token: "adm_acme_token_0123456789abcdef_0123456789abcdef", subject: "acme-admin", roles: ["admin"], tenant: "acme" },
 } as const;
 
 /** A token of every role in each of two tenants, for the tenant isolation matrix. */
