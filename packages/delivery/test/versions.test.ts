@@ -43,7 +43,6 @@ function replay(pool: Pool, eventId: number) {
       db: pool,
       redis: () => Promise.reject(new Error("no Redis needed for an outbox dead letter")),
       keys: { stream: "unused", group: "unused", deadLetter: "unused" },
-      maxLen: 0,
       actor: "test",
       logger: createLogger("test", "silent"),
       metrics: createMetrics("m10ctl", { defaultMetrics: false }).metrics,
