@@ -97,7 +97,7 @@ describe("email and Slack targets", () => {
   it("escapes client text in Slack mrkdwn: no <!channel> ping, no disguised link, & kept literal", async () => {
     const hostile = { error_code: "<!channel> DB_DOWN", source: "<http://evil.example/login|Open the runbook>", note: "a & b <@U123>" };
     await insertEvents(t.pool, 1, "recovery.suggested", () => hostile);
-    await insertEvents(t.pool, 1, "notify:ops", () => ({ channel: "slack", message: "<!here> see <https://evil.example|status page> & more", slack_webhook_url: `${t.sink.url}/notify` }));
+    await insertEvents(t.pool, 1, "notify:ops", () => ({ channel: "slack", message: "<!here> see <https://evil.example|status page> & more", slack_webhook_url: `${t.sink.url}/notify` }), "notify");
     const engine = testEngine({
       pool: t.pool,
       routing: {

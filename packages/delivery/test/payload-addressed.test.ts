@@ -92,9 +92,9 @@ describe("payload-addressed URLs are opt-in, allow-listed and never internal", (
     ["notify:", { channel: "slack", message: "hi", slack_webhook_url: url }],
   ] as const;
 
-  /** One event of each kind to `url` (event types named after the URL, so none replaces another). */
+  /** One event of each kind to `url`, each on an aggregate of its own (an aggregate's versions are delivered in turn). */
   async function publishAll(url: string): Promise<void> {
-    for (const [prefix, payload] of everyKind(url)) await insertEvents(t.pool, 1, `${prefix}${url}`, () => payload);
+    for (const [prefix, payload] of everyKind(url)) await insertEvents(t.pool, 1, `${prefix}${url}`, () => payload, `${prefix}${url}`);
   }
 
   it("are off by default: every kind is dead-lettered at once and the listener receives nothing", async () => {
