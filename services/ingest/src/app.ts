@@ -23,7 +23,7 @@ import { loadTokenStore, type TokenStore } from "./auth/token-store.js";
 import { CandidateService } from "./candidates/candidate-service.js";
 import { InFlightHandlers, registerInFlightTracking } from "./http/in-flight.js";
 import { registerJsonBodyParser } from "./http/json-body-parser.js";
-import { registerProblemHandler } from "./http/problem-handler.js";
+import { answerFrameworkError, registerProblemHandler } from "./http/problem-handler.js";
 import { registerRequestIdHeader, requestIdFor } from "./http/request-id.js";
 import { validatorCompiler } from "./http/validation.js";
 import { EvaluationEnqueuer } from "./ingest/evaluation-enqueuer.js";
@@ -84,6 +84,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     trustProxy: trustProxyOption(config.M10_TRUST_PROXY),
     routerOptions: { maxParamLength: 2_048 },
     return503OnClosing: true,
+    frameworkErrors: answerFrameworkError(config.M10_INGEST_RETRY_AFTER_SECONDS),
   });
 
   app.setValidatorCompiler(validatorCompiler());

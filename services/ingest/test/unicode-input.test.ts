@@ -140,3 +140,14 @@ describe("Content-Encoding", () => {
     expect(response.statusCode).toBe(202);
   });
 });
+
+describe("a path that does not decode", () => {
+  it("answers 400 invalid_url as problem+json for percent-encoding that is not UTF-8 (a lone surrogate in a path)", async () => {
+    for (const url of ["/api/v1/memory/pins/%ED%A0%80", "/api/v1/recovery/candidates/%FF", "/api/v1/memory/pins/a%E2%82"]) {
+      const response = await t.app.inject({ method: "GET", url, headers: auth });
+      expect(response.statusCode, url).toBe(400);
+      expect(response.headers["content-type"], url).toMatch(/^application\/problem\+json/);
+      expect(response.json(), url).toMatchObject({ status: 400, code: "invalid_url" });
+    }
+  });
+});

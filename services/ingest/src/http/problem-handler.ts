@@ -133,6 +133,17 @@ export function sendProblem(reply: FastifyReply, problem: Problem, headers: Reco
   return reply.code(problem.status).headers(headers).type(PROBLEM_CONTENT_TYPE).send(problem);
 }
 
+/**
+ * For Fastify's `frameworkErrors` option: errors raised before routing (a path whose
+ * percent-encoding is not UTF-8, an over-long parameter) get the same problem+json answer.
+ */
+export function answerFrameworkError(retryAfterSeconds: number) {
+  return (error: FastifyError, request: FastifyRequest, reply: FastifyReply): void => {
+    const { problem, headers } = problemFor(error, request, retryAfterSeconds);
+    sendProblem(reply, problem, headers);
+  };
+}
+
 export function registerProblemHandler(app: FastifyInstance, options: ProblemHandlerOptions): void {
   app.setErrorHandler((error, request, reply) => {
     const { problem, headers } = problemFor(error, request, options.retryAfterSeconds);
