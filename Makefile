@@ -30,7 +30,7 @@ typecheck: build
 
 test: build
 	$(RUN) pnpm turbo run lint typecheck --output-logs=errors-only
-	$(RUN) pnpm turbo run test --concurrency=1 --output-logs=full
+	$(RUN) pnpm turbo run test --concurrency=2 --output-logs=full
 
 up: build
 	$(RUN) node packages/devstack/bin/m10-devstack.js up --dir .m10
