@@ -270,6 +270,17 @@ BEGIN
         UPDATE m10_recovery.dead_letter_archive SET archived_at = now()
          WHERE dl_msg_id = p_dl_msg_id
         RETURNING id INTO v_id;
+        IF NOT FOUND THEN
+            -- A key without its row (a partition dropped or truncated by hand): take the key over.
+            DELETE FROM m10_recovery.dead_letter_archive_keys WHERE dl_msg_id = p_dl_msg_id;
+            INSERT INTO m10_recovery.dead_letter_archive
+                (dl_msg_id, original_msg_id, candidate_id, failure_match_id, payload, reason,
+                 reclaim_count, dead_lettered_at, archived_by)
+            VALUES
+                (p_dl_msg_id, p_original_msg_id, p_candidate_id, p_failure_match_id, p_payload, p_reason,
+                 p_reclaim_count, COALESCE(p_dead_lettered_at, now()), p_archived_by)
+            RETURNING id INTO v_id;
+        END IF;
     END;
     RETURN v_id;
 END;

@@ -115,6 +115,12 @@ describe("migration 031: archive partitioning", () => {
       }),
     );
     expect(new Set(ids).size).toBe(1);
+    // A key left without its row (its month dropped by hand, rows truncated) does not block a new archive.
+    await client.query("INSERT INTO m10_recovery.dead_letter_archive (dl_msg_id, payload, archived_at) VALUES ('stale', '{}', now() + interval '30 years')");
+    await client.query("TRUNCATE m10_recovery.dead_letter_archive_default");
+    const fresh = await client.query<{ id: string | null }>("SELECT m10_recovery.archive_dead_letter('stale', 'o', NULL, NULL, '{}'::jsonb) AS id");
+    expect(fresh.rows[0]?.id).not.toBeNull();
+    expect((await client.query("SELECT count(*)::int AS n FROM m10_recovery.dead_letter_archive WHERE dl_msg_id = 'stale'")).rows).toEqual([{ n: 1 }]);
   });
 
   it("a month without a partition waits in the default partition and moves into the month's partition when ensure_archive_partitions creates it", async () => {
