@@ -1,7 +1,9 @@
 // retention: per retention_jobs row, archive-then-delete rows past retention_days in bounded
 // batches (provenance_archive, inputs_archive; candidates_archive only counts, the contract has no
 // candidates archive table), then purge replay_log, dead_letter_archive and processed outbox and
-// work_queue rows past their retention. Each job's run is recorded in its retention_jobs row
+// work_queue rows past their retention. The archive tables are partitioned by month (migration
+// 031): a real run first makes sure the coming months' partitions exist, and the dead-letter purge
+// drops whole months past the retention before deleting the rest row by row. Each job's run is recorded in its retention_jobs row
 // (last_run, rows_archived, rows_deleted) when the table has one.
 import type { Logger } from "pino";
 import {
@@ -12,6 +14,8 @@ import {
   countArchivable,
   countArchivableCandidates,
   countPurgeable,
+  dropExpiredPartitions,
+  ensureArchivePartitions,
   errorMessage,
   listRetentionJobs,
   type MaintenanceSettings,
@@ -62,6 +66,10 @@ export type RetentionJobResult = {
 
 export type RetentionDetails = {
   dry_run: boolean;
+  /** Archive partitions created ahead by this run (ensure_archive_partitions; 0 in dry runs). */
+  partitions_created: number;
+  /** Why creating them failed, or null. */
+  partitions_error: string | null;
   jobs: RetentionJobResult[];
   total_archived: number;
   total_deleted: number;
@@ -100,7 +108,15 @@ export async function runRetention(deps: RetentionDeps, options: RetentionOption
   if (options.job !== undefined && !RETENTION_JOB_NAMES.includes(options.job)) throw new UnknownRetentionJobError(options.job);
   const rows = new Map((await listRetentionJobs(deps.db)).map((row) => [row.name, row]));
   const jobs = RETENTION_JOB_NAMES.filter((job) => options.job === undefined || options.job === job);
-  const details: RetentionDetails = { dry_run: options.dryRun, jobs: [], total_archived: 0, total_deleted: 0 };
+  const details: RetentionDetails = { dry_run: options.dryRun, partitions_created: 0, partitions_error: null, jobs: [], total_archived: 0, total_deleted: 0 };
+  if (!options.dryRun) {
+    try {
+      details.partitions_created = await ensureArchivePartitions(deps.db);
+    } catch (error) {
+      details.partitions_error = errorMessage(error);
+      deps.logger.error({ err: error }, "retention.partitions_failed");
+    }
+  }
 
   for (const job of jobs) {
     const started = performance.now();
@@ -139,9 +155,10 @@ export async function runRetention(deps: RetentionDeps, options: RetentionOption
       "retention.job_finished",
     );
   }
-  const failed = details.jobs.filter((job) => job.error !== null);
+  const failed = details.jobs.filter((job) => job.error !== null).map((job) => `${job.job}: ${job.error}`);
+  if (details.partitions_error !== null) failed.unshift(`archive partitions: ${details.partitions_error}`);
   if (failed.length > 0) {
-    throw new MaintenanceTaskError(`retention failed: ${failed.map((job) => `${job.job}: ${job.error}`).join("; ")}`, details);
+    throw new MaintenanceTaskError(`retention failed: ${failed.join("; ")}`, details);
   }
   return details;
 }
@@ -158,6 +175,10 @@ async function runJob(deps: RetentionDeps, options: RetentionOptions, job: strin
     return;
   }
   const total = options.progress ? await count() : 0;
+  if (kind === "purge") {
+    result.deleted += await dropExpiredPartitions(deps.db, job as PurgeJobName, days);
+    options.progress?.({ job, done: result.deleted, total: Math.max(total, result.deleted) });
+  }
   const batch = (afterId: number): Promise<BatchResult> =>
     kind === "archive"
       ? archiveBatch(deps.db, job as ArchiveJobName, days, deps.settings.M10_RETENTION_BATCH_SIZE, afterId)

@@ -64,4 +64,35 @@ describe("retention", () => {
     expect((await db.query("SELECT aggregate_id FROM m10_recovery.outbox ORDER BY aggregate_id")).rows.map((r) => r.aggregate_id)).toEqual(["new-done", "old-pending"]);
     expect((await db.query("SELECT candidate_id FROM m10_recovery.work_queue")).rows).toEqual([{ candidate_id: 900002 }]);
   });
+
+  it("keeps archive partitions ready ahead and drops whole months of dead letters past the retention (migration 031)", async () => {
+    const { db } = environment;
+    await db.query("DELETE FROM m10_recovery.dead_letter_archive");
+    await db.query(
+      `INSERT INTO m10_recovery.dead_letter_archive (dl_msg_id, payload, reason, archived_at)
+       SELECT 'month-old-' || n, '{}', 'x', date_trunc('month', now() - interval '200 days') + interval '1 day' FROM generate_series(1, 500) AS n`,
+    );
+    await db.query(
+      `INSERT INTO m10_recovery.dead_letter_archive (dl_msg_id, payload, reason, archived_at)
+       VALUES ('waiting-old', '{}', 'x', now() - interval '120 days'), ('recent', '{}', 'x', now())`,
+    );
+    // The old month gets its partition (its rows move out of the default one); 120 days ago has none.
+    await db.query("SELECT m10_recovery.create_archive_partition('dead_letter_archive', (now() - interval '200 days')::date)");
+    const month = await db.query<{ part: string }>("SELECT DISTINCT tableoid::regclass::text AS part FROM m10_recovery.dead_letter_archive WHERE dl_msg_id LIKE 'month-old-%'");
+    expect(month.rows).toHaveLength(1);
+    const oldMonth = month.rows[0]!.part.replace("m10_recovery.", "");
+    await db.query("DROP TABLE m10_recovery.dead_letter_archive_p" + (await db.query<{ m: string }>("SELECT to_char(date_trunc('month', now() AT TIME ZONE 'UTC') + interval '3 months', 'YYYYMM') AS m")).rows[0]!.m);
+
+    const details = await retention();
+
+    expect(details.partitions_created).toBe(1);
+    expect(details.jobs.find((job) => job.job === "dead_letter_archive_purge")).toMatchObject({ deleted: 501, error: null });
+    expect((await db.query("SELECT dl_msg_id FROM m10_recovery.dead_letter_archive")).rows).toEqual([{ dl_msg_id: "recent" }]);
+    const partitions = (await db.query<{ partition_name: string }>("SELECT partition_name FROM m10_recovery.archive_partitions WHERE table_name = 'dead_letter_archive'")).rows.map(
+      (row) => row.partition_name,
+    );
+    expect(partitions).not.toContain(oldMonth);
+    expect(partitions.filter((name) => /_p\d{6}$/.test(name))).toHaveLength(4);
+    expect(await count(db, "m10_recovery.dead_letter_archive_keys")).toBe(1);
+  });
 });

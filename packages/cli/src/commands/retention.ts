@@ -29,7 +29,9 @@ Jobs: provenance_archive and inputs_archive move rows older than retention_jobs.
 (there is no candidates archive table); replay_log_purge, dead_letter_archive_purge, outbox_purge and
 work_queue_purge delete rows past REPLAY_LOG_RETENTION_DAYS, DL_ARCHIVE_RETENTION_DAYS, OUTBOX_RETENTION_DAYS
 and WORK_QUEUE_RETENTION_DAYS (or a retention_jobs row of that name). Each run updates last_run,
-rows_archived and rows_deleted of its retention_jobs row.
+rows_archived and rows_deleted of its retention_jobs row. The archive tables are partitioned by month
+(migration 031): a real run first creates the next 3 months' partitions (details.partitions_created),
+and dead_letter_archive_purge drops whole months past the retention before deleting the rest.
 
 Examples:
   m10ctl retention --dry-run            # see what would be archived

@@ -97,6 +97,8 @@ export {
   countArchivable,
   countArchivableCandidates,
   countPurgeable,
+  dropExpiredPartitions,
+  ensureArchivePartitions,
   listRetentionJobs,
   PURGE_JOBS,
   purgeBatch,

@@ -54,10 +54,18 @@ export const ARCHIVE_JOBS = {
 
 export type ArchiveJobName = keyof typeof ARCHIVE_JOBS;
 
-/** Tables purged by age (no archive copy). `filter` selects the rows past the retention ($1 = days). */
+/**
+ * Tables purged by age (no archive copy). `filter` selects the rows past the retention ($1 = days).
+ * `partitioned` names a monthly-partitioned archive (migration 031): whole months past the
+ * retention are dropped first, the rest are deleted in batches.
+ */
 export const PURGE_JOBS = {
   replay_log_purge: { table: "m10_recovery.replay_log", filter: "replayed_at < now() - make_interval(days => $1)" },
-  dead_letter_archive_purge: { table: "m10_recovery.dead_letter_archive", filter: "archived_at < now() - make_interval(days => $1)" },
+  dead_letter_archive_purge: {
+    table: "m10_recovery.dead_letter_archive",
+    filter: "archived_at < now() - make_interval(days => $1)",
+    partitioned: "dead_letter_archive",
+  },
   outbox_purge: {
     table: "m10_recovery.outbox",
     filter: "processed_at IS NOT NULL AND processed_at < now() - make_interval(days => $1)",
@@ -69,6 +77,29 @@ export const PURGE_JOBS = {
 } as const;
 
 export type PurgeJobName = keyof typeof PURGE_JOBS;
+
+/** Months of archive partitions kept ready beyond the current one (migration 031). */
+export const ARCHIVE_PARTITION_MONTHS_AHEAD = 3;
+
+/** ensure_archive_partitions: this month's and the next months' partitions; returns how many it created. */
+export async function ensureArchivePartitions(db: Queryable, monthsAhead = ARCHIVE_PARTITION_MONTHS_AHEAD): Promise<number> {
+  const result = await db.query<{ created: number }>("SELECT m10_recovery.ensure_archive_partitions($1) AS created", [monthsAhead]);
+  return result.rows[0]?.created ?? 0;
+}
+
+/**
+ * Drops the job's whole monthly partitions that ended before the retention (drop_archive_partitions);
+ * returns the rows dropped. 0 for a job whose table is not partitioned.
+ */
+export async function dropExpiredPartitions(db: Queryable, job: PurgeJobName, retentionDays: number): Promise<number> {
+  const spec = PURGE_JOBS[job];
+  if (!("partitioned" in spec)) return 0;
+  const result = await db.query<{ dropped: string }>(
+    "SELECT m10_recovery.drop_archive_partitions($1, now() - make_interval(days => $2)) AS dropped",
+    [spec.partitioned, retentionDays],
+  );
+  return Number(result.rows[0]?.dropped ?? 0);
+}
 
 export async function listRetentionJobs(db: Queryable): Promise<RetentionJobRow[]> {
   const result = await db.query<RetentionJobRow>(

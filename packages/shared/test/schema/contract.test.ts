@@ -6,6 +6,9 @@ import {
   CONTRACT_VIEWS,
   M10_ADDED_COLUMNS,
   M7_TABLES,
+  PARTITIONED_ARCHIVES,
+  PARTITIONING_FUNCTIONS,
+  PARTITIONING_NAMES,
   SEED_ACTIONS,
   SEED_RETENTION_JOBS,
   type ContractColumn,
@@ -136,5 +139,36 @@ describe("schema after migrating up matches the schema contract", () => {
     }
     const dlq = await t.pool.query("SELECT 1 FROM information_schema.schemata WHERE schema_name = 'm10_dlq'");
     expect(dlq.rowCount).toBe(0);
+  });
+
+  it("031: the archive tables are partitioned by month on archived_at, each with a default partition and the current month's", async () => {
+    for (const table of PARTITIONED_ARCHIVES) {
+      const result = await t.pool.query<{ key: string; partitions: string[] }>(
+        `SELECT pg_get_partkeydef($1::regclass) AS key,
+                (SELECT array_agg(partition_name::text ORDER BY partition_name) FROM m10_recovery.archive_partitions WHERE table_name = $2) AS partitions`,
+        [table, table.split(".")[1]],
+      );
+      expect(result.rows[0]?.key, table).toBe("RANGE (archived_at)");
+      const month = new Date().toISOString().slice(0, 7).replace("-", "");
+      expect(result.rows[0]?.partitions, table).toEqual(expect.arrayContaining([`${table.split(".")[1]}_default`, `${table.split(".")[1]}_p${month}`]));
+    }
+    const [uq, pkey] = (
+      await t.pool.query<{ def: string }>("SELECT pg_get_constraintdef(oid) AS def FROM pg_constraint WHERE conname IN ('uq_dla_dl_msg', 'dead_letter_archive_pkey') ORDER BY conname DESC")
+    ).rows.map((row) => row.def);
+    expect([uq, pkey]).toEqual(["UNIQUE (dl_msg_id, archived_at)", "PRIMARY KEY (id, archived_at)"]);
+  });
+
+  it("031: the partitioning functions, the key table's trigger and the partitions view exist", async () => {
+    const functions = await t.pool.query<{ signature: string }>(
+      "SELECT p.oid::regprocedure::text AS signature FROM pg_proc p WHERE p.pronamespace = 'm10_recovery'::regnamespace",
+    );
+    const signatures = functions.rows.map((row) => row.signature.replace(/, /g, ","));
+    for (const expected of PARTITIONING_FUNCTIONS) expect(signatures, expected).toContain(expected);
+    const names = await t.pool.query<{ name: string }>(
+      `SELECT conname AS name FROM pg_constraint UNION SELECT tgname FROM pg_trigger
+        UNION SELECT 'm10_recovery.' || viewname FROM pg_views WHERE schemaname = 'm10_recovery'`,
+    );
+    const present = new Set(names.rows.map((row) => row.name));
+    expect(PARTITIONING_NAMES.filter((name) => !present.has(name))).toEqual([]);
   });
 });

@@ -281,7 +281,22 @@ export const M10_ADDED_COLUMNS: Record<string, ContractColumn[]> = {
     { name: "total_applications", type: "integer", notNull: true },
     { name: "successful_applications", type: "integer", notNull: true },
   ],
+  // 031: dl_msg_id's uniqueness across the months of the partitioned dead_letter_archive
+  "m10_recovery.dead_letter_archive_keys": [{ name: "dl_msg_id", type: "text", notNull: true }],
 };
+
+/** 031: the archive tables, range-partitioned by month on archived_at (the seed's 023). */
+export const PARTITIONED_ARCHIVES = ["m10_recovery.suggestion_provenance_archive", "m10_recovery.suggestion_input_archive", "m10_recovery.dead_letter_archive"];
+
+/** 031's functions, view, trigger and key (M10's own, beside the predecessor's contract). */
+export const PARTITIONING_FUNCTIONS = [
+  "m10_recovery.create_archive_partition(text,date)",
+  "m10_recovery.ensure_archive_partitions(integer)",
+  "m10_recovery.drop_archive_partitions(text,timestamp with time zone)",
+  "m10_recovery.rebuild_archive_table(text,boolean)",
+  "m10_recovery.track_dead_letter_key()",
+];
+export const PARTITIONING_NAMES = ["dead_letter_archive_keys_pkey", "trg_dla_keys", "m10_recovery.archive_partitions"];
 
 /** Every function of the contract: exactly one signature each (schema decision 3), as regprocedure text. */
 export const CONTRACT_FUNCTIONS: string[] = [
