@@ -1,39 +1,14 @@
 // m10ctl dlq against real Redis streams and PostgreSQL.
-import {
-  archiveMovedDeadLetter,
-  claimOutboxEvents,
-  completeOutboxEvent,
-  deadLetterOutboxEvent,
-  moveToDeadLetter,
-  outboxIdempotencyKey,
-} from "@m10/shared";
+import { claimOutboxEvents, completeOutboxEvent, deadLetterOutboxEvent, outboxIdempotencyKey } from "@m10/shared";
 import { describe, expect, it } from "vitest";
+import { candidate as candidateRow, deadLetter as deadLetterOf } from "./support/dead-letters.js";
 import { useCliEnvironment } from "./support/environment.js";
 import { cliEnv, m10ctl, m10ctlJson, uniqueKeys } from "./support/m10ctl.js";
 
 const t = useCliEnvironment();
 
-type Keys = ReturnType<typeof uniqueKeys>;
-
-async function candidate(evaluated = false): Promise<number> {
-  const result = await t.db.query<{ id: number }>(
-    "INSERT INTO public.recovery_candidates (failure_match_id, suggestion, confidence, evaluated_at) VALUES (gen_random_uuid(), 's', 0.2, CASE WHEN $1 THEN now() END) RETURNING id",
-    [evaluated],
-  );
-  return result.rows[0]!.id;
-}
-
-/** What the claim worker does to a poison message: XADD, deliver, move to the dead letter (one Lua script), archive. */
-async function deadLetter(keys: Keys, candidateId: number, reason = "max_reclaim_attempts"): Promise<string> {
-  const streamKeys = { stream: keys.M10_STREAM_KEY, group: keys.M10_CONSUMER_GROUP, deadLetter: keys.M10_DEAD_LETTER_STREAM };
-  await t.redis.xgroup("CREATE", keys.M10_STREAM_KEY, keys.M10_CONSUMER_GROUP, "0", "MKSTREAM").catch(() => undefined);
-  const id = await t.redis.xadd(keys.M10_STREAM_KEY, "*", "candidate_id", String(candidateId), "priority", "0", "metadata", "{}", "idempotency_key", "");
-  await t.redis.call("XREADGROUP", "GROUP", keys.M10_CONSUMER_GROUP, "worker-1", "COUNT", "100", "STREAMS", keys.M10_STREAM_KEY, ">");
-  const move = await moveToDeadLetter(t.redis, streamKeys, { messageId: id!, reason, consumer: "worker-1" });
-  if (!move.moved) throw new Error("not moved");
-  await archiveMovedDeadLetter(t.db, streamKeys, move, "claim-worker");
-  return move.deadLetterId;
-}
+const candidate = (evaluated = false) => candidateRow(t, evaluated);
+const deadLetter = (keys: ReturnType<typeof uniqueKeys>, candidateId: number, reason?: string) => deadLetterOf(t, keys, candidateId, reason);
 
 describe("m10ctl dlq replay", () => {
   it("replays an entry once: a second replay reports already_replayed, one replay_log row, one new stream entry", async () => {
