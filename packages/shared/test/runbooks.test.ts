@@ -370,7 +370,7 @@ describe("runbook anchors", () => {
       (file) => (parse(readFileSync(file, "utf8")) as { groups: { rules: { alert?: string; annotations?: { runbook?: string } }[] }[] }).groups,
     );
     const links = groups.flatMap((group) => group.rules.flatMap((rule) => (rule.annotations?.runbook ? [{ alert: rule.alert, link: rule.annotations.runbook }] : [])));
-    expect(links.length).toBe(9 + 4);
+    expect(links.length).toBe(9 + 3);
     const broken = links.filter(({ link }) => {
       const match = /^docs\/runbooks\/([^#]+)#(.+)$/.exec(link);
       return !match || !anchorsOf.get(match[1]!)?.has(match[2]!);
