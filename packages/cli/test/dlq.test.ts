@@ -1,39 +1,14 @@
 // m10ctl dlq against real Redis streams and PostgreSQL.
-import {
-  archiveMovedDeadLetter,
-  claimOutboxEvents,
-  completeOutboxEvent,
-  deadLetterOutboxEvent,
-  moveToDeadLetter,
-  outboxIdempotencyKey,
-} from "@m10/shared";
+import { claimOutboxEvents, completeOutboxEvent, deadLetterOutboxEvent, outboxIdempotencyKey } from "@m10/shared";
 import { describe, expect, it } from "vitest";
+import { candidate as candidateRow, deadLetter as deadLetterOf } from "./support/dead-letters.js";
 import { useCliEnvironment } from "./support/environment.js";
 import { cliEnv, m10ctl, m10ctlJson, uniqueKeys } from "./support/m10ctl.js";
 
 const t = useCliEnvironment();
 
-type Keys = ReturnType<typeof uniqueKeys>;
-
-async function candidate(evaluated = false): Promise<number> {
-  const result = await t.db.query<{ id: number }>(
-    "INSERT INTO public.recovery_candidates (failure_match_id, suggestion, confidence, evaluated_at) VALUES (gen_random_uuid(), 's', 0.2, CASE WHEN $1 THEN now() END) RETURNING id",
-    [evaluated],
-  );
-  return result.rows[0]!.id;
-}
-
-/** What the claim worker does to a poison message: XADD, deliver, move to the dead letter (one Lua script), archive. */
-async function deadLetter(keys: Keys, candidateId: number, reason = "max_reclaim_attempts"): Promise<string> {
-  const streamKeys = { stream: keys.M10_STREAM_KEY, group: keys.M10_CONSUMER_GROUP, deadLetter: keys.M10_DEAD_LETTER_STREAM };
-  await t.redis.xgroup("CREATE", keys.M10_STREAM_KEY, keys.M10_CONSUMER_GROUP, "0", "MKSTREAM").catch(() => undefined);
-  const id = await t.redis.xadd(keys.M10_STREAM_KEY, "*", "candidate_id", String(candidateId), "priority", "0", "metadata", "{}", "idempotency_key", "");
-  await t.redis.call("XREADGROUP", "GROUP", keys.M10_CONSUMER_GROUP, "worker-1", "COUNT", "100", "STREAMS", keys.M10_STREAM_KEY, ">");
-  const move = await moveToDeadLetter(t.redis, streamKeys, { messageId: id!, reason, consumer: "worker-1" });
-  if (!move.moved) throw new Error("not moved");
-  await archiveMovedDeadLetter(t.db, streamKeys, move, "claim-worker");
-  return move.deadLetterId;
-}
+const candidate = (evaluated = false) => candidateRow(t, evaluated);
+const deadLetter = (keys: ReturnType<typeof uniqueKeys>, candidateId: number, reason?: string) => deadLetterOf(t, keys, candidateId, reason);
 
 describe("m10ctl dlq replay", () => {
   it("replays an entry once: a second replay reports already_replayed, one replay_log row, one new stream entry", async () => {
@@ -228,5 +203,57 @@ describe("m10ctl dlq list, inspect, resolve, report", () => {
     expect((week.json.archive as { total: number }).total).toBe(5);
     const text = await m10ctl(["dlq", "report"], cliEnv(t.database.url, keys));
     expect(text.stdout).toMatch(/max_reclaim_attempts\s*│\s*3/);
+  });
+});
+
+describe("m10ctl dlq with the Phase 7 DLQ tool's verbs and flags (--stream, --id, --count, --hours, reprocess)", () => {
+  it("lists, inspects, reprocesses twice (processed once), resolves and reports as the seed writes them", async () => {
+    const keys = uniqueKeys();
+    const env = cliEnv(t.database.url, keys);
+    const stream = keys.M10_DEAD_LETTER_STREAM;
+    const first = await candidate();
+    const second = await candidate();
+    const firstDl = await deadLetter(keys, first, "invalid_message");
+    const secondDl = await deadLetter(keys, second);
+
+    const list = await m10ctlJson(["dlq", "list", "--stream", stream, "--count", "1"], env);
+    expect(list.code, list.stderr).toBe(0);
+    expect(list.json).toMatchObject({ stream: { key: stream, length: 2, entries: [{ id: secondDl, candidate_id: second }] } });
+
+    const inspect = await m10ctlJson(["dlq", "inspect", "--stream", stream, "--id", firstDl], env);
+    expect(inspect.code, inspect.stderr).toBe(0);
+    expect(inspect.json).toMatchObject({ id: firstDl, stream_entry: { id: firstDl, reason: "invalid_message" }, replay: null, candidate: { id: first } });
+
+    const again = [];
+    for (let i = 0; i < 2; i++) again.push(await m10ctlJson(["dlq", "reprocess", "--stream", stream, "--id", secondDl], env));
+    expect(again.map((r) => [r.code, r.json.status])).toEqual([
+      [0, "replayed"],
+      [0, "already_replayed"],
+    ]);
+    expect((await t.db.query("SELECT 1 FROM m10_recovery.replay_log WHERE dl_msg_id = $1", [secondDl])).rows).toHaveLength(1);
+    const requeued = await t.redis.xrange(keys.M10_STREAM_KEY, "-", "+");
+    expect(requeued).toHaveLength(1);
+    expect(requeued[0]![1]).toEqual(expect.arrayContaining(["candidate_id", String(second)]));
+
+    const resolve = await m10ctlJson(["dlq", "resolve", "--stream", stream, "--id", firstDl], env);
+    expect(resolve.code, resolve.stderr).toBe(0);
+    expect(resolve.json).toMatchObject({ id: firstDl, status: "resolved", removed_from_stream: true });
+    expect(await t.redis.xlen(stream)).toBe(0);
+
+    const report = await m10ctlJson(["dlq", "report", "--stream", stream, "--hours", "24"], env);
+    expect(report.code, report.stderr).toBe(0);
+    expect(report.json).toMatchObject({ hours: 24, stream: { key: stream, total: 0 }, replays: { by_status: expect.arrayContaining([expect.objectContaining({ status: "resolved" })]) } });
+  });
+
+  it("refuses a --stream that does not exist (the seed's identity.dlq) with exit 2 naming M10's dead-letter stream, and an id given twice", async () => {
+    const keys = uniqueKeys();
+    const env = cliEnv(t.database.url, keys);
+    const run = await m10ctlJson(["dlq", "list", "--stream", "identity.dlq", "--count", "20"], env);
+    expect(run.code).toBe(2);
+    expect(run.json.error).toContain(keys.M10_DEAD_LETTER_STREAM);
+    const twice = await m10ctlJson(["dlq", "inspect", "1-0", "--id", "2-0"], env);
+    expect(twice.code).toBe(2);
+    const none = await m10ctlJson(["dlq", "resolve"], env);
+    expect(none.code).toBe(2);
   });
 });

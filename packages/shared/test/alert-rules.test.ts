@@ -10,6 +10,8 @@ const infra = (path: string): string => fileURLToPath(new URL(`../../../infra/${
 const PROMETHEUS_DIR = infra("prometheus");
 const RULES_FILE = infra("prometheus/m10_recovery_alerts.yml");
 const RULE_TESTS_FILE = infra("prometheus/alerts_test.yml");
+const DLQ_RULES_FILE = infra("prometheus/m10_dlq_alerts.yml");
+const DLQ_RULE_TESTS_FILE = infra("prometheus/m10_dlq_alerts_test.yml");
 const DASHBOARD_FILE = infra("grafana/provisioning/dashboards/files/m10_recovery_dashboard.json");
 const ALERTMANAGER_FILE = infra("alertmanager/alertmanager.yml");
 
@@ -41,6 +43,20 @@ interface RuleTestFile {
   tests: { name?: string; alert_rule_test?: { alertname: string; exp_alerts?: unknown[] | null }[] }[];
 }
 
+/** The alerts of a rules file, and those its promtool tests never fire or never keep quiet. */
+function untestedAlerts(rulesFile: string, testsFile: string): { alertNames: string[]; missing: string[] } {
+  const groups = (parse(readFileSync(rulesFile, "utf8")) as { groups: RuleGroup[] }).groups;
+  const alertNames = groups.flatMap((g) => g.rules.flatMap((r) => (r.alert ? [r.alert] : [])));
+  const cases = (parse(readFileSync(testsFile, "utf8")) as RuleTestFile).tests.flatMap((t) => t.alert_rule_test ?? []);
+  const missing: string[] = [];
+  for (const name of alertNames) {
+    const mine = cases.filter((c) => c.alertname === name);
+    if (!mine.some((c) => (c.exp_alerts ?? []).length > 0)) missing.push(`${name}: no firing case`);
+    if (!mine.some((c) => (c.exp_alerts ?? []).length === 0)) missing.push(`${name}: no non-firing case`);
+  }
+  return { alertNames, missing };
+}
+
 describe("Prometheus alert rules (promtool)", () => {
   it("promtool is installed", () => {
     expect(promtool(["--version"])).toMatch(/promtool, version/);
@@ -55,18 +71,16 @@ describe("Prometheus alert rules (promtool)", () => {
   });
 
   it("has, for every alert, a unit-test case that fires it and one that does not", () => {
-    const groups = (parse(readFileSync(RULES_FILE, "utf8")) as { groups: RuleGroup[] }).groups;
-    const alertNames = groups.flatMap((g) => g.rules.flatMap((r) => (r.alert ? [r.alert] : [])));
-    const cases = (parse(readFileSync(RULE_TESTS_FILE, "utf8")) as RuleTestFile).tests.flatMap(
-      (t) => t.alert_rule_test ?? [],
-    );
-    const missing: string[] = [];
-    for (const name of alertNames) {
-      const mine = cases.filter((c) => c.alertname === name);
-      if (!mine.some((c) => (c.exp_alerts ?? []).length > 0)) missing.push(`${name}: no firing case`);
-      if (!mine.some((c) => (c.exp_alerts ?? []).length === 0)) missing.push(`${name}: no non-firing case`);
-    }
+    const { alertNames, missing } = untestedAlerts(RULES_FILE, RULE_TESTS_FILE);
     expect(alertNames).toHaveLength(9);
+    expect(missing).toEqual([]);
+  });
+
+  it("the Phase 7 dead-letter alerts pass promtool check and their unit tests, each with a firing and a non-firing case", () => {
+    expect(promtool(["check", "rules", DLQ_RULES_FILE])).toMatch(/SUCCESS: 3 rules found/);
+    expect(promtool(["test", "rules", DLQ_RULE_TESTS_FILE])).toMatch(/SUCCESS/);
+    const { alertNames, missing } = untestedAlerts(DLQ_RULES_FILE, DLQ_RULE_TESTS_FILE);
+    expect(alertNames).toEqual(["M10DeadLetterFirstInWindow", "M10DeadLetterBacklogHigh", "M10EvaluationFailureRateHigh"]);
     expect(missing).toEqual([]);
   });
 

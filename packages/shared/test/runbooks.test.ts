@@ -13,15 +13,16 @@ import { useTestEnvironment } from "./support/environment.js";
 const repo = (path: string): string => fileURLToPath(new URL(`../../../${path}`, import.meta.url));
 const RUNBOOK_DIR = repo("docs/runbooks");
 const ALERT_RULES_FILE = repo("infra/prometheus/m10_recovery_alerts.yml");
+const DLQ_ALERT_RULES_FILE = repo("infra/prometheus/m10_dlq_alerts.yml");
 
 /**
  * The real counts. A new SQL block raises MIN_BLOCKS_RUN (keep it equal to the count); a parser
  * that found nothing, or found less, fails here instead of passing vacuously.
  */
-const MIN_BLOCKS_RUN = 69;
+const MIN_BLOCKS_RUN = 73;
 const EXPECTED_FRESH_DATABASE_BLOCKS = 1;
 const EXPECTED_SKIPPED_BLOCKS = 0;
-const RUNBOOKS = ["M10_MIGRATION_022_RUNBOOK.md", "M10_PROD_HANDBOOK.md", "M10_RECOVERY_OPERATIONS.md", "README.md"];
+const RUNBOOKS = ["M10_MIGRATION_022_RUNBOOK.md", "M10_PROD_HANDBOOK.md", "M10_RECOVERY_OPERATIONS.md", "README.md", "phase7-operations.md"];
 
 // ------------------------------------------------------------------------------------------------
 // Markdown: headings (with GitHub anchors) and fenced code blocks
@@ -365,9 +366,11 @@ describe("runbook anchors", () => {
   const anchorsOf = new Map(runbooks.map((runbook) => [runbook.file, runbook.anchors]));
 
   it("every runbook link in the Prometheus alert rules points at an existing heading", () => {
-    const groups = (parse(readFileSync(ALERT_RULES_FILE, "utf8")) as { groups: { rules: { alert?: string; annotations?: { runbook?: string } }[] }[] }).groups;
+    const groups = [ALERT_RULES_FILE, DLQ_ALERT_RULES_FILE].flatMap(
+      (file) => (parse(readFileSync(file, "utf8")) as { groups: { rules: { alert?: string; annotations?: { runbook?: string } }[] }[] }).groups,
+    );
     const links = groups.flatMap((group) => group.rules.flatMap((rule) => (rule.annotations?.runbook ? [{ alert: rule.alert, link: rule.annotations.runbook }] : [])));
-    expect(links.length).toBe(9);
+    expect(links.length).toBe(9 + 3);
     const broken = links.filter(({ link }) => {
       const match = /^docs\/runbooks\/([^#]+)#(.+)$/.exec(link);
       return !match || !anchorsOf.get(match[1]!)?.has(match[2]!);

@@ -22,10 +22,12 @@ interface Usage {
 }
 
 function alertRuleUsages(): Usage[] {
-  const doc = parse(readFileSync(infra("prometheus/m10_recovery_alerts.yml"), "utf8")) as { groups: { rules: { alert?: string; expr: string }[] }[] };
-  return doc.groups.flatMap((group) =>
-    group.rules.flatMap((rule) => metricNamesIn(rule.expr).map((name) => ({ where: `alert ${rule.alert ?? "?"}`, name }))),
-  );
+  return ["prometheus/m10_recovery_alerts.yml", "prometheus/m10_dlq_alerts.yml"].flatMap((file) => {
+    const doc = parse(readFileSync(infra(file), "utf8")) as { groups: { rules: { alert?: string; expr: string }[] }[] };
+    return doc.groups.flatMap((group) =>
+      group.rules.flatMap((rule) => metricNamesIn(rule.expr).map((name) => ({ where: `alert ${rule.alert ?? "?"}`, name }))),
+    );
+  });
 }
 
 interface Panel {

@@ -21,20 +21,50 @@ import { CommandError, EXIT_FAILED, EXIT_USAGE, type Output } from "../output.js
 import { createProgress } from "../progress.js";
 import { keyValues, table } from "../table.js";
 
-function deadLetterDeps(ctx: Context): DeadLetterOperationsDeps {
+function deadLetterDeps(ctx: Context, stream?: string): DeadLetterOperationsDeps {
   return {
     // A getter: the pool (and DATABASE_URL's check) only when an operation reaches PostgreSQL.
     get db() {
       return ctx.db();
     },
     redis: () => ctx.redis(),
-    keys: ctx.keys,
+    keys: stream === undefined ? ctx.keys : { ...ctx.keys, deadLetter: stream },
     actor: ctx.holder,
     logger: ctx.logger,
     // m10ctl has no /metrics endpoint: these counts end with the process (see context.ts).
     metrics: ctx.metrics,
   };
 }
+
+/** The Phase 7 DLQ tool's flags, on every verb: --stream <dead-letter stream> and (where an id is taken) --id. */
+interface SeedFlags {
+  stream?: string;
+  id?: string;
+}
+
+/**
+ * The dead-letter operations for --stream: M10_DEAD_LETTER_STREAM when absent; another key only if
+ * that stream exists, so the seed's `--stream identity.dlq` is refused instead of reading nothing.
+ */
+async function dlqDeps(ctx: Context, options: SeedFlags): Promise<DeadLetterOperationsDeps> {
+  const { stream } = options;
+  if (stream === undefined || stream === ctx.keys.deadLetter) return deadLetterDeps(ctx);
+  if ((await (await ctx.redis()).exists(stream)) === 0) {
+    throw new CommandError(`no stream ${stream}: M10's dead-letter stream is ${ctx.keys.deadLetter} (M10_DEAD_LETTER_STREAM); outbox dead letters are in dead_letter_archive`, EXIT_USAGE);
+  }
+  return deadLetterDeps(ctx, stream);
+}
+
+/** The dead letter named by the argument or by --id (the seed's form); exactly one of them. */
+function dlqId(argument: string | undefined, options: SeedFlags): string {
+  if (argument !== undefined && options.id !== undefined && argument !== options.id) throw new CommandError("give the dead-letter id once: as the argument or as --id", EXIT_USAGE);
+  const id = argument ?? options.id;
+  if (id === undefined) throw new CommandError("give a dead-letter id (argument or --id)", EXIT_USAGE);
+  return id;
+}
+
+const STREAM_FLAG = ["--stream <key>", "dead-letter stream (default M10_DEAD_LETTER_STREAM, m10:evaluate:dead-letter)"] as const;
+const ID_FLAG = ["--id <id>", "the dead letter (the seed's form of the argument)"] as const;
 
 function source(value: string): DeadLetterSource {
   if (value !== "stream" && value !== "archive" && value !== "all") throw new InvalidArgumentError("expected stream, archive or all");
@@ -65,7 +95,13 @@ Examples:
   m10ctl dlq replay outbox:42           # re-publish a dead-lettered outbox event
   m10ctl dlq replay --all --dry-run     # what a replay of the whole stream would do
   m10ctl dlq resolve 1700000000000-0 --note "bad payload, fixed upstream"
-  m10ctl dlq report --hours 24          # counts by failure reason`,
+  m10ctl dlq report --hours 24          # counts by failure reason
+
+The Phase 7 DLQ tool's forms work too: list --count N, inspect|reprocess|resolve --id ID,
+reprocess (= replay), and --stream KEY on every verb (the dead-letter stream; default
+M10_DEAD_LETTER_STREAM).
+  m10ctl dlq list --stream m10:evaluate:dead-letter --count 20
+  m10ctl dlq reprocess --stream m10:evaluate:dead-letter --id 1700000000000-0`,
     );
 
   dlq
@@ -73,9 +109,12 @@ Examples:
     .description("newest dead letters: stream entries and archive rows")
     .option("--limit <n>", "entries of each source", positiveInt, 20)
     .option("--source <source>", "stream, archive or all", source, "all")
+    .option("--count <n>", "the seed's name for --limit", positiveInt)
     .option("--reason <reason>", "archive rows with this reason only")
-    .action(async (options: { limit: number; source: DeadLetterSource; reason?: string }) => {
-      const { stream, archive } = await listDeadLetterSources(deadLetterDeps(context()), options);
+    .option(...STREAM_FLAG)
+    .action(async (options: SeedFlags & { limit: number; count?: number; source: DeadLetterSource; reason?: string }) => {
+      const deps = await dlqDeps(context(), options);
+      const { stream, archive } = await listDeadLetterSources(deps, { limit: options.count ?? options.limit, source: options.source, reason: options.reason });
       const data = {
         ...(stream && {
           stream: {
@@ -124,11 +163,14 @@ Examples:
   dlq
     .command("inspect")
     .description("everything about one dead letter: the stream entry, the archive row, its replay and its candidate")
-    .argument("<id>", "stream id, archive id or original message id")
-    .action(async (id: string) => {
-      const ctx = context();
-      const found = await inspectDeadLetter(deadLetterDeps(ctx), id);
-      if (!found) throw new CommandError(`no dead letter ${id} in ${ctx.keys.deadLetter} or dead_letter_archive`);
+    .argument("[id]", "stream id, archive id or original message id")
+    .option(...ID_FLAG)
+    .option(...STREAM_FLAG)
+    .action(async (argument: string | undefined, options: SeedFlags) => {
+      const id = dlqId(argument, options);
+      const deps = await dlqDeps(context(), options);
+      const found = await inspectDeadLetter(deps, id);
+      if (!found) throw new CommandError(`no dead letter ${id} in ${deps.keys.deadLetter} or dead_letter_archive`);
       const { entry, archive, replay, candidate } = found;
       const data = { id, stream_entry: entry, archive, replay, candidate };
       output().result(data, () =>
@@ -145,10 +187,13 @@ Examples:
 
   dlq
     .command("replay")
+    .alias("reprocess")
     .description("put dead letters back on the evaluation stream (or re-publish an outbox event), once each")
     .argument("[id]", "stream id, archive id or original message id")
     .option("--all", "every entry of the dead-letter stream (under the dl_reconcile lock)", false)
     .option("--dry-run", "report what would be replayed; change nothing", false)
+    .option(...ID_FLAG)
+    .option(...STREAM_FLAG)
     .addHelpText(
       "after",
       `
@@ -157,10 +202,11 @@ replay of the same message, from any process, reports already_replayed and write
 that is already evaluated (or gone) is refused. Exit code 1 when a single replay is refused or the id
 is unknown; --all exits 1 when any entry failed with an error.`,
     )
-    .action(async (id: string | undefined, options: { all: boolean; dryRun: boolean }) => {
+    .action(async (argument: string | undefined, options: SeedFlags & { all: boolean; dryRun: boolean }) => {
       const ctx = context();
+      const id = options.all && argument === undefined && options.id === undefined ? undefined : dlqId(argument, options);
       if (options.all === (id !== undefined)) throw new CommandError("give either a dead-letter id or --all", EXIT_USAGE);
-      const deps = deadLetterDeps(ctx);
+      const deps = await dlqDeps(ctx, options);
       if (id !== undefined) {
         const result = await replayOneDeadLetter(deps, id, options.dryRun);
         output().result({ dry_run: options.dryRun, ...result }, () => replayLine(result), DEAD_LETTER_HANDLED_STATUSES.includes(result.status) ? 0 : EXIT_FAILED);
@@ -168,7 +214,7 @@ is unknown; --all exits 1 when any entry failed with an error.`,
       }
       const out = output();
       const progress = createProgress(out.json);
-      const total = await deadLetterLength(await ctx.redis(), ctx.keys);
+      const total = await deadLetterLength(await ctx.redis(), deps.keys);
       let result;
       try {
         result = await runLockedTask(ctx, "dl_reconcile", { dryRun: options.dryRun }, async (signal) => {
@@ -194,10 +240,13 @@ is unknown; --all exits 1 when any entry failed with an error.`,
   dlq
     .command("resolve")
     .description("mark a dead letter handled without replaying it (archived, logged in replay_log as resolved, removed from the stream)")
-    .argument("<id>", "stream id, archive id or original message id")
+    .argument("[id]", "stream id, archive id or original message id")
     .option("--note <text>", "why (stored in replay_log.error_message)", "resolved by operator")
-    .action(async (id: string, options: { note: string }) => {
-      const result = await resolveDeadLetter(deadLetterDeps(context()), id, options.note);
+    .option(...ID_FLAG)
+    .option(...STREAM_FLAG)
+    .action(async (argument: string | undefined, options: SeedFlags & { note: string }) => {
+      const id = dlqId(argument, options);
+      const result = await resolveDeadLetter(await dlqDeps(context(), options), id, options.note);
       if (result.status === "not_found") throw new CommandError(`no dead letter ${id} in the dead-letter stream or dead_letter_archive`);
       output().result(result, () => `${id}: ${result.status} (archive row ${result.archive_id}, replay_log ${result.replay_id}${result.removed_from_stream ? ", removed from the stream" : ""})`);
     });
@@ -206,8 +255,9 @@ is unknown; --all exits 1 when any entry failed with an error.`,
     .command("report")
     .description("dead letters of the last N hours grouped by failure reason (archive and stream), and replays by status")
     .option("--hours <n>", "window", positiveInt, 24)
-    .action(async (options: { hours: number }) => {
-      const data = await deadLetterReport(deadLetterDeps(context()), options.hours);
+    .option(...STREAM_FLAG)
+    .action(async (options: SeedFlags & { hours: number }) => {
+      const data = await deadLetterReport(await dlqDeps(context(), options), options.hours);
       const { archive, stream, replays } = data;
       output().result(
         data,

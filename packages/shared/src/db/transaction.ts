@@ -36,6 +36,12 @@ export async function withTransaction<T>(pool: pg.Pool, work: (client: pg.PoolCl
   };
   signal?.addEventListener("abort", cancel, { once: true });
   let broken = false;
+  // A connection that dies mid-transaction (a killed backend, a reset socket) fails the running
+  // statement; its "error" event must not crash the process while the client is checked out.
+  const onConnectionError = () => {
+    broken = true;
+  };
+  client.on("error", onConnectionError);
   try {
     await client.query("BEGIN");
     const result = await work(client);
@@ -52,6 +58,7 @@ export async function withTransaction<T>(pool: pg.Pool, work: (client: pg.PoolCl
     signal?.removeEventListener("abort", cancel);
     if (timer) clearTimeout(timer);
     await Promise.all(cancels);
+    client.off("error", onConnectionError);
     // A cancel request may still reach this backend later: never hand the connection to someone else.
     client.release(broken || cancels.length > 0);
   }

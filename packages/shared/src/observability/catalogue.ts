@@ -176,6 +176,8 @@ export const METRICS = {
     kind: "counter",
     help: "Stream entries moved to m10:evaluate:dead-letter, by reason (e.g. max_reclaim_attempts, invalid_message).",
     labelNames: ["reason"],
+    // Pre-created at 0, so M10DeadLetterFirstInWindow's increase() sees a process's first dead letter.
+    labelValues: { reason: ["max_reclaim_attempts", "invalid_message"] },
     services: ["claim-worker"],
   },
   recoverySuggestionsTotal: {
