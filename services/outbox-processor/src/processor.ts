@@ -1,6 +1,5 @@
 import { type BatchReport, createDeliveryEngine, type DeliveryEngineDeps } from "@m10/delivery";
-import { isDatabaseUnavailable, type Logger, sleep } from "@m10/shared";
-import { createWakeups, type Wakeups } from "./wakeups.js";
+import { createWakeups, isDatabaseUnavailable, type Logger, sleep, type Wakeups } from "@m10/shared";
 
 export interface ProcessorDeps extends DeliveryEngineDeps {
   batchSize: number;

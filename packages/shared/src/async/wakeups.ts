@@ -1,8 +1,8 @@
 /**
- * Wake-ups of the processor's idle lanes: a notification (or a lane that found a full batch) wakes
- * ONE waiting lane; with none waiting it is kept as one pending wake-up for the next lane that
- * would wait. Any number of notifications while every lane is busy fold into that one, so a burst
- * of commits costs one extra claim, not one per commit.
+ * Wake-ups of idle claim loops (the outbox processor's lanes, the claim worker's work_queue loop):
+ * a notification wakes ONE waiting loop; with none waiting it is kept as one pending wake-up for
+ * the next loop that would wait. Any number of notifications while every loop is busy fold into
+ * that one, so a burst of commits costs one extra claim, not one per commit.
  */
 export interface Wakeups {
   wake(): void;
