@@ -4,14 +4,14 @@
 --   notify_outbox(): NOTIFY m10_outbox (empty payload). PostgreSQL delivers it on commit and folds
 --           identical notifications of one transaction into one, so a transaction publishing many
 --           events wakes the listeners once; a rolled-back one wakes nobody;
---   trg_outbox_notify_insert: after every INSERT statement (publish_outbox, a replayed dead letter);
---   trg_outbox_notify_release: after a claim is given back while the event is due (a processor
---           stopping releases its unstarted claims), so another processor takes it at once.
+--   trg_outbox_notify_insert: after every INSERT statement (publish_outbox, a replayed dead letter).
+--           A claim given back does not notify: a processor releases events its throttle cannot
+--           take yet, and a notification would hand them straight back to it (a hot loop).
 --   notify_work(), trg_work_queue_notify_insert: NOTIFY m10_work after every work_queue INSERT
 --           statement (enqueue_work: ingest's fallback while Redis is down, the pending sweep).
 -- The processors LISTEN on m10_outbox, the claim workers on m10_work; OUTBOX_POLL_INTERVAL and
 -- RECOVERY_WORKER_POLL_INTERVAL remain their safety nets (scheduled retries, process_after and
--- stalled claims given back come due without a notification).
+-- claims given back come due without a notification).
 
 -- Up Migration
 
@@ -28,13 +28,6 @@ $$;
 CREATE TRIGGER trg_outbox_notify_insert
     AFTER INSERT ON m10_recovery.outbox
     FOR EACH STATEMENT
-    EXECUTE FUNCTION m10_recovery.notify_outbox();
-
-CREATE TRIGGER trg_outbox_notify_release
-    AFTER UPDATE OF claimed_at ON m10_recovery.outbox
-    FOR EACH ROW
-    WHEN (OLD.claimed_at IS NOT NULL AND NEW.claimed_at IS NULL AND NEW.processed_at IS NULL
-          AND COALESCE(NEW.next_retry_at, NEW.process_after, NEW.created_at) <= now())
     EXECUTE FUNCTION m10_recovery.notify_outbox();
 
 CREATE FUNCTION m10_recovery.notify_work()
@@ -57,6 +50,5 @@ CREATE TRIGGER trg_work_queue_notify_insert
 DROP TRIGGER trg_work_queue_notify_insert ON m10_recovery.work_queue;
 DROP FUNCTION m10_recovery.notify_work();
 
-DROP TRIGGER trg_outbox_notify_release ON m10_recovery.outbox;
 DROP TRIGGER trg_outbox_notify_insert ON m10_recovery.outbox;
 DROP FUNCTION m10_recovery.notify_outbox();

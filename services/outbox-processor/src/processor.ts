@@ -67,20 +67,23 @@ export function createProcessor(deps: ProcessorDeps): Processor {
         batches: 0, claimed: 0, delivered: 0, retried: 0, deadLettered: 0, failed: 0, released: 0, leaseLost: 0, completionErrors: 0,
       };
       const lane = async () => {
-        while (!signal.aborted) {
+        // A signal of its own: each batch sizes its signal's listener limit for its own deliveries.
+        const laneSignal = AbortSignal.any([signal]);
+        while (!laneSignal.aborted) {
           try {
-            const report = await runOnce(signal);
+            const report = await runOnce(laneSignal);
             totals.batches += 1;
             for (const key of Object.keys(report) as (keyof BatchReport)[]) totals[key] += report[key];
             // A full batch: more is waiting, so an idle lane claims too while this one delivers.
             if (report.claimed >= deps.batchSize) wakeups.wake();
-            // Events found: claim again at once (more may be due; a completed version lets the next one go).
-            if (report.claimed > 0) continue;
-            await wakeups.wait(deps.pollIntervalMs, signal);
+            // Events handled: claim again at once (more may be due; a completed version lets the next
+            // one go). A batch given back whole (throttled) waits instead of spinning on it.
+            if (report.claimed > report.released) continue;
+            await wakeups.wait(deps.pollIntervalMs, laneSignal);
           } catch (error) {
             if (isDatabaseUnavailable(error)) logger.warn({ err: error }, "outbox.database_unavailable");
             else logger.error({ err: error }, "outbox.batch_failed");
-            await sleep(ERROR_PAUSE_MS, signal);
+            await sleep(ERROR_PAUSE_MS, laneSignal);
           }
         }
       };
