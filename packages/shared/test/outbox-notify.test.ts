@@ -48,7 +48,7 @@ describe("outbox notifications (032)", () => {
 
   it("does not wake for a claim, a claim given back, a retry scheduled later or a completion", async () => {
     await t.pool.query("UPDATE m10_recovery.outbox SET processed_at = now() WHERE processed_at IS NULL");
-    await publishOutbox(t.pool, { aggregateType: "notify-release", aggregateId: "1", eventType: "e", payload: {} });
+    expect(await wakeupsOf(() => publishOutbox(t.pool, { aggregateType: "notify-release", aggregateId: "1", eventType: "e", payload: {} }))).toBe(1);
     let claimed: number[] = [];
     expect(await wakeupsOf(async () => (claimed = (await claimOutboxEvents(t.pool, "p1", 10, 300)).map((e) => e.id)))).toBe(0);
     expect(claimed).toHaveLength(1);
