@@ -33,7 +33,7 @@ export function buildCli(): Command {
   return new Command("m10-claim-worker")
     .description("Evaluates queued failures into recovery suggestions: Redis stream consumer group + DB fallback queue.")
     .option("--batch-size <n>", "candidates per evaluation batch (RECOVERY_WORKER_BATCH_SIZE)", positiveInt)
-    .option("--poll-interval <seconds>", "seconds between polls of an empty work_queue (RECOVERY_WORKER_POLL_INTERVAL)", positiveSeconds)
+    .option("--poll-interval <seconds>", "longest wait of an empty work_queue for a notification (RECOVERY_WORKER_POLL_INTERVAL)", positiveSeconds)
     .option("--concurrency <n>", "evaluation batches in flight (RECOVERY_WORKER_CONCURRENCY)", positiveInt)
     .option("--use-stream", "consume the Redis stream m10:evaluate:stream (M10_USE_STREAM, default on)")
     .option("--no-use-stream", "DB work_queue only")

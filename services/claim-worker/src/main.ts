@@ -8,6 +8,7 @@ import {
   createRedisClient,
   createShutdown,
   holderId,
+  listenForNotifications,
   loadConfigOrExit,
   startHealthServer,
   streamKeys,
@@ -60,6 +61,18 @@ const health = await startHealthServer({
   detailed: detailedHealth(healthDeps),
 });
 shutdown.onStop("health-server", () => health.close());
+if (!settings.once) {
+  // Push: a committed work_queue item (migration 032's NOTIFY) wakes the empty-queue wait at once.
+  const listener = listenForNotifications({
+    connectionString: config.DATABASE_URL,
+    channel: "m10_work",
+    applicationName: `${SERVICE} listen`,
+    connectTimeoutMs: config.M10_DB_CONNECT_TIMEOUT_MS,
+    logger,
+    onNotify: () => worker.wake(),
+  });
+  shutdown.onStop("work-listener", () => listener.close());
+}
 logger.info({ url: health.url, consumer, once: settings.once, ...settings.worker }, "service.started");
 
 // --once exits 1 when anything failed or a dependency was unreachable (so not everything was drained).

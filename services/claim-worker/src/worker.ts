@@ -8,6 +8,7 @@
 // Both queues feed one pool of `concurrency` batch slots: the Redis stream (when enabled) and the
 // DB fallback queue work_queue (always).
 import {
+  createWakeups,
   deleteConsumerIfIdle,
   DependencyState,
   type Logger,
@@ -91,6 +92,8 @@ export interface StopReport {
 export interface Worker {
   /** Consumes both queues until stop(). Never rejects. */
   run(): Promise<void>;
+  /** Work may be waiting in work_queue (a NOTIFY m10_work): an idle claim loop claims at once. */
+  wake(): void;
   /** Evaluates what is queued now (new stream entries, stalled ones, work_queue), then resolves. */
   drainOnce(): Promise<Totals>;
   /** Stops claiming, lets in-flight batches finish (cancelling them at the deadline), releases what this worker holds. */
@@ -167,7 +170,9 @@ export function createWorker(deps: WorkerDeps): Worker {
           redisState,
         })
       : undefined;
+  const wakeups = createWakeups();
   const dbQueue = createDbQueueSource({
+    wakeups,
     pool: deps.pool,
     consumer: deps.consumer,
     settings: options,
@@ -208,6 +213,7 @@ export function createWorker(deps: WorkerDeps): Worker {
   }
 
   return {
+    wake: () => wakeups.wake(),
     run() {
       return track(
         (async () => {

@@ -57,6 +57,31 @@ describe("m10-claim-worker process", () => {
     }
   });
 
+  it("is woken at once by a committed work_queue item (poll interval 60 s), also after its LISTEN connection was terminated", async () => {
+    const listenPids = async (): Promise<number[]> =>
+      (await t.pool.query<{ pid: number }>("SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'm10-claim-worker listen'")).rows.map((r) => r.pid);
+    const service = await startService(WORKER_BIN, { DATABASE_URL: t.db.url, REDIS_URL: "", ...FAST_ENV }, ["--no-use-stream", "--poll-interval", "60"]);
+    try {
+      await waitUntil("the worker listens", async () => (await listenPids()).length === 1);
+      const [first] = (await insertCandidates(t.pool, [{ errorCode: "TIMEOUT" }])) as [number];
+      await enqueueWork(t.pool, [{ candidateId: first }], "db_fallback");
+      // Well under the 60 s poll: only the notification can have woken it.
+      await waitUntil("the first candidate evaluated", async () => (await evaluationCounts(t.pool, [first])).evaluated === 1, { timeoutMs: 10_000, intervalMs: 20 });
+
+      const [terminated] = await listenPids();
+      await t.pool.query("SELECT pg_terminate_backend($1)", [terminated]);
+      await waitUntil("the worker listens again on a new connection", async () => {
+        const pids = await listenPids();
+        return pids.length === 1 && pids[0] !== terminated;
+      });
+      const [second] = (await insertCandidates(t.pool, [{ errorCode: "TIMEOUT" }])) as [number];
+      await enqueueWork(t.pool, [{ candidateId: second }], "db_fallback");
+      await waitUntil("the second candidate evaluated", async () => (await evaluationCounts(t.pool, [second])).evaluated === 1, { timeoutMs: 10_000, intervalMs: 20 });
+    } finally {
+      expect(await service.stop("SIGTERM")).toBe(0);
+    }
+  });
+
   it("documents its flags and environment in --help", async () => {
     const { stdout } = await run(process.execPath, [bin, "--help"]);
     for (const text of ["--batch-size", "--poll-interval", "--concurrency", "--use-stream", "--no-use-stream", "--once", "--debug", "Examples:", "M10_CLAIM_IDLE_MS", "RECOVERY_AUTO_EXECUTE_MIN_CONFIDENCE", "DATABASE_URL"]) {

@@ -5,6 +5,7 @@ export interface CliOptions {
   once: boolean;
   batchSize?: number;
   concurrency?: number;
+  maxInFlight?: number;
   pollInterval?: number;
   debug: boolean;
 }
@@ -23,14 +24,15 @@ Environment:
 ${formatEnvDocs(outboxProcessorConfigSchema)}
 `;
 
-/** The processor's flags (the runbooks' --once --batch-size --debug, plus --concurrency and --poll-interval). */
+/** The processor's flags (the runbooks' --once --batch-size --debug, plus --concurrency, --max-in-flight and --poll-interval). */
 export function parseCli(argv: string[]): CliOptions {
   const program = new Command("m10-outbox-processor")
     .description("Delivers m10_recovery.outbox events to webhooks, Slack, email and NATS with leases, throttles, backoff and dead letters.")
     .option("--once", "claim and deliver one batch, then exit (exit 1 if any delivery failed)", false)
     .option("--batch-size <n>", "events claimed per batch (default OUTBOX_BATCH_SIZE)", positiveInt)
-    .option("--concurrency <n>", "deliveries in flight at once (default OUTBOX_CONCURRENCY)", positiveInt)
-    .option("--poll-interval <seconds>", "sleep when the outbox had less than a batch (default OUTBOX_POLL_INTERVAL)", nonNegativeSeconds)
+    .option("--concurrency <n>", "deliveries in flight at once per batch (default OUTBOX_CONCURRENCY)", positiveInt)
+    .option("--max-in-flight <n>", "claimed events not yet finished; ceil(n / batch size) batches at once (default OUTBOX_MAX_IN_FLIGHT)", positiveInt)
+    .option("--poll-interval <seconds>", "longest wait for an outbox notification after an empty claim (default OUTBOX_POLL_INTERVAL)", nonNegativeSeconds)
     .option("--debug", "debug logging (overrides LOG_LEVEL)", false)
     .addHelpText("after", EXAMPLES)
     .showHelpAfterError();

@@ -1,5 +1,5 @@
 // m10-outbox-processor: wiring only. Delivery is @m10/delivery's engine (the orchestrator's
-// outbox_process task runs the same one); the polling loop and the --once run are processor.ts.
+// outbox_process task runs the same one); the lanes and the --once run are processor.ts.
 import { deliverySettings, loadRoutingOrExit, type NatsConnection } from "@m10/delivery";
 import {
   createLogger,
@@ -7,7 +7,9 @@ import {
   createPool,
   createShutdown,
   holderId,
+  listenForNotifications,
   loadConfigOrExit,
+  type NotificationListener,
   outboxProcessorConfigSchema,
   retryUntil,
   startHealthServer,
@@ -16,6 +18,9 @@ import { parseCli } from "./cli.js";
 import { connectNatsWithRetry, connectRedis } from "./connections.js";
 import { createProcessor, runDelivery, type Processor } from "./processor.js";
 import { readiness } from "./readiness.js";
+
+/** migration 032's NOTIFY channel: a committed outbox event or a claim given back. */
+const OUTBOX_CHANNEL = "m10_outbox";
 
 /** --once gives up on an unreachable NATS after this long instead of waiting for ever. */
 const ONCE_STARTUP_LIMIT_MS = 30_000;
@@ -35,6 +40,7 @@ const redis = connectRedis(config.REDIS_URL, logger);
 shutdown.onStop("redis", () => redis.disconnect());
 let nats: NatsConnection | undefined;
 let processor: Processor | undefined;
+let listener: NotificationListener | undefined;
 
 const health = await startHealthServer({
   service: "outbox-processor",
@@ -43,7 +49,7 @@ const health = await startHealthServer({
   http: config,
   registry,
   logger,
-  ...readiness({ pool, redis, usesNats, nats: () => nats, processor: () => processor }),
+  ...readiness({ pool, redis, usesNats, nats: () => nats, processor: () => processor, listening: () => listener?.connected() }),
 });
 shutdown.onStop("health-server", () => health.close());
 logger.info({ url: health.url, processor_id: processorId, routing: routing.source, once: options.once }, "service.started");
@@ -68,9 +74,23 @@ if (!usesNats || nats) {
     batchSize: options.batchSize ?? config.OUTBOX_BATCH_SIZE,
     concurrency: options.concurrency ?? config.OUTBOX_CONCURRENCY,
     pollIntervalMs: (options.pollInterval ?? config.OUTBOX_POLL_INTERVAL) * 1000,
+    maxInFlight: options.maxInFlight ?? config.OUTBOX_MAX_IN_FLIGHT,
   });
   processor = started;
   shutdown.onStop("delivery-engine", () => started.close());
+  if (!options.once) {
+    // Push: every committed outbox event (migration 032's NOTIFY) wakes an idle lane at once.
+    const listening = listenForNotifications({
+      connectionString: config.DATABASE_URL,
+      channel: OUTBOX_CHANNEL,
+      applicationName: "m10-outbox-processor listen",
+      connectTimeoutMs: config.M10_DB_CONNECT_TIMEOUT_MS,
+      logger,
+      onNotify: () => started.wake(),
+    });
+    listener = listening;
+    shutdown.onStop("outbox-listener", () => listening.close());
+  }
   if (await retryUntil(() => started.start().then(() => true), { what: "nats streams", logger, signal: startup, baseMs: 500 })) {
     const run = await runDelivery(started, { once: options.once, signal: shutdown.signal, logger });
     exitCode = run.exitCode;

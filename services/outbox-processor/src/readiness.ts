@@ -19,6 +19,8 @@ export interface ReadinessDeps {
   nats: () => NatsConnection | undefined;
   /** The processor once started. */
   processor: () => Processor | undefined;
+  /** Whether the LISTEN connection of the outbox notifications is up (undefined: not listening, --once). */
+  listening: () => boolean | undefined;
 }
 
 /** A readiness probe answers within this, whatever its dependencies do. */
@@ -40,7 +42,7 @@ export function readiness(deps: ReadinessDeps): { ready: () => Promise<ReadyRepo
   const detailed = async (): Promise<Record<string, unknown>> => {
     const [totals, lag] = await Promise.all([outboxTotals(deps.pool).catch(() => undefined), outboxLagSeconds(deps.pool).catch(() => undefined)]);
     const processor = deps.processor();
-    return { processor_id: processor?.processorId ?? null, outbox: totals ?? null, outbox_lag_seconds: lag ?? null, last_batch: processor?.lastReport() ?? null };
+    return { processor_id: processor?.processorId ?? null, listening: deps.listening() ?? null, outbox: totals ?? null, outbox_lag_seconds: lag ?? null, last_batch: processor?.lastReport() ?? null };
   };
   return { ready, detailed };
 }

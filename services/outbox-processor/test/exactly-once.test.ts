@@ -1,3 +1,4 @@
+import { waitUntil } from "@m10/devstack/testing";
 import { describe, expect, it } from "vitest";
 import { drain, insertEvents, outboxRows, useOutboxEnvironment, webhookRouting } from "@m10/delivery/testing";
 import { testProcessor } from "./support/processor.js";
@@ -42,5 +43,33 @@ describe("concurrent processors", () => {
     const rows = await outboxRows(t.pool);
     expect(rows.every((r) => r.processed_at !== null && r.retry_count === 2 && r.processed_by !== "dead-letter")).toBe(true);
     expect(rows.every((r) => r.last_error === "HTTP 500: try later")).toBe(true);
+  });
+
+  it("pipelined lanes of 4 running processors deliver every version once, each aggregate's in order", async () => {
+    // 200 aggregates with 10 versions each: a lane may claim only an aggregate's oldest pending version.
+    for (let round = 1; round <= 10; round += 1) await insertEvents(t.pool, 200, "recovery.suggested", () => ({ round }));
+    const processors = Array.from({ length: 4 }, () =>
+      testProcessor({ pool: t.pool, routing: webhookRouting(t.sink.url), batchSize: 25, concurrency: 10, maxInFlight: 100 }),
+    );
+    const stop = new AbortController();
+    const running = Promise.all(processors.map((p) => p.run(stop.signal)));
+    try {
+      await waitUntil("all 2,000 events processed", async () => (await outboxRows(t.pool)).every((r) => r.processed_at !== null), { timeoutMs: 120_000 });
+    } finally {
+      stop.abort();
+    }
+    const totals = await running;
+
+    const successes = t.sink.successesByKey();
+    expect(successes.size).toBe(2000);
+    expect([...successes.values()].every((n) => n === 1)).toBe(true);
+    expect(totals.reduce((sum, total) => sum + total.delivered, 0)).toBe(2000);
+    const versionsByAggregate = new Map<string, number[]>();
+    for (const request of t.sink.requests) {
+      const envelope = JSON.parse(request.body) as { aggregate_id: string; data: { round: number } };
+      versionsByAggregate.set(envelope.aggregate_id, [...(versionsByAggregate.get(envelope.aggregate_id) ?? []), envelope.data.round]);
+    }
+    expect(versionsByAggregate.size).toBe(200);
+    for (const rounds of versionsByAggregate.values()) expect(rounds).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
   });
 });

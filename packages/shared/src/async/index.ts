@@ -3,3 +3,4 @@ export { cachedFor } from "./cached.js";
 export { backoffDelayMs, retryUntil, type RetryOptions } from "./retry.js";
 export { sleep } from "./sleep.js";
 export { settlesWithin, withTimeout } from "./timeout.js";
+export { createWakeups, type Wakeups } from "./wakeups.js";

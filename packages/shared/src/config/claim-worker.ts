@@ -8,7 +8,7 @@ export const claimWorkerConfigSchema = z.object({
   ...redisEnv,
   ...serviceEnv(9101),
   RECOVERY_WORKER_BATCH_SIZE: env.int(250, "candidates per evaluation batch (one transaction); --batch-size", 1),
-  RECOVERY_WORKER_POLL_INTERVAL: env.number(5, "seconds between polls of an empty work_queue; --poll-interval"),
+  RECOVERY_WORKER_POLL_INTERVAL: env.number(5, "safety net: longest wait (s) of an empty work_queue for a NOTIFY m10_work (a committed item wakes the worker at once); --poll-interval"),
   RECOVERY_WORKER_CONCURRENCY: env.int(2, "evaluation batches in flight at once (about one per core PostgreSQL can give the worker); --concurrency", 1),
   M10_USE_STREAM: env.bool(true, "consume the Redis stream (false = DB work_queue only); --use-stream / --no-use-stream"),
   M10_BLOCK_MS: env.int(2_000, "XREADGROUP BLOCK time (ms)", 1),

@@ -37,8 +37,13 @@ export const outboxProcessorConfigSchema = z.object({
   ...serviceEnv(9102),
   ...outboxDeliveryEnv,
   OUTBOX_BATCH_SIZE: env.int(20, "events claimed per batch (--batch-size)", 1),
-  OUTBOX_CONCURRENCY: env.int(10, "deliveries in flight at once within this process (--concurrency)", 1),
-  OUTBOX_POLL_INTERVAL: env.number(5, "seconds to sleep when a batch found less than a full batch (--poll-interval)"),
+  OUTBOX_CONCURRENCY: env.int(10, "deliveries in flight at once per claimed batch (--concurrency)", 1),
+  OUTBOX_MAX_IN_FLIGHT: env.int(
+    100,
+    "claimed events not yet finished in this process: up to ceil(OUTBOX_MAX_IN_FLIGHT / OUTBOX_BATCH_SIZE) batches deliver at once, the next claimed while the others deliver (--max-in-flight)",
+    1,
+  ),
+  OUTBOX_POLL_INTERVAL: env.number(5, "safety net: longest wait (s) for an outbox notification after a claim found nothing; scheduled retries come due within it (--poll-interval)"),
 });
 export type OutboxProcessorConfig = z.infer<typeof outboxProcessorConfigSchema>;
 

@@ -116,3 +116,4 @@ export {
   type WorkItem,
   workQueueDepth,
 } from "./work-queue.js";
+export { listenForNotifications, type NotificationListener } from "./notifications.js";

@@ -1,5 +1,6 @@
 // The DB fallback queue side of the worker: claim_work (SKIP LOCKED) in batches, with or without
-// Redis, and release_stalled_work on an interval for claims whose worker died (a claim that
+// Redis (an empty queue is waited on until a NOTIFY m10_work or the poll interval), and
+// release_stalled_work on an interval for claims whose worker died (a claim that
 // expired M10_MAX_RECLAIM_ATTEMPTS times is archived as a dead letter instead).
 import { performance } from "node:perf_hooks";
 import {
@@ -11,6 +12,7 @@ import {
   releaseStalledWork,
   type ServiceMetrics,
   sleep,
+  type Wakeups,
   type WorkItem,
 } from "@m10/shared";
 import type { BatchProcessor } from "../batch-processor.js";
@@ -36,6 +38,8 @@ export interface DbQueueSourceDeps {
   metrics: ServiceMetrics<"claim-worker">;
   logger: Logger;
   dbState: DependencyState;
+  /** Wake-ups of the empty-queue wait (migration 032's NOTIFY m10_work); the poll interval bounds it. */
+  wakeups: Wakeups;
 }
 
 export interface DbQueueSource {
@@ -93,7 +97,7 @@ export function createDbQueueSource(deps: DbQueueSourceDeps): DbQueueSource {
         if (items.length === 0) {
           deps.slots.release();
           if (mode === "once") break;
-          await sleep(settings.pollIntervalMs, stop);
+          await deps.wakeups.wait(settings.pollIntervalMs, stop);
           continue;
         }
         const claimedAt = performance.now();

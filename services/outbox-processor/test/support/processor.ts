@@ -5,10 +5,11 @@ import { createProcessor, type Processor } from "../../src/processor.js";
 
 export const PROCESSOR_BIN = "services/outbox-processor/bin/m10-outbox-processor.js";
 
-/** The service's processor (engine + polling loop) in-process, with its own metrics registry. */
-export function testProcessor(options: TestEngineOptions): Processor & { metrics: M10Metrics<"outbox-processor"> } {
+/** The service's processor (engine + lanes) in-process, with its own metrics registry; one lane unless `maxInFlight` says more. */
+export function testProcessor(options: TestEngineOptions & { maxInFlight?: number }): Processor & { metrics: M10Metrics<"outbox-processor"> } {
   const { metrics, deps } = testEngineDeps(options);
-  const processor = createProcessor({ ...deps, batchSize: options.batchSize ?? 50, concurrency: options.concurrency ?? 10, pollIntervalMs: 50 });
+  const batchSize = options.batchSize ?? 50;
+  const processor = createProcessor({ ...deps, batchSize, concurrency: options.concurrency ?? 10, pollIntervalMs: 50, maxInFlight: options.maxInFlight ?? batchSize });
   return Object.assign(processor, { metrics });
 }
 
