@@ -98,6 +98,8 @@ describe("processor crashes and leases", () => {
       OUTBOX_ROUTES_JSON: JSON.stringify(webhookRouting(t.sink.url, { timeout_seconds: 30 })),
       OUTBOX_BATCH_SIZE: "10",
       OUTBOX_CONCURRENCY: "2",
+      // One lane: two lanes starting together could split the ten events and start four.
+      OUTBOX_MAX_IN_FLIGHT: "10",
       M10_SHUTDOWN_TIMEOUT_MS: "2000",
     });
     await waitUntil("two deliveries started", () => t.sink.requests.length === 2);
