@@ -21,7 +21,7 @@ const ALERT_RULES_FILE = repo("infra/prometheus/m10_recovery_alerts.yml");
 const MIN_BLOCKS_RUN = 69;
 const EXPECTED_FRESH_DATABASE_BLOCKS = 1;
 const EXPECTED_SKIPPED_BLOCKS = 0;
-const RUNBOOKS = ["M10_MIGRATION_022_RUNBOOK.md", "M10_PROD_HANDBOOK.md", "M10_RECOVERY_OPERATIONS.md", "README.md"];
+const RUNBOOKS = ["M10_MIGRATION_022_RUNBOOK.md", "M10_PROD_HANDBOOK.md", "M10_RECOVERY_OPERATIONS.md", "README.md", "m7-memory-rbac-chaos.md"];
 
 // ------------------------------------------------------------------------------------------------
 // Markdown: headings (with GitHub anchors) and fenced code blocks
