@@ -150,7 +150,8 @@ describe("the machine token acting for a tenant", () => {
   });
 
   it("keeps to M10_MACHINE_TOKEN_TENANTS when it is a list, on pins and candidate routes alike", async () => {
-    const limited = await startTestApp({ env: { M10_MACHINE_TOKEN_TENANTS: "t1, t2" } });
+    // The pins budget of tenant "default" is shared in Redis with the other apps writing as the machine token.
+    const limited = await startTestApp({ env: { M10_MACHINE_TOKEN_TENANTS: "t1, t2", M10_RATE_LIMIT_PINS_MAX: "100000" } });
     try {
       const pin = (tenant: string) => limited.app.inject({ method: "POST", url: "/api/v1/memory/pins", headers: machine, payload: { tenant_id: tenant, key: "k", value: {} } });
       expect((await pin("t2")).statusCode).toBe(201);

@@ -151,7 +151,8 @@ function tenantMismatch(request: FastifyRequest, requested: string, rbac: { audi
 
 /**
  * The tenant a request acts for. With RBAC on it is the token's tenant, and naming another one is
- * a 403 unless the token is a machine token that may act for it (M10_MACHINE_TOKEN_TENANTS); without credentials (RBAC off or anonymous) it is the requested one, else `fallback`.
+ * a 403 unless the token is a machine token that may act for it (M10_MACHINE_TOKEN_TENANTS);
+ * without credentials (RBAC off or anonymous) it is the requested one, else `fallback`.
  */
 export function tenantFor(
   request: FastifyRequest,

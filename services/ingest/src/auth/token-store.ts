@@ -31,8 +31,8 @@ export function mayActFor(principal: Principal, tenant: string): boolean {
   return scope === "any" || (scope !== undefined && scope.includes(tenant));
 }
 
-/** M10_MACHINE_TOKEN_TENANTS: "*" (any tenant), or a comma-separated list of tenants. */
-export function parseTenantScope(text: string): TenantScope {
+/** M10_MACHINE_TOKEN_TENANTS: "*" (any tenant), or a comma-separated list of tenants (empty: none but its own). */
+function parseTenantScope(text: string): TenantScope {
   const tenants = commaList(text);
   return tenants.includes("*") ? "any" : tenants;
 }
