@@ -13,7 +13,7 @@ export const m10ctlConfigSchema = z.object({
   OUTBOX_MAX_RETRIES: env.int(5, "retry_count from which `outbox status` counts an event as stuck and `outbox retry --stuck` resets it (the processors' optional retry cap when it is set for them)", 0),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("warn").describe("pino log level (logs go to stderr)"),
   HOSTNAME: env.string(hostname(), "host name used in m10ctl's lock holder id (m10ctl:<host>:<pid>:<rand>)"),
-  INGEST_URL: env.string("http://127.0.0.1:8000", "ingest API base URL (m10ctl health)"),
+  INGEST_URL: env.string("http://127.0.0.1:8000", "ingest API base URL (m10ctl health, m10ctl pins seed)"),
   METRICS_COLLECTOR_URL: env.string("http://127.0.0.1:9100", "metrics-collector health server (m10ctl health)"),
   CLAIM_WORKER_URL: env.string("http://127.0.0.1:9101", "claim-worker health server (m10ctl health)"),
   OUTBOX_PROCESSOR_URL: env.string("http://127.0.0.1:9102", "outbox-processor health server (m10ctl health)"),

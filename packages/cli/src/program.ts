@@ -7,6 +7,7 @@ import { registerLocks } from "./commands/locks.js";
 import { registerMatview } from "./commands/matview.js";
 import { registerMigrate } from "./commands/migrate.js";
 import { registerOutbox } from "./commands/outbox.js";
+import { registerPins } from "./commands/pins.js";
 import { registerQueue } from "./commands/queue.js";
 import { registerRedis } from "./commands/redis.js";
 import { registerRetention } from "./commands/retention.js";
@@ -16,7 +17,7 @@ import { createOutput, type Output } from "./output.js";
 /** m10ctl's command tree. Each command group registers itself from commands/. */
 export function buildProgram(): Command {
   const program = new Command("m10ctl")
-    .description("M10 operator CLI: dead letters, locks, outbox, queues, matviews, retention, Redis, health, migrations, snapshots")
+    .description("M10 operator CLI: dead letters, locks, outbox, queues, matviews, retention, Redis, health, migrations, snapshots, memory pin seeding")
     .option("--json", "print one JSON document on stdout (logs go to stderr); accepted before or after the command", false)
     .showHelpAfterError()
     // Before the commands are added, so that they inherit it: main maps commander's exits to codes.
@@ -33,6 +34,7 @@ Examples:
   m10ctl dlq report --hours 24
   m10ctl retention --dry-run
   m10ctl redis check
+  m10ctl pins seed --file docs/runbooks/pins.seed.json --base "$INGEST_URL"
 
 Environment (source .m10/stack.env after \`make up\`):
 ${formatEnvDocs(m10ctlConfigSchema)}`,
@@ -48,5 +50,6 @@ ${formatEnvDocs(m10ctlConfigSchema)}`,
   registerHealth(program, output);
   registerMigrate(program, output);
   registerDb(program, output);
+  registerPins(program, output);
   return program;
 }

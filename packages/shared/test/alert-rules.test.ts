@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -12,7 +12,7 @@ const RULES_FILE = infra("prometheus/m10_recovery_alerts.yml");
 const RULE_TESTS_FILE = infra("prometheus/alerts_test.yml");
 const DLQ_RULES_FILE = infra("prometheus/m10_dlq_alerts.yml");
 const DLQ_RULE_TESTS_FILE = infra("prometheus/m10_dlq_alerts_test.yml");
-const DASHBOARD_FILE = infra("grafana/provisioning/dashboards/files/m10_recovery_dashboard.json");
+const DASHBOARD_DIR = infra("grafana/provisioning/dashboards/files");
 const ALERTMANAGER_FILE = infra("alertmanager/alertmanager.yml");
 
 /**
@@ -101,14 +101,19 @@ describe("Prometheus alert rules (promtool)", () => {
     });
   });
 
-  it("accepts every Grafana dashboard query as valid PromQL", () => {
-    const dash = JSON.parse(readFileSync(DASHBOARD_FILE, "utf8")) as {
-      panels: { id: number; targets?: { expr?: string; refId: string }[] }[];
-    };
-    const rules = dash.panels.flatMap((p) =>
-      (p.targets ?? []).flatMap((t) => (t.expr ? [{ record: `dashboard:panel_${p.id}:${t.refId}`, expr: t.expr }] : [])),
-    );
-    expect(rules.length).toBeGreaterThan(40);
+  it("accepts every query of every Grafana dashboard (M10, M7 pins, M7 RBAC) as valid PromQL", () => {
+    const files = readdirSync(DASHBOARD_DIR).filter((name) => name.endsWith(".json"));
+    expect(files).toEqual(expect.arrayContaining(["m10_recovery_dashboard.json", "m7_memory_pins.json", "m7_rbac_dashboard.json"]));
+    const rules = files.flatMap((file) => {
+      const dash = JSON.parse(readFileSync(join(DASHBOARD_DIR, file), "utf8")) as {
+        panels: { id: number; targets?: { expr?: string; refId: string }[] }[];
+      };
+      const dashboard = file.replace(/\.json$/, "");
+      return dash.panels.flatMap((p) =>
+        (p.targets ?? []).flatMap((t) => (t.expr ? [{ record: `dashboard:${dashboard}:panel_${p.id}:${t.refId}`, expr: t.expr }] : [])),
+      );
+    });
+    expect(rules.length).toBeGreaterThan(60);
     const dir = mkdtempSync(join(tmpdir(), "m10-dashboard-promql-"));
     try {
       const file = join(dir, "dashboard_queries.yml");

@@ -1,4 +1,4 @@
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { metricNamesIn, PROMETHEUS_SERIES } from "@m10/devstack/testing";
 import { describe, it, expect } from "vitest";
@@ -16,7 +16,9 @@ import { createMetrics, knownLabelCombinations } from "../src/observability/metr
 
 const infra = (path: string): string => fileURLToPath(new URL(`../../../infra/${path}`, import.meta.url));
 const RULES_FILE = infra("prometheus/m10_recovery_alerts.yml");
-const DASHBOARD_FILE = infra("grafana/provisioning/dashboards/files/m10_recovery_dashboard.json");
+const DASHBOARD_DIR = infra("grafana/provisioning/dashboards/files");
+const DASHBOARD_FILE = `${DASHBOARD_DIR}/m10_recovery_dashboard.json`;
+const M7_DASHBOARDS = ["m7_memory_pins.json", "m7_rbac_dashboard.json"];
 
 /**
  * The contract: the predecessor's alerts (docs/architecture.md §4.5) with the handbook's thresholds
@@ -121,15 +123,31 @@ interface DashboardPanel {
   panels?: DashboardPanel[];
 }
 
-function loadDashboardPanels(): DashboardPanel[] {
-  const dash = JSON.parse(readFileSync(DASHBOARD_FILE, "utf8")) as { panels: DashboardPanel[] };
+function loadDashboardPanels(file = DASHBOARD_FILE): DashboardPanel[] {
+  const dash = JSON.parse(readFileSync(file, "utf8")) as { panels: DashboardPanel[] };
   return dash.panels.flatMap((p) => [p, ...(p.panels ?? [])]);
 }
 
-function dashboardExprs(): { panel: string; expr: string }[] {
-  return loadDashboardPanels().flatMap((p) =>
+function dashboardExprs(file = DASHBOARD_FILE): { panel: string; expr: string }[] {
+  return loadDashboardPanels(file).flatMap((p) =>
     (p.targets ?? []).flatMap((t) => (t.expr ? [{ panel: `${p.id} ${p.title}`, expr: t.expr }] : [])),
   );
+}
+
+/** Each query's metric names that are neither Prometheus's own nor in the catalogue for a scraped service. */
+function uncataloguedMetrics(exprs: { panel: string; expr: string }[]): { problems: string[]; seen: Set<string> } {
+  const problems: string[] = [];
+  const seen = new Set<string>();
+  for (const { panel, expr } of exprs) {
+    for (const name of metricNamesIn(expr)) {
+      seen.add(name);
+      if (PROMETHEUS_SERIES.has(name)) continue;
+      const spec = catalogueEntryFor(name);
+      if (!spec) problems.push(`panel ${panel}: ${name} is not in the catalogue`);
+      else if (!spec.services.some((s) => SCRAPED_SERVICES.includes(s))) problems.push(`panel ${panel}: ${name} is written by no scraped service`);
+    }
+  }
+  return { problems, seen };
 }
 
 describe("metrics catalogue", () => {
@@ -250,21 +268,41 @@ describe("Grafana dashboard", () => {
   it("uses only catalogue metrics, each written by a scraped service", () => {
     const exprs = dashboardExprs();
     expect(exprs.length).toBeGreaterThan(40);
-    const problems: string[] = [];
-    const seen = new Set<string>();
-    for (const { panel, expr } of exprs) {
-      for (const name of metricNamesIn(expr)) {
-        seen.add(name);
-        if (PROMETHEUS_SERIES.has(name)) continue;
-        const spec = catalogueEntryFor(name);
-        if (!spec) problems.push(`panel ${panel}: ${name} is not in the catalogue`);
-        else if (!spec.services.some((s) => SCRAPED_SERVICES.includes(s)))
-          problems.push(`panel ${panel}: ${name} is written by no scraped service`);
-      }
-    }
+    const { problems, seen } = uncataloguedMetrics(exprs);
     expect(problems).toEqual([]);
     expect(seen).toContain("recovery_ingest_latency_seconds_bucket");
     expect(seen).toContain("m10_lock_active");
+  });
+});
+
+describe("M7 Grafana dashboards (memory pins, RBAC)", () => {
+  it("are provisioned next to the M10 dashboard, each with a uid of its own and unique panel ids", () => {
+    expect(readdirSync(DASHBOARD_DIR).sort()).toEqual(expect.arrayContaining(M7_DASHBOARDS));
+    const uids = M7_DASHBOARDS.map((file) => (JSON.parse(readFileSync(`${DASHBOARD_DIR}/${file}`, "utf8")) as { uid: string }).uid);
+    expect(uids).toEqual(["m7-memory-pins", "m7-rbac"]);
+    for (const file of M7_DASHBOARDS) {
+      const ids = loadDashboardPanels(`${DASHBOARD_DIR}/${file}`).map((p) => p.id);
+      expect(new Set(ids).size, file).toBe(ids.length);
+    }
+  });
+
+  it("use only catalogue metrics written by ingest: pin operations and latency, RBAC decisions, audit drops, rate-limit rejections and fail-opens", () => {
+    const seen = new Set<string>();
+    for (const file of M7_DASHBOARDS) {
+      const result = uncataloguedMetrics(dashboardExprs(`${DASHBOARD_DIR}/${file}`));
+      expect(result.problems, file).toEqual([]);
+      for (const name of result.seen) seen.add(name);
+    }
+    expect([...seen].sort()).toEqual([
+      "m10_rate_limit_blocked_total",
+      "m10_rate_limit_fail_open_total",
+      "m10_rbac_audit_dropped_total",
+      "memory_pins_latency_seconds_bucket",
+      "memory_pins_operations_total",
+      "rbac_decisions_total",
+    ]);
+    const pinLatency = dashboardExprs(`${DASHBOARD_DIR}/m7_memory_pins.json`).find(({ panel }) => panel.includes("Pin latency p95"));
+    expect(pinLatency?.expr).toContain("histogram_quantile(0.95");
   });
 });
 

@@ -22,7 +22,7 @@ const DLQ_ALERT_RULES_FILE = repo("infra/prometheus/m10_dlq_alerts.yml");
 const MIN_BLOCKS_RUN = 73;
 const EXPECTED_FRESH_DATABASE_BLOCKS = 1;
 const EXPECTED_SKIPPED_BLOCKS = 0;
-const RUNBOOKS = ["M10_MIGRATION_022_RUNBOOK.md", "M10_PROD_HANDBOOK.md", "M10_RECOVERY_OPERATIONS.md", "README.md", "phase7-operations.md"];
+const RUNBOOKS = ["M10_MIGRATION_022_RUNBOOK.md", "M10_PROD_HANDBOOK.md", "M10_RECOVERY_OPERATIONS.md", "README.md", "m7-memory-rbac-chaos.md", "phase7-operations.md"];
 
 // ------------------------------------------------------------------------------------------------
 // Markdown: headings (with GitHub anchors) and fenced code blocks

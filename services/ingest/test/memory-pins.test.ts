@@ -127,6 +127,47 @@ describe("memory pins", () => {
   });
 });
 
+describe("the machine token acting for a tenant", () => {
+  const machine = bearer(MACHINE_TOKEN);
+
+  it("writes and reads t1's pin when it names t1 (the M7 runbook's phase 4), and audits the crossing", async () => {
+    const created = await put({ "x-machine-token": MACHINE_TOKEN }, { tenant_id: "t1", key: "k", value: {} });
+    expect(created.statusCode).toBe(201);
+    expect(created.json()).toMatchObject({ tenant_id: "t1", key: "k" });
+    const read = await get(machine, "/api/v1/memory/pins/k?tenant_id=t1");
+    expect(read.statusCode).toBe(200);
+    // Without a name it is its own tenant's ("default"), which has no such pin.
+    expect((await get(machine, "/api/v1/memory/pins/k")).statusCode).toBe(404);
+    const audited = () => t.pool.query("SELECT subject, allowed, extra->>'requested_tenant' AS requested FROM system.rbac_audit WHERE reason = 'machine_acts_for_tenant'");
+    await waitUntil("the crossing is audited", async () => (await audited()).rows.length >= 2);
+    expect((await audited()).rows[0]).toMatchObject({ subject: "machine", allowed: true, requested: "t1" });
+  });
+
+  it("a tenant's own machine-role token stays pinned: naming another tenant is 403 tenant_mismatch", async () => {
+    const refused = await put(acme, { tenant_id: "t1", key: "k", value: {} });
+    expect(refused.statusCode).toBe(403);
+    expect(refused.json()).toMatchObject({ code: "tenant_mismatch", field: "tenant_id" });
+  });
+
+  it("keeps to M10_MACHINE_TOKEN_TENANTS when it is a list, on pins and candidate routes alike", async () => {
+    // The pins budget of tenant "default" is shared in Redis with the other apps writing as the machine token.
+    const limited = await startTestApp({ env: { M10_MACHINE_TOKEN_TENANTS: "t1, t2", M10_RATE_LIMIT_PINS_MAX: "100000" } });
+    try {
+      const pin = (tenant: string) => limited.app.inject({ method: "POST", url: "/api/v1/memory/pins", headers: machine, payload: { tenant_id: tenant, key: "k", value: {} } });
+      expect((await pin("t2")).statusCode).toBe(201);
+      expect((await pin("default")).statusCode).toBe(201);
+      const outside = await pin("acme");
+      expect(outside.statusCode).toBe(403);
+      expect(outside.json()).toMatchObject({ code: "tenant_mismatch" });
+      const stats = (tenant: string) => limited.app.inject({ method: "GET", url: `/api/v1/recovery/stats?tenant=${tenant}`, headers: machine });
+      expect((await stats("t1")).statusCode).toBe(200);
+      expect((await stats("acme")).statusCode).toBe(403);
+    } finally {
+      await limited.close();
+    }
+  });
+});
+
 describe("memory pins switched off", () => {
   it("answers 503 feature_disabled for every pins route when MEMORY_PINS_ENABLED=false", async () => {
     const off = await startTestApp({ env: { MEMORY_PINS_ENABLED: "false" } });

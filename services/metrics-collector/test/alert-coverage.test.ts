@@ -4,7 +4,7 @@
  * state and is scraped; the other services' /metrics are their catalogue registries
  * (createMetrics(service)), which is exactly what their health servers serve.
  */
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { metricNamesIn, parseExposition, PROMETHEUS_SERIES, startService, testStack, valueOf, type Exposition } from "@m10/devstack/testing";
 import { createMetrics, metricSpecByName, type ServiceName } from "@m10/shared";
@@ -37,12 +37,18 @@ interface Panel {
   panels?: Panel[];
 }
 
+/** The metric names of every provisioned dashboard's queries (M10 and the M7 ones). */
 function dashboardUsages(): Usage[] {
-  const dashboard = JSON.parse(readFileSync(infra("grafana/provisioning/dashboards/files/m10_recovery_dashboard.json"), "utf8")) as { panels: Panel[] };
-  const panels = dashboard.panels.flatMap((panel) => [panel, ...(panel.panels ?? [])]);
-  return panels.flatMap((panel) =>
-    (panel.targets ?? []).flatMap((target) => metricNamesIn(target.expr ?? "").map((name) => ({ where: `panel ${panel.id} ${panel.title}`, name }))),
-  );
+  const dir = infra("grafana/provisioning/dashboards/files");
+  return readdirSync(dir)
+    .filter((file) => file.endsWith(".json"))
+    .flatMap((file) => {
+      const dashboard = JSON.parse(readFileSync(`${dir}/${file}`, "utf8")) as { panels: Panel[] };
+      const panels = dashboard.panels.flatMap((panel) => [panel, ...(panel.panels ?? [])]);
+      return panels.flatMap((panel) =>
+        (panel.targets ?? []).flatMap((target) => metricNamesIn(target.expr ?? "").map((name) => ({ where: `${file} panel ${panel.id} ${panel.title}`, name }))),
+      );
+    });
 }
 
 /** The family a series name belongs to: histograms export name_bucket, name_sum and name_count. */

@@ -96,6 +96,14 @@ describe("infra/docker-compose.yml (parsed and cross-checked; not run: no Docker
     }
   });
 
+  it("passes the M7 runbook's switches to ingest from the shell (RBAC_ENFORCE=false docker compose up -d takes effect), defaulting as ingest does", () => {
+    const environment = compose.services.ingest?.environment ?? {};
+    const defaults = Object.fromEntries(describeEnv(ingestConfigSchema).map((doc) => [doc.name, String(doc.default)]));
+    for (const name of ["RBAC_ENFORCE", "MEMORY_PINS_ENABLED", "M10_MACHINE_TOKEN_TENANTS"]) {
+      expect(environment[name], name).toBe(`\${${name}:-${defaults[name]}}`);
+    }
+  });
+
   it("listens where infra/prometheus/prometheus.yml scrapes each service", () => {
     const prometheus = parse(readFileSync(join(INFRA, "prometheus/prometheus.yml"), "utf8")) as {
       scrape_configs: { job_name: string; static_configs: { targets: string[] }[] }[];

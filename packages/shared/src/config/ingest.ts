@@ -52,8 +52,12 @@ export const ingestConfigSchema = z.object({
     "comma-separated permissions granted to requests without credentials, e.g. ingest:write for the runbooks' token-less curl commands (default none)",
   ),
   M10_ADMIN_TOKEN: env.token("token of the built-in admin principal (role admin, tenant default; at least 32 bytes); make up generates it"),
-  M10_MACHINE_TOKEN: env.token("token of the built-in machine principal (role machine, tenant default; at least 32 bytes); make up generates it"),
+  M10_MACHINE_TOKEN: env.token("token of the built-in machine principal (role machine, tenant default, may act for M10_MACHINE_TOKEN_TENANTS; at least 32 bytes); make up generates it"),
   MACHINE_SECRET_TOKEN: env.token("the M7 runbook's name for a machine token (role machine, tenant default; at least 32 bytes)"),
+  M10_MACHINE_TOKEN_TENANTS: env.string(
+    "*",
+    "tenants the machine tokens (M10_MACHINE_TOKEN, MACHINE_SECRET_TOKEN) may act for by naming them (tenant_id, ?tenant=): * for any, or a comma-separated list (empty: only their own tenant, default); tokens from M10_RBAC_TOKENS_FILE stay pinned to their tenant",
+  ),
   M10_RBAC_TOKENS_FILE: env.optionalString('JSON file of more tokens: {"<token>": {"subject": "...", "roles": ["operator"], "tenant": "acme"}}'),
   // The API port faces clients, so its operations endpoints ask for a token by default (the other
   // services' health servers bind loopback instead).

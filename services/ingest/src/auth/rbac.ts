@@ -8,7 +8,7 @@ import type { RbacAuditEntry, ServiceMetrics } from "@m10/shared";
 import { ForbiddenError, UnauthorizedError } from "../errors.js";
 import type { AuditBuffer } from "./audit-buffer.js";
 import { AUDITED_PERMISSIONS, rolesGrant, type Permission } from "./permissions.js";
-import { DEFAULT_TENANT, type Principal, type TokenStore } from "./token-store.js";
+import { DEFAULT_TENANT, mayActFor, type Principal, type TokenStore } from "./token-store.js";
 
 declare module "fastify" {
   interface FastifyRequest {
@@ -151,7 +151,8 @@ function tenantMismatch(request: FastifyRequest, requested: string, rbac: { audi
 
 /**
  * The tenant a request acts for. With RBAC on it is the token's tenant, and naming another one is
- * a 403; without credentials (RBAC off or anonymous) it is the requested one, else `fallback`.
+ * a 403 unless the token is a machine token that may act for it (M10_MACHINE_TOKEN_TENANTS);
+ * without credentials (RBAC off or anonymous) it is the requested one, else `fallback`.
  */
 export function tenantFor(
   request: FastifyRequest,
@@ -160,16 +161,24 @@ export function tenantFor(
   rbac: { enforce: boolean; audit: AuditDecision },
   permission: Permission,
 ): string {
-  const own = request.principal?.tenant;
-  if (!rbac.enforce || own === undefined) return requested ?? own ?? fallback;
-  if (requested !== undefined && requested !== own) throw tenantMismatch(request, requested, rbac, permission, "tenant_id");
-  return own;
+  const principal = request.principal;
+  if (!rbac.enforce || principal === null) return requested ?? principal?.tenant ?? fallback;
+  if (requested === undefined || requested === principal.tenant) return principal.tenant;
+  if (mayActFor(principal, requested)) return actingFor(request, requested, rbac, permission);
+  throw tenantMismatch(request, requested, rbac, permission, "tenant_id");
+}
+
+/** A machine token acting for the tenant it named: allowed, counted and audited as machine_acts_for_tenant. */
+function actingFor(request: FastifyRequest, requested: string, rbac: { audit: AuditDecision }, permission: Permission): string {
+  rbac.audit(request, permission, { allowed: true, reason: "machine_acts_for_tenant" }, process.hrtime.bigint(), { requested_tenant: requested });
+  return requested;
 }
 
 /**
  * The tenant whose candidates, outcomes and action statistics a request reads or writes
  * (docs/architecture.md §2): the token's. Only an admin may name another with `?tenant=`
- * (audited as admin_cross_tenant); anyone else naming another tenant gets 403 tenant_mismatch.
+ * (audited as admin_cross_tenant), and a machine token the tenants M10_MACHINE_TOKEN_TENANTS allows
+ * (audited as machine_acts_for_tenant); anyone else naming another tenant gets 403 tenant_mismatch.
  * Requests without a token (anonymous permissions) act for "default"; with RBAC off, for the named
  * tenant, else "default".
  */
@@ -187,5 +196,6 @@ export function candidateTenant(
     rbac.audit(request, permission, { allowed: true, reason: "admin_cross_tenant" }, process.hrtime.bigint(), { requested_tenant: requested });
     return requested;
   }
+  if (principal && mayActFor(principal, requested)) return actingFor(request, requested, rbac, permission);
   throw tenantMismatch(request, requested, rbac, permission, "tenant");
 }

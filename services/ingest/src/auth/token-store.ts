@@ -7,12 +7,34 @@ import { createHash, timingSafeEqual } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { z } from "zod";
 import { isRole, ROLES, type Role } from "./permissions.js";
-import { errorMessage, isLongEnoughToken, MIN_TOKEN_BYTES, parseJsonText } from "@m10/shared";
+import { commaList, errorMessage, isLongEnoughToken, MIN_TOKEN_BYTES, parseJsonText } from "@m10/shared";
+
+/** The tenants a principal may name besides its own: any, or these. */
+export type TenantScope = "any" | readonly string[];
 
 export interface Principal {
   subject: string;
   roles: Role[];
   tenant: string;
+  /**
+   * Set only for the built-in machine tokens (a trusted service credential): the tenants it may
+   * act for by naming them (M10_MACHINE_TOKEN_TENANTS). Tokens from M10_RBAC_TOKENS_FILE never
+   * have it, so a tenant's token stays pinned to its tenant.
+   */
+  actsFor?: TenantScope;
+}
+
+/** Whether `principal` may act for `tenant`: its own always, another only within its actsFor. */
+export function mayActFor(principal: Principal, tenant: string): boolean {
+  if (tenant === principal.tenant) return true;
+  const scope = principal.actsFor;
+  return scope === "any" || (scope !== undefined && scope.includes(tenant));
+}
+
+/** M10_MACHINE_TOKEN_TENANTS: "*" (any tenant), or a comma-separated list of tenants (empty: none but its own). */
+function parseTenantScope(text: string): TenantScope {
+  const tenants = commaList(text);
+  return tenants.includes("*") ? "any" : tenants;
 }
 
 export const DEFAULT_TENANT = "default";
@@ -69,6 +91,8 @@ export interface TokenSources {
   M10_MACHINE_TOKEN?: string | undefined;
   MACHINE_SECRET_TOKEN?: string | undefined;
   M10_RBAC_TOKENS_FILE?: string | undefined;
+  /** Default "*": the machine tokens may act for any tenant they name. */
+  M10_MACHINE_TOKEN_TENANTS?: string | undefined;
 }
 
 export function readTokenFile(file: string): Map<string, Principal> {
@@ -92,12 +116,16 @@ export function readTokenFile(file: string): Map<string, Principal> {
   return tokens;
 }
 
-/** admin and machine tokens from the environment (tenant "default"), then the file's entries. */
+/**
+ * admin and machine tokens from the environment (tenant "default"; the machine tokens may also act
+ * for the tenants of M10_MACHINE_TOKEN_TENANTS), then the file's entries (pinned to their tenant).
+ */
 export function loadTokenStore(sources: TokenSources): TokenStore {
   const tokens = new Map<string, Principal>();
+  const machine: Principal = { subject: "machine", roles: ["machine"], tenant: DEFAULT_TENANT, actsFor: parseTenantScope(sources.M10_MACHINE_TOKEN_TENANTS ?? "*") };
   if (sources.M10_ADMIN_TOKEN) tokens.set(sources.M10_ADMIN_TOKEN, { subject: "admin", roles: ["admin"], tenant: DEFAULT_TENANT });
-  if (sources.M10_MACHINE_TOKEN) tokens.set(sources.M10_MACHINE_TOKEN, { subject: "machine", roles: ["machine"], tenant: DEFAULT_TENANT });
-  if (sources.MACHINE_SECRET_TOKEN) tokens.set(sources.MACHINE_SECRET_TOKEN, { subject: "machine", roles: ["machine"], tenant: DEFAULT_TENANT });
+  if (sources.M10_MACHINE_TOKEN) tokens.set(sources.M10_MACHINE_TOKEN, machine);
+  if (sources.MACHINE_SECRET_TOKEN) tokens.set(sources.MACHINE_SECRET_TOKEN, machine);
   if (sources.M10_RBAC_TOKENS_FILE) {
     for (const [token, principal] of readTokenFile(sources.M10_RBAC_TOKENS_FILE)) tokens.set(token, principal);
   }
