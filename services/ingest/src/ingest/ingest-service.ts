@@ -145,30 +145,15 @@ export class IngestService {
       const failureMatchId = candidate?.failureMatchId ?? item.failure_match_id;
       const label = this.deps.sourceLabel.of(sourceOf(item));
       let result: BatchItemResult;
+      const reject = (code: string, message: string): BatchItemResult => {
+        response.rejected++;
+        count("error", label);
+        return { index, status: "rejected", candidate_id: null, is_duplicate: false, failure_match_id: failureMatchId, message, code };
+      };
       if (plan.kind === "ill_formed") {
-        response.rejected++;
-        count("error", label);
-        result = {
-          index,
-          status: "rejected",
-          candidate_id: null,
-          is_duplicate: false,
-          failure_match_id: failureMatchId,
-          message: `${plan.field} holds a lone surrogate (not valid Unicode)`,
-          code: "invalid_unicode",
-        };
+        result = reject("invalid_unicode", `${plan.field} holds a lone surrogate (not valid Unicode)`);
       } else if (plan.kind === "rejected") {
-        response.rejected++;
-        count("error", label);
-        result = {
-          index,
-          status: "rejected",
-          candidate_id: null,
-          is_duplicate: false,
-          failure_match_id: failureMatchId,
-          message: "This idempotency key was already used for a different failure_match_id",
-          code: "idempotency_key_reused",
-        };
+        result = reject("idempotency_key_reused", "This idempotency key was already used for a different failure_match_id");
       } else if (plan.kind === "key_replay") {
         response.duplicates++;
         count("duplicate", label);
@@ -176,17 +161,7 @@ export class IngestService {
         result = { index, status: "duplicate", candidate_id: idOf(plan.failureMatchId) ?? null, is_duplicate: true, failure_match_id: failureMatchId, message: KEY_MATCHED_MESSAGE };
       } else if (!upserted.has(plan.failureMatchId)) {
         // The upsert leaves another tenant's candidate alone and returns no row for it.
-        response.rejected++;
-        count("error", label);
-        result = {
-          index,
-          status: "rejected",
-          candidate_id: null,
-          is_duplicate: false,
-          failure_match_id: failureMatchId,
-          message: FAILURE_MATCH_CONFLICT_MESSAGE,
-          code: "failure_match_id_conflict",
-        };
+        result = reject("failure_match_id_conflict", FAILURE_MATCH_CONFLICT_MESSAGE);
       } else {
         const row = upserted.get(plan.failureMatchId);
         const group = groups.get(plan.failureMatchId);

@@ -55,7 +55,7 @@ export const BatchItemResult = Type.Object({
   is_duplicate: Type.Boolean(),
   failure_match_id: Type.String(),
   message: Type.String(),
-  code: Type.Optional(Type.String({ description: "why an item was rejected (idempotency_key_reused, invalid_unicode)" })),
+  code: Type.Optional(Type.String({ description: "why an item was rejected (idempotency_key_reused, failure_match_id_conflict, invalid_unicode)" })),
 });
 export type BatchItemResult = Static<typeof BatchItemResult>;
 
