@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { createWriteStream, type WriteStream } from "node:fs";
+import { createWriteStream, readdirSync, readFileSync, type WriteStream } from "node:fs";
 
 export interface ProcessSpec {
   command: string;
@@ -11,8 +11,9 @@ export interface ProcessSpec {
 }
 
 /**
- * One server process in its own process group, so kill() takes its children with it
- * (PostgreSQL backends must not outlive a killed postmaster).
+ * One server process in its own process group. kill() also signals every descendant by pid:
+ * PostgreSQL's backends call setsid(), so a group signal misses them, and a backend that outlived
+ * its killed postmaster could still commit the next query on its connection.
  */
 export class ManagedProcess {
   private child: ChildProcess | undefined;
@@ -71,6 +72,15 @@ export class ManagedProcess {
   private signalGroup(signal: NodeJS.Signals): void {
     const pid = this.child?.pid;
     if (pid === undefined) return;
+    if (signal === "SIGKILL") {
+      for (const descendant of descendantsOf(pid)) {
+        try {
+          process.kill(descendant, signal);
+        } catch {
+          // already gone
+        }
+      }
+    }
     try {
       process.kill(-pid, signal);
     } catch {
@@ -84,3 +94,33 @@ const liveProcesses = new Set<ManagedProcess>();
 process.once("exit", () => {
   for (const proc of liveProcesses) proc.killSync();
 });
+
+/** Pids of the live descendants of `root`, read from /proc (empty where there is no /proc). */
+function descendantsOf(root: number): number[] {
+  const childrenOf = new Map<number, number[]>();
+  let entries: string[];
+  try {
+    entries = readdirSync("/proc").filter((entry) => /^\d+$/.test(entry));
+  } catch {
+    return [];
+  }
+  for (const entry of entries) {
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+      // "pid (comm) state ppid ...": comm may hold spaces and parentheses, so read after the last ")".
+      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+      childrenOf.set(ppid, [...(childrenOf.get(ppid) ?? []), Number(entry)]);
+    } catch {
+      // exited while we looked
+    }
+  }
+  const found: number[] = [];
+  const queue = [root];
+  for (let pid = queue.shift(); pid !== undefined; pid = queue.shift()) {
+    for (const child of childrenOf.get(pid) ?? []) {
+      found.push(child);
+      queue.push(child);
+    }
+  }
+  return found;
+}

@@ -26,9 +26,15 @@ describe("devstack servers", () => {
     await client.connect();
     await client.query("CREATE TABLE kept (v int); INSERT INTO kept VALUES (42); CHECKPOINT");
     await client.end();
+    // A connection open across the crash: its backend dies with the postmaster (backends call
+    // setsid(), so a group signal alone would leave it to commit one more query).
+    const held = new pg.Client({ connectionString: server.url });
+    held.on("error", () => undefined);
+    await held.connect();
 
     await server.kill();
     expect(server.running).toBe(false);
+    await expect(held.query("INSERT INTO kept VALUES (7)")).rejects.toThrow();
     expect(await pgAnswers(server.url)).toBe(false);
 
     await server.start();
