@@ -128,6 +128,8 @@ async function idleLatency(env: BenchStack, pool: pg.Pool): Promise<Record<strin
 export async function outboxBench(seconds: number): Promise<Record<string, unknown>> {
   const env = await freshStack();
   const pool = new pg.Pool({ connectionString: env.databaseUrl, max: 4 });
+  // An idle client's error (a server shutting down) must not end the benchmark process.
+  pool.on("error", (error) => console.error(`[bench] idle database connection: ${error.message}`));
   try {
     const idle = await idleLatency(env, pool);
     const oneDefaults = await throughput(env, pool, 1, {});

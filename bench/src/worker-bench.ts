@@ -55,6 +55,8 @@ function batchDurations(output: string): number[] {
 async function drain(workers: number): Promise<Record<string, number>> {
   const env = await freshStack();
   const pool = new pg.Pool({ connectionString: env.databaseUrl, max: 2 });
+  // An idle client's error (a server shutting down) must not end the benchmark process.
+  pool.on("error", (error) => console.error(`[bench] idle database connection: ${error.message}`));
   const running: RunningService[] = [];
   try {
     await prefill(env, pool);
