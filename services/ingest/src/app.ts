@@ -6,20 +6,21 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } 
 import {
   createMetrics,
   DependencyState,
+  httpTimeouts,
   type IngestConfig,
+  loadTokenStore,
   type Logger,
   type M10Metrics,
+  parsePermissionList,
   type Pool,
   type RedisClient,
-  httpTimeouts,
   streamKeys,
+  type TokenStore,
   watchRedis,
 } from "@m10/shared";
 import type { AppContext } from "./app-context.js";
 import { AuditBuffer } from "./auth/audit-buffer.js";
-import { parsePermissionList } from "./auth/permissions.js";
 import { registerRbac } from "./auth/rbac.js";
-import { loadTokenStore, type TokenStore } from "./auth/token-store.js";
 import { CandidateService } from "./candidates/candidate-service.js";
 import { InFlightHandlers, registerInFlightTracking } from "./http/in-flight.js";
 import { registerJsonBodyParser } from "./http/json-body-parser.js";

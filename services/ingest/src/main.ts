@@ -7,10 +7,11 @@ import {
   createShutdown,
   ingestConfigSchema,
   loadConfigOrExit,
+  loadTokenStore,
+  TokenFileError,
+  UnknownPermissionError,
 } from "@m10/shared";
 import { buildApp } from "./app.js";
-import { UnknownPermissionError } from "./auth/permissions.js";
-import { loadTokenStore, TokenFileError } from "./auth/token-store.js";
 import { parseCli } from "./cli.js";
 
 const cli = parseCli(process.argv);

@@ -2,7 +2,7 @@
 import { waitUntil } from "@m10/devstack/testing";
 import type { InjectOptions } from "fastify";
 import { describe, expect, it } from "vitest";
-import { ROLE_PERMISSIONS, type Permission, type Role } from "../src/auth/permissions.js";
+import { ROLE_PERMISSIONS, type Permission, type Role } from "@m10/shared";
 import { ADMIN_TOKEN, bearer, FILE_TOKENS, ingestBody, MACHINE_TOKEN, startTestApp, useTestApp } from "./support/test-app.js";
 
 const t = useTestApp({ env: { M10_RATE_LIMIT_PINS_MAX: "100000" } });

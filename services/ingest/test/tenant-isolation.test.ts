@@ -3,7 +3,7 @@
 // change nothing; only an admin crosses tenants, and only when it names one (?tenant=).
 import { waitUntil } from "@m10/devstack/testing";
 import { describe, expect, it } from "vitest";
-import { ROLE_PERMISSIONS, ROLES, type Permission, type Role } from "../src/auth/permissions.js";
+import { ROLE_PERMISSIONS, ROLES, type Permission, type Role } from "@m10/shared";
 import { bearer, ingestBody, TENANT_TOKENS, useTestApp } from "./support/test-app.js";
 
 const t = useTestApp();

@@ -6,9 +6,13 @@ import { writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { ingestConfigSchema, parseEnv } from "@m10/shared";
+import {
+  ingestConfigSchema,
+  parseEnv,
+  readTokenFile,
+  TokenFileError,
+} from "@m10/shared";
 import { describe, expect, it } from "vitest";
-import { readTokenFile, TokenFileError } from "../src/auth/token-store.js";
 
 const base = { DATABASE_URL: "postgres://nobody@127.0.0.1:1/none" };
 const token = (bytes: number) => `tok_${"s".repeat(bytes - 4)}`;

@@ -1,68 +1,8 @@
-import { healthCheckCounts } from "@m10/shared";
+import { healthCheckCounts, M10_SERVICES, serviceHealth } from "@m10/shared";
 import type { Command } from "commander";
-import { context, type Context } from "../context.js";
+import { context } from "../context.js";
 import { EXIT_FAILED, type Output } from "../output.js";
 import { keyValues, table } from "../table.js";
-
-const SERVICES = [
-  ["ingest", "INGEST_URL"],
-  ["metrics-collector", "METRICS_COLLECTOR_URL"],
-  ["claim-worker", "CLAIM_WORKER_URL"],
-  ["outbox-processor", "OUTBOX_PROCESSOR_URL"],
-  ["orchestrator", "ORCHESTRATOR_URL"],
-] as const;
-
-type ServiceState = "ok" | "degraded" | "down" | "unreachable";
-
-interface ServiceHealth {
-  service: string;
-  url: string;
-  state: ServiceState;
-  optional: boolean;
-  http_status: number | null;
-  endpoint: string | null;
-  body: unknown;
-  error: string | null;
-}
-
-async function fetchJson(url: string, ctx: Context): Promise<{ status: number; body: unknown }> {
-  const headers: Record<string, string> = ctx.config.M10_ADMIN_TOKEN ? { authorization: `Bearer ${ctx.config.M10_ADMIN_TOKEN}` } : {};
-  const response = await fetch(url, { headers, signal: AbortSignal.timeout(ctx.config.M10_HEALTH_TIMEOUT_MS) });
-  const text = await response.text();
-  let body: unknown = text;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    // not JSON: keep the text
-  }
-  return { status: response.status, body };
-}
-
-function stateOf(status: number, body: unknown): ServiceState {
-  const reported = body && typeof body === "object" ? (body as { status?: unknown }).status : undefined;
-  if (status === 503 || reported === "down") return "down";
-  if (status >= 200 && status < 300) return reported === "degraded" ? "degraded" : "ok";
-  return "down";
-}
-
-async function serviceHealth(ctx: Context, service: string, base: string, optional: boolean): Promise<ServiceHealth> {
-  const url = base.replace(/\/+$/, "");
-  const result: ServiceHealth = { service, url, state: "unreachable", optional, http_status: null, endpoint: null, body: null, error: null };
-  try {
-    let reply = await fetchJson(`${url}/health/detailed`, ctx);
-    result.endpoint = "/health/detailed";
-    if (reply.status === 404) {
-      reply = await fetchJson(`${url}/health`, ctx);
-      result.endpoint = "/health";
-    }
-    result.http_status = reply.status;
-    result.body = reply.body;
-    result.state = stateOf(reply.status, reply.body);
-  } catch (error) {
-    result.error = error instanceof Error ? (error.cause instanceof Error ? error.cause.message : error.message) : String(error);
-  }
-  return result;
-}
 
 export function registerHealth(program: Command, output: () => Output): void {
   program
@@ -85,7 +25,9 @@ Examples:
       const skip = new Set((options.skip ?? "").split(",").map((s) => s.trim()).filter(Boolean));
       const optional = new Set(ctx.config.M10_HEALTH_OPTIONAL.split(",").map((s) => s.trim()).filter(Boolean));
       const services = await Promise.all(
-        SERVICES.filter(([name]) => !skip.has(name)).map(([name, variable]) => serviceHealth(ctx, name, ctx.config[variable], optional.has(name))),
+        M10_SERVICES.filter(([name]) => !skip.has(name)).map(([name, variable]) =>
+          serviceHealth(name, ctx.config[variable], { timeoutMs: ctx.config.M10_HEALTH_TIMEOUT_MS, token: ctx.config.M10_ADMIN_TOKEN, optional: optional.has(name) }),
+        ),
       );
       let database: Record<string, unknown>;
       try {

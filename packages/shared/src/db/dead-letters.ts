@@ -81,6 +81,10 @@ export interface ArchiveFilter {
   offset?: number;
   reason?: string;
   candidateId?: number;
+  /** Rows that failed at or after this time only. */
+  since?: Date;
+  /** "outbox": dead-lettered outbox events (original_msg_id outbox:<id>); "evaluation": the others. */
+  kind?: "outbox" | "evaluation";
 }
 
 /** Newest first (by failed_at, the handbook's order). */
@@ -90,9 +94,11 @@ export async function listArchivedDeadLetters(db: Queryable, filter: ArchiveFilt
        FROM m10_recovery.dead_letter_archive
       WHERE ($1::text IS NULL OR reason = $1)
         AND ($2::int IS NULL OR candidate_id = $2)
+        AND ($5::timestamptz IS NULL OR failed_at >= $5)
+        AND ($6::text IS NULL OR (COALESCE(original_msg_id, '') LIKE 'outbox:%') = ($6 = 'outbox'))
       ORDER BY failed_at DESC, id DESC
       LIMIT $3 OFFSET $4`,
-    [filter.reason ?? null, filter.candidateId ?? null, filter.limit ?? 50, filter.offset ?? 0],
+    [filter.reason ?? null, filter.candidateId ?? null, filter.limit ?? 50, filter.offset ?? 0, filter.since ?? null, filter.kind ?? null],
   );
   return result.rows;
 }

@@ -28,7 +28,7 @@ export {
   upsertIngestedCandidate,
   upsertIngestedCandidates,
 } from "./candidates.js";
-export { type ArchivedDeadLetter, archiveDeadLetter } from "./dead-letters.js";
+export { type ArchivedDeadLetter, archiveDeadLetter, type ArchiveFilter, listArchivedDeadLetters } from "./dead-letters.js";
 export { isDatabaseUnavailable } from "./errors.js";
 export {
   clearExpiredEvaluationLeases,
@@ -117,3 +117,12 @@ export {
   workQueueDepth,
 } from "./work-queue.js";
 export { listenForNotifications, type NotificationListener } from "./notifications.js";
+export {
+  listOutboxEvents,
+  type OutboxListRow,
+  OUTBOX_STATES,
+  type OutboxState,
+  type OutboxTypeSummary,
+  outboxTypeSummary,
+} from "./outbox-views.js";
+export { type PipelineRates, readPipelineRates } from "./pipeline-rates.js";

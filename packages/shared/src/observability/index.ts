@@ -5,3 +5,4 @@ export { type HttpServerSettings, httpTimeouts } from "./http-timeouts.js";
 export { createLogger, type Logger, safeUrl } from "./logger.js";
 export { createMetrics, type M10Metrics, type ServiceMetrics } from "./metrics.js";
 export { DependencyState, type DependencyName, watchRedis } from "./dependency-state.js";
+export { M10_SERVICES, serviceHealth, type ServiceHealth, type ServiceHealthOptions, type ServiceState } from "./service-health.js";

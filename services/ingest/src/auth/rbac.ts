@@ -4,11 +4,19 @@
 // never depends on the body. Denials and allowed privileged decisions (AUDITED_PERMISSIONS) are
 // counted and queued for system.rbac_audit (AuditBuffer: batched, never awaited by a request).
 import type { FastifyInstance, FastifyRequest } from "fastify";
-import type { RbacAuditEntry, ServiceMetrics } from "@m10/shared";
+import {
+  AUDITED_PERMISSIONS,
+  DEFAULT_TENANT,
+  mayActFor,
+  type Permission,
+  type Principal,
+  type RbacAuditEntry,
+  rolesGrant,
+  type ServiceMetrics,
+  type TokenStore,
+} from "@m10/shared";
 import { ForbiddenError, UnauthorizedError } from "../errors.js";
 import type { AuditBuffer } from "./audit-buffer.js";
-import { AUDITED_PERMISSIONS, rolesGrant, type Permission } from "./permissions.js";
-import { DEFAULT_TENANT, mayActFor, type Principal, type TokenStore } from "./token-store.js";
 
 declare module "fastify" {
   interface FastifyRequest {

@@ -2,9 +2,15 @@
 // naming another tenant is a 403, so no caller can read or write another tenant's pins.
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import type { FastifyRequest } from "fastify";
-import { cleanupExpiredPins, deletePin, getPin, listPins, upsertPin } from "@m10/shared";
+import {
+  cleanupExpiredPins,
+  deletePin,
+  getPin,
+  listPins,
+  type Permission,
+  upsertPin,
+} from "@m10/shared";
 import { tenantFor } from "../auth/rbac.js";
-import type { Permission } from "../auth/permissions.js";
 import { FeatureDisabledError, NotFoundError } from "../errors.js";
 import { pinJson } from "../http/wire-format.js";
 import { commonErrorResponses, ProblemSchema } from "../schemas/common.js";

@@ -2,7 +2,7 @@
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import type { FastifyReply, FastifyRequest } from "fastify";
 import { loneSurrogateField } from "../http/well-formed-text.js";
-import { DEFAULT_TENANT } from "../auth/token-store.js";
+import { DEFAULT_TENANT } from "@m10/shared";
 import { resolveIdempotencyKey } from "../ingest/idempotency-key.js";
 import { commonErrorResponses, ProblemSchema } from "../schemas/common.js";
 import { BatchBody, BatchResponse, IngestBody, IngestHeaders, IngestResponse } from "../schemas/ingest.js";

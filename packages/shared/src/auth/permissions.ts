@@ -10,6 +10,7 @@ export const PERMISSIONS = [
   "pins:delete",
   "pins:admin",
   "ops:read",
+  "ops:write",
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
@@ -17,18 +18,19 @@ export const ROLES = ["admin", "operator", "machine", "readonly"] as const;
 export type Role = (typeof ROLES)[number];
 
 /**
- * admin: everything. operator: reviews and operates (no pin delete/admin). machine: the agent
+ * admin: everything. operator: reviews and operates (no pin delete/admin; ops:write is the
+ * console's replay/resolve/reset/run-task). machine: the agent
  * platform (ingest, outcome reports, reads, pins read/write). readonly: reads.
  */
 export const ROLE_PERMISSIONS: Readonly<Record<Role, readonly Permission[]>> = {
   admin: PERMISSIONS,
-  operator: ["ingest:write", "recovery:read", "recovery:write", "recovery:approve", "pins:read", "pins:write", "ops:read"],
+  operator: ["ingest:write", "recovery:read", "recovery:write", "recovery:approve", "pins:read", "pins:write", "ops:read", "ops:write"],
   machine: ["ingest:write", "recovery:read", "recovery:write", "pins:read", "pins:write", "ops:read"],
   readonly: ["recovery:read", "pins:read", "ops:read"],
 };
 
 /** Permissions whose allowed uses are audited too (system.rbac_audit), not only their denials. */
-export const AUDITED_PERMISSIONS: readonly Permission[] = ["recovery:write", "recovery:approve", "pins:delete", "pins:admin"];
+export const AUDITED_PERMISSIONS: readonly Permission[] = ["recovery:write", "recovery:approve", "pins:delete", "pins:admin", "ops:write"];
 
 export function isRole(value: string): value is Role {
   return (ROLES as readonly string[]).includes(value);

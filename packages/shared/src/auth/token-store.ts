@@ -7,7 +7,8 @@ import { createHash, timingSafeEqual } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { z } from "zod";
 import { isRole, ROLES, type Role } from "./permissions.js";
-import { commaList, errorMessage, isLongEnoughToken, MIN_TOKEN_BYTES, parseJsonText } from "@m10/shared";
+import { commaList, isLongEnoughToken, MIN_TOKEN_BYTES, parseJsonText } from "../config/index.js";
+import { errorMessage } from "../error-message.js";
 
 /** The tenants a principal may name besides its own: any, or these. */
 export type TenantScope = "any" | readonly string[];
