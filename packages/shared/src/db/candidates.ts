@@ -283,6 +283,7 @@ export async function upsertIngestedCandidates(db: Queryable, groups: readonly I
 export interface CandidateFilter {
   tenantId: string;
   decision?: string;
+  failureMatchId?: string;
   errorCode?: string;
   source?: string;
   since?: Date;
@@ -315,6 +316,7 @@ export async function listCandidates(db: Queryable, filter: CandidateFilter): Pr
   };
   add("rc.tenant_id = $?", filter.tenantId);
   if (filter.decision !== undefined) add("rc.decision = $?", filter.decision);
+  if (filter.failureMatchId !== undefined) add("rc.failure_match_id::text = $?", filter.failureMatchId);
   if (filter.errorCode !== undefined) add("rc.error_code = $?", filter.errorCode);
   if (filter.source !== undefined) add("rc.source = $?", filter.source);
   if (filter.since !== undefined) add("rc.created_at >= $?", filter.since);

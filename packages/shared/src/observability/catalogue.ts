@@ -22,6 +22,7 @@ export const SERVICES = [
   "orchestrator",
   "metrics-collector",
   "m10ctl",
+  "console",
 ] as const;
 
 export type ServiceName = (typeof SERVICES)[number];
@@ -91,10 +92,10 @@ export const METRICS = {
   recoveryApprovalsTotal: {
     name: "recovery_approvals_total",
     kind: "counter",
-    help: "Human review decisions recorded through POST /api/v1/recovery/approve (approved, rejected).",
+    help: "Human review decisions recorded through POST /api/v1/recovery/approve or the operator console (approved, rejected).",
     labelNames: ["decision"],
     labelValues: { decision: ["approved", "rejected"] },
-    services: ["ingest"],
+    services: ["ingest", "console"],
   },
   memoryPinsOperationsTotal: {
     name: "memory_pins_operations_total",
@@ -202,14 +203,14 @@ export const METRICS = {
     kind: "counter",
     help: "Dead-letter entries replayed onto m10:evaluate:stream (first replay only; record_replay makes repeats no-ops).",
     labelNames: [],
-    services: ["m10ctl"],
+    services: ["m10ctl", "console"],
   },
   m10ArchiveTotal: {
     name: "m10_archive_total",
     kind: "counter",
     help: "Rows written to m10_recovery.dead_letter_archive, by source (dead_letter = worker move, outbox = outbox dead letter, stream_trim = dl_reconcile trim, manual, replay_skip).",
     labelNames: ["source"],
-    services: ["claim-worker", "outbox-processor", "orchestrator", "m10ctl"],
+    services: ["claim-worker", "outbox-processor", "orchestrator", "m10ctl", "console"],
   },
 
   // ---------------------------------------------------------------- outbox
@@ -218,7 +219,7 @@ export const METRICS = {
     kind: "counter",
     help: "Events written to m10_recovery.outbox (in the transaction of the state change), by aggregate and event type.",
     labelNames: ["aggregate_type", "event_type"],
-    services: ["claim-worker", "ingest", "m10ctl"],
+    services: ["claim-worker", "ingest", "m10ctl", "console"],
   },
   m10OutboxClaimedTotal: {
     name: "m10_outbox_claimed_total",

@@ -15,3 +15,4 @@ export {
   publishOutboxMany,
   withOutboxTransaction,
 } from "./publish.js";
+export { type CandidateDecisionInput, decideCandidate } from "./candidate-decision.js";

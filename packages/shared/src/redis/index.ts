@@ -8,3 +8,4 @@ export {
   waitUntilReady,
 } from "./client.js";
 export { OUTBOX_THROTTLE_PREFIX, RATE_LIMIT_PREFIX, type StreamKeys, streamKeys } from "./keys.js";
+export { outboxThrottleWindows, type ThrottleWindowState } from "./throttle-state.js";

@@ -10,6 +10,7 @@ import {
   candidateProvenance,
   type CandidateRow,
   candidateStats,
+  decideCandidate,
   type Decision,
   type ExecutionOutcomeInput,
   getCandidate,
@@ -18,11 +19,8 @@ import {
   type Page,
   type Pool,
   type ProvenanceRow,
-  recordDecision,
   recordExecutionOutcome,
-  RECOVERY_APPROVED,
   RECOVERY_OUTCOME_REPORTED,
-  RECOVERY_REJECTED,
   selectedAction,
   type ServiceMetrics,
   withOutboxTransaction,
@@ -121,38 +119,19 @@ export class CandidateService {
 
   /** Approve / reject (delete is a reject): decision, audit, provenance and the outbox event. Undefined for an unknown candidate. */
   async decide(request: DecisionRequest): Promise<CandidateRow | undefined> {
-    const { candidateId: id, decision, decidedBy, note } = request;
-    const result = await withOutboxTransaction(this.deps.pool, this.deps.metrics, async (client, publish) => {
-      const recorded = await recordDecision(client, {
-        candidateId: id,
-        tenantId: request.tenantId,
-        decision,
-        decidedBy,
-        note,
-        // A decision always has someone behind it: without a token it is a person's.
-        actorType: request.actorType === "system" ? "human" : request.actorType,
-        details: { request_id: request.requestId, subject: request.subject, ...(request.namedReviewer === undefined ? {} : { named_reviewer: request.namedReviewer }) },
-      });
-      if (!recorded) return undefined;
-      await publish({
-        aggregateType: CANDIDATE_AGGREGATE,
-        aggregateId: String(id),
-        eventType: decision === "approved" ? RECOVERY_APPROVED : RECOVERY_REJECTED,
-        payload: {
-          candidate_id: id,
-          failure_match_id: recorded.candidate.failure_match_id,
-          decision,
-          old_decision: recorded.oldDecision,
-          decided_by: decidedBy,
-          note,
-          decided_at: iso(recorded.candidate.approved_at),
-        },
-      });
-      return recorded;
+    const { decision } = request;
+    const candidate = await decideCandidate(this.deps.pool, this.deps.metrics, {
+      candidateId: request.candidateId,
+      tenantId: request.tenantId,
+      decision,
+      decidedBy: request.decidedBy,
+      note: request.note,
+      actorType: request.actorType,
+      details: { request_id: request.requestId, subject: request.subject, ...(request.namedReviewer === undefined ? {} : { named_reviewer: request.namedReviewer }) },
     });
-    if (!result) return undefined;
+    if (!candidate) return undefined;
     this.deps.metrics.recoveryApprovalsTotal.inc({ decision });
-    return result.candidate;
+    return candidate;
   }
 
   /** A tenant's counts by decision and execution state, and approved / (approved + rejected) to 4 decimals. */

@@ -1,0 +1,32 @@
+// The outbox throttles' current windows as Redis holds them (rate-limiter-flexible's keys
+// m10:throttle:<rpm>:<target>, value = requests used in the window, PTTL = time left), for the
+// console's outbox page. Bounded: SCAN stops after `max` keys.
+import type { RedisClient } from "./client.js";
+import { OUTBOX_THROTTLE_PREFIX } from "./keys.js";
+
+export interface ThrottleWindowState {
+  target: string;
+  rpm: number;
+  used: number;
+  msLeft: number;
+}
+
+const KEY = /^(\d+):(.+)$/;
+
+export async function outboxThrottleWindows(redis: RedisClient, max = 200): Promise<ThrottleWindowState[]> {
+  const keys: string[] = [];
+  let cursor = "0";
+  do {
+    const [next, batch] = await redis.scan(cursor, "MATCH", `${OUTBOX_THROTTLE_PREFIX}*`, "COUNT", 200);
+    cursor = next;
+    keys.push(...batch);
+  } while (cursor !== "0" && keys.length < max);
+  const windows: ThrottleWindowState[] = [];
+  for (const key of keys.slice(0, max)) {
+    const match = KEY.exec(key.slice(OUTBOX_THROTTLE_PREFIX.length));
+    if (!match?.[1] || !match[2]) continue;
+    const [used, msLeft] = await Promise.all([redis.get(key), redis.pttl(key)]);
+    windows.push({ target: match[2], rpm: Number(match[1]), used: Number(used ?? 0), msLeft: Math.max(0, msLeft) });
+  }
+  return windows.sort((a, b) => a.target.localeCompare(b.target));
+}
