@@ -9,6 +9,7 @@ import {
   runExclusive,
   runMaintenanceTask,
   TASK_LOCKS,
+  type TaskBody,
   type TaskName,
   type TaskResult,
 } from "@m10/maintenance";
@@ -26,7 +27,6 @@ export interface RunReport {
   all_success: boolean;
 }
 
-export type TaskBody = (options: { dryRun: boolean; signal: AbortSignal }) => Promise<Record<string, unknown>>;
 
 export interface RunOptions {
   tasks: readonly TaskName[];

@@ -1,16 +1,7 @@
 // The task bodies the orchestrator runs: the shared maintenance implementations, wired to this
-// process's pool, Redis client and settings.
+// process's pool, Redis client and settings, plus outbox_process (its own delivery engine).
 import type { Logger, OrchestratorConfig, Pool, RedisClient, StreamKeys } from "@m10/shared";
-import {
-  type OutboxTask,
-  reclaimGarbage,
-  reconcileDeadLetters,
-  refreshStaleMatviews,
-  runRetention,
-  sweepPendingCandidates,
-  type TaskName,
-} from "@m10/maintenance";
-import type { TaskBody } from "./run.js";
+import { type OutboxTask, standaloneTaskBodies, type TaskBody, type TaskName } from "@m10/maintenance";
 
 export interface TaskWiring {
   pool: Pool;
@@ -22,18 +13,8 @@ export interface TaskWiring {
 }
 
 export function taskBodies(w: TaskWiring): Record<TaskName, TaskBody> {
-  const settings = w.config;
   return {
-    dl_reconcile: (options) => reconcileDeadLetters({ db: w.pool, redis: w.redis, keys: w.keys, logger: w.logger, settings }, options),
-    matview_refresh: (options) =>
-      refreshStaleMatviews({ db: w.pool, logger: w.logger }, { ...options, maxAgeSeconds: settings.M10_MATVIEW_MAX_AGE_SECONDS }),
+    ...standaloneTaskBodies({ pool: w.pool, redis: w.redis, keys: w.keys, settings: w.config, logger: w.logger }),
     outbox_process: (options) => w.outbox.run(options),
-    retention: (options) => runRetention({ db: w.pool, logger: w.logger, settings }, options),
-    reclaim_gc: (options) => reclaimGarbage({ db: w.pool, logger: w.logger, settings }, options),
-    pending_sweep: (options) =>
-      sweepPendingCandidates(
-        { db: w.pool, redis: w.redis, keys: w.keys, logger: w.logger, settings },
-        options,
-      ),
   };
 }
