@@ -10,7 +10,7 @@ mkdir -p "$TOOLS/bin"
 
 say() { printf '[m10] %s\n' "$*" >&2; }
 
-# --- Debian packages: PostgreSQL, Redis, NATS, promtool (prometheus), the runbooks' tools ------
+# --- Debian packages: PostgreSQL, Redis, NATS, promtool (prometheus), Chromium, the runbooks' tools
 missing=()
 ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || command -v postgres >/dev/null || missing+=(postgresql)
 command -v pg_dump >/dev/null || missing+=(postgresql-client)
@@ -23,6 +23,8 @@ command -v uuidgen >/dev/null || missing+=(uuid-runtime)
 command -v jq >/dev/null || missing+=(jq)
 command -v curl >/dev/null || missing+=(curl)
 command -v npm >/dev/null || missing+=(npm)
+# The console's browser tests drive Debian's Chromium (playwright-core never downloads a browser).
+[ -x /usr/bin/chromium ] || missing+=(chromium)
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     say "installing Debian packages: ${missing[*]}"

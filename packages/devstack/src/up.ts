@@ -1,4 +1,4 @@
-// `make up`: PostgreSQL, Redis and NATS under .m10/, the schema migrated, and the five services,
+// `make up`: PostgreSQL, Redis and NATS under .m10/, the schema migrated, and the six services,
 // until Ctrl-C stops everything this started.
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -33,6 +33,8 @@ const SERVICES: ServiceSpec[] = [
   { name: "claim-worker", bin: "services/claim-worker/bin/m10-claim-worker.js", port: 9101, urlVar: "CLAIM_WORKER_URL" },
   { name: "outbox-processor", bin: "services/outbox-processor/bin/m10-outbox-processor.js", port: 9102, urlVar: "OUTBOX_PROCESSOR_URL" },
   { name: "orchestrator", bin: "services/orchestrator/bin/m10-orchestrator.js", port: 9103, urlVar: "ORCHESTRATOR_URL", args: ["--every", "5m"] },
+  // Started last: it reads the other services' URLs (health page) from the same environment.
+  { name: "console", bin: "services/console/bin/m10-console.js", port: 9104, urlVar: "CONSOLE_URL" },
 ];
 
 export function repositoryRoot(from = process.cwd()): string {
@@ -130,7 +132,7 @@ export async function up(dirArg: string): Promise<number> {
       `  NATS (JetStream)  ${stack.nats.url}`,
       ...SERVICES.map((s) => `  ${s.name.padEnd(17)} http://127.0.0.1:${s.port}   (logs: ${join(dirArg, "logs", `${s.name}.log`)})`),
       "",
-      `  admin token       ${admin}`,
+      `  admin token       ${admin}   (log in to the console with it)`,
       `  machine token     ${machine}`,
       "  (anonymous callers may POST failures to ingest on this local stack, as the runbooks' curl commands do)",
       "",

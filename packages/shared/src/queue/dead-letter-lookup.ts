@@ -47,19 +47,51 @@ export interface DeadLetterListing {
   archive?: { rows: ArchivedDeadLetter[] };
 }
 
-/** The newest `limit` dead letters of the stream and of the archive (rows of `reason` only, when given). */
-export async function listDeadLetterSources(
-  store: DeadLetterStore,
-  options: { limit: number; source: DeadLetterSource; reason?: string },
-): Promise<DeadLetterListing> {
+export interface DeadLetterListOptions {
+  limit: number;
+  source: DeadLetterSource;
+  /** Archive rows of this reason only (and stream entries too, with filterStream). */
+  reason?: string;
+  /** Dead-lettered at or after this time only (archive; the stream with filterStream). */
+  since?: Date;
+  /** Archive rows of outbox events or of evaluations only. */
+  kind?: "outbox" | "evaluation";
+  /**
+   * Apply reason and since to the stream as well: the newest `streamScanLimit` entries are read
+   * and filtered, so a filtered stream listing is bounded, not exhaustive (the report counts all).
+   */
+  filterStream?: boolean;
+  streamScanLimit?: number;
+}
+
+function streamEntryMatches(entry: DeadLetterEntry, options: DeadLetterListOptions): boolean {
+  if (options.reason !== undefined && entry.reason !== options.reason) return false;
+  if (options.since !== undefined) {
+    const at = entry.deadLetteredAt ? Date.parse(entry.deadLetteredAt) : Number.NaN;
+    if (Number.isNaN(at) || at < options.since.getTime()) return false;
+  }
+  return true;
+}
+
+/** The newest `limit` dead letters of the stream and of the archive, filtered as asked. */
+export async function listDeadLetterSources(store: DeadLetterStore, options: DeadLetterListOptions): Promise<DeadLetterListing> {
   const listing: DeadLetterListing = {};
   if (options.source !== "archive") {
     const redis = await store.redis();
-    const entries = await newestDeadLetters(redis, store.keys, options.limit);
+    const filtered = options.filterStream === true && (options.reason !== undefined || options.since !== undefined);
+    const read = await newestDeadLetters(redis, store.keys, filtered ? Math.max(options.limit, options.streamScanLimit ?? 2_000) : options.limit);
+    const entries = filtered ? read.filter((entry) => streamEntryMatches(entry, options)).slice(0, options.limit) : read;
     listing.stream = { key: store.keys.deadLetter, length: await deadLetterLength(redis, store.keys), entries };
   }
   if (options.source !== "stream") {
-    listing.archive = { rows: await listArchivedDeadLetters(store.db, { limit: options.limit, ...(options.reason ? { reason: options.reason } : {}) }) };
+    listing.archive = {
+      rows: await listArchivedDeadLetters(store.db, {
+        limit: options.limit,
+        ...(options.reason ? { reason: options.reason } : {}),
+        ...(options.since ? { since: options.since } : {}),
+        ...(options.kind ? { kind: options.kind } : {}),
+      }),
+    };
   }
   return listing;
 }

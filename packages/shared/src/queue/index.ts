@@ -29,6 +29,7 @@ export {
 export {
   type DeadLetterInspection,
   type DeadLetterListing,
+  type DeadLetterListOptions,
   type DeadLetterOperationsDeps,
   type DeadLetterSource,
   type DeadLetterStore,
