@@ -5,10 +5,9 @@ export { TASK_ALIASES, TASK_NAMES, parseTaskList, type TaskName } from "./tasks.
 export { lockTtlSeconds, ORCHESTRATOR_LEADER_LOCK, TASK_LOCKS } from "./locks.js";
 export { describeHolder, runExclusive, type LockObserver } from "./runner.js";
 export { MaintenanceTaskError, runMaintenanceTask, type TaskResult } from "./task-run.js";
-export { reconcileDeadLetters } from "./dl-reconcile.js";
 export { refreshStaleMatviews } from "./matview-refresh.js";
 export { createOutboxTask, type OutboxTask } from "./outbox-process.js";
 export { runRetention, RETENTION_JOB_NAMES, type RetentionJobResult } from "./retention.js";
 export { reclaimGarbage } from "./reclaim-gc.js";
-export { sweepPendingCandidates, SWEEP_MEMO_KEY } from "./pending-sweep.js";
+export { SWEEP_MEMO_KEY } from "./pending-sweep.js";
 export { standaloneTaskBodies, type StandaloneTaskName, type TaskBody, type TaskBodyWiring } from "./task-bodies.js";

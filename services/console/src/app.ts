@@ -35,6 +35,14 @@ function parseForm(text: string): Record<string, string | string[]> {
   return fields;
 }
 
+/** Fastify's own 4xx errors under stable names. */
+const FRAMEWORK_CODES: Readonly<Record<string, string>> = {
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: "unsupported_media_type",
+  FST_ERR_CTP_BODY_TOO_LARGE: "body_too_large",
+  FST_ERR_CTP_EMPTY_JSON_BODY: "bad_request",
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: "bad_request",
+};
+
 function problem(status: number, code: string, detail: string) {
   return { type: "about:blank", title: code.replace(/_/g, " "), status, code, detail };
 }
@@ -69,7 +77,7 @@ export function buildApp(ctx: ConsoleContext, metrics: M10Metrics<"console">): F
       request.log.error({ err: error, url: request.url }, "console.request_failed");
       return reply.code(500).type("application/problem+json").send(problem(500, "internal_error", "The console failed to answer: see its log"));
     }
-    const code = error instanceof ConsoleError ? error.code : (error.code ?? "bad_request").toLowerCase();
+    const code = error instanceof ConsoleError ? error.code : (FRAMEWORK_CODES[error.code] ?? "bad_request");
     return reply.code(status).type("application/problem+json").send(problem(status, code, error.message));
   });
   app.setNotFoundHandler((request, reply) => reply.code(404).type("application/problem+json").send(problem(404, "not_found", `No page ${request.url.split("?")[0]}`)));

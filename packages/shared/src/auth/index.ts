@@ -1,11 +1,8 @@
 // Tokens, roles and permissions: the one RBAC every HTTP service (ingest, console) enforces.
 export {
   AUDITED_PERMISSIONS,
-  isPermission,
-  isRole,
   parsePermissionList,
   type Permission,
-  PERMISSIONS,
   type Role,
   ROLE_PERMISSIONS,
   ROLES,

@@ -7,7 +7,9 @@ import { createHash, timingSafeEqual } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { z } from "zod";
 import { isRole, ROLES, type Role } from "./permissions.js";
-import { commaList, isLongEnoughToken, MIN_TOKEN_BYTES, parseJsonText } from "../config/index.js";
+import { commaList } from "../config/address-range.js";
+import { isLongEnoughToken, MIN_TOKEN_BYTES } from "../config/env.js";
+import { parseJsonText } from "../config/json-text.js";
 import { errorMessage } from "../error-message.js";
 
 /** The tenants a principal may name besides its own: any, or these. */

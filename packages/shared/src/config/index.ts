@@ -2,7 +2,7 @@
 export { type ClaimWorkerConfig, claimWorkerConfigSchema } from "./claim-worker.js";
 export { databaseEnv, redisEnv } from "./common.js";
 export { type ConsoleConfig, consoleConfigSchema } from "./console.js";
-export { describeEnv, env, formatEnvDocs, isLongEnoughToken, loadConfigOrExit, MIN_TOKEN_BYTES, parseEnv } from "./env.js";
+export { describeEnv, env, formatEnvDocs, loadConfigOrExit, parseEnv } from "./env.js";
 export { parseJsonText } from "./json-text.js";
 export { commaList, parseAddressRange } from "./address-range.js";
 export { type IngestConfig, ingestConfigSchema } from "./ingest.js";

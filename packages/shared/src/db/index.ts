@@ -10,6 +10,7 @@ export {
   type CandidateRow,
   candidateStats,
   type Decision,
+  type DecisionInput,
   EXECUTION_STATUSES,
   type ExecutionOutcomeInput,
   findCandidatesByIdempotencyKeys,
@@ -22,13 +23,12 @@ export {
   OtherTenantsFailureError,
   type Page,
   type ProvenanceRow,
-  recordDecision,
   recordExecutionOutcome,
   selectedAction,
   upsertIngestedCandidate,
   upsertIngestedCandidates,
 } from "./candidates.js";
-export { type ArchivedDeadLetter, archiveDeadLetter, type ArchiveFilter, listArchivedDeadLetters } from "./dead-letters.js";
+export { type ArchivedDeadLetter, archiveDeadLetter } from "./dead-letters.js";
 export { isDatabaseUnavailable } from "./errors.js";
 export {
   clearExpiredEvaluationLeases,

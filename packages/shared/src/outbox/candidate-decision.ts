@@ -1,36 +1,17 @@
 // A review decision (approve / reject) as one transaction: the decision, its audit and provenance
 // rows (recordDecision) and the recovery.approved / recovery.rejected outbox event. The ingest API
 // (POST /api/v1/recovery/approve) and the operator console both decide through this.
-import { type ActorType, type CandidateRow, type Decision, recordDecision } from "../db/candidates.js";
+import { type CandidateRow, type DecisionInput, recordDecision } from "../db/candidates.js";
 import type { Pool } from "../db/pool.js";
 import { CANDIDATE_AGGREGATE, RECOVERY_APPROVED, RECOVERY_REJECTED } from "./event-types.js";
 import { type OutboxPublishMetrics, withOutboxTransaction } from "./publish.js";
 
-export interface CandidateDecisionInput {
-  candidateId: number;
-  tenantId: string;
-  decision: Decision;
-  decidedBy: string;
-  note: string;
-  actorType: ActorType;
-  /** Written to the audit and provenance details (request id, token subject, ...). */
-  details: Record<string, unknown>;
-}
-
 /** The decided candidate; undefined when the tenant has no such candidate. */
-export async function decideCandidate(pool: Pool, metrics: OutboxPublishMetrics, input: CandidateDecisionInput): Promise<CandidateRow | undefined> {
+export async function decideCandidate(pool: Pool, metrics: OutboxPublishMetrics, input: DecisionInput): Promise<CandidateRow | undefined> {
   const { candidateId: id, decision, decidedBy, note } = input;
   const recorded = await withOutboxTransaction(pool, metrics, async (client, publish) => {
-    const result = await recordDecision(client, {
-      candidateId: id,
-      tenantId: input.tenantId,
-      decision,
-      decidedBy,
-      note,
-      // A decision always has someone behind it: never "system".
-      actorType: input.actorType === "system" ? "human" : input.actorType,
-      details: input.details,
-    });
+    // A decision always has someone behind it: never "system".
+    const result = await recordDecision(client, { ...input, actorType: input.actorType === "system" ? "human" : input.actorType });
     if (!result) return undefined;
     await publish({
       aggregateType: CANDIDATE_AGGREGATE,

@@ -2,9 +2,7 @@
 export {
   CANDIDATE_AGGREGATE,
   RECOVERY_ACTION_REQUESTED,
-  RECOVERY_APPROVED,
   RECOVERY_OUTCOME_REPORTED,
-  RECOVERY_REJECTED,
   RECOVERY_SUGGESTED,
 } from "./event-types.js";
 export { outboxIdempotencyKey } from "./idempotency-key.js";
@@ -15,4 +13,4 @@ export {
   publishOutboxMany,
   withOutboxTransaction,
 } from "./publish.js";
-export { type CandidateDecisionInput, decideCandidate } from "./candidate-decision.js";
+export { decideCandidate } from "./candidate-decision.js";
