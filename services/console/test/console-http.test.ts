@@ -105,9 +105,9 @@ describe("m10-console over HTTP", () => {
     expect(await problemCode(await post(session, "/dead-letters/bulk", { confirm: "yes", op: "replay" }))).toBe("no_selection");
     expect(await problemCode(await post(session, "/outbox/0/reset", { confirm: "yes" }))).toBe("invalid_id");
     expect(await problemCode(await post(session, "/outbox/424242/reset", { confirm: "yes" }))).toBe("not_found");
-    const json = await fetch(`${env.url}/login`, { method: "POST", headers: { "content-type": "application/json" }, body: "{}" });
-    expect(json.status).toBe(415);
-    expect(await problemCode(json)).toBe("unsupported_media_type");
+    const text = await fetch(`${env.url}/login`, { method: "POST", headers: { "content-type": "text/plain" }, body: "token" });
+    expect(text.status).toBe(415);
+    expect(await problemCode(text)).toBe("unsupported_media_type");
     const huge = await post(session, "/dead-letters/bulk", { confirm: "yes", op: "replay", note: "x".repeat(100_000) });
     expect(huge.status).toBe(413);
     expect(await problemCode(huge)).toBe("body_too_large");
