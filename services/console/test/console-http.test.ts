@@ -105,7 +105,7 @@ describe("m10-console over HTTP", () => {
     expect(await problemCode(await post(session, "/dead-letters/bulk", { confirm: "yes", op: "replay" }))).toBe("no_selection");
     expect(await problemCode(await post(session, "/outbox/0/reset", { confirm: "yes" }))).toBe("invalid_id");
     expect(await problemCode(await post(session, "/outbox/424242/reset", { confirm: "yes" }))).toBe("not_found");
-    const text = await fetch(`${env.url}/login`, { method: "POST", headers: { "content-type": "text/plain" }, body: "token" });
+    const text = await fetch(`${env.url}/login`, { method: "POST", headers: { "content-type": "application/xml" }, body: "<token/>" });
     expect(text.status).toBe(415);
     expect(await problemCode(text)).toBe("unsupported_media_type");
     const huge = await post(session, "/dead-letters/bulk", { confirm: "yes", op: "replay", note: "x".repeat(100_000) });
