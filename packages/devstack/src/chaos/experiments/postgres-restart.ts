@@ -21,7 +21,6 @@ export const postgresRestart: Experiment = {
       report.faultEnded();
       report.did("started postgres again");
     }
-    await sleep(5_000);
     const tally = await load.stop();
     report.observed(`ingest answers during the experiment: ${tally.toString()}`);
     report.check("ingest answered 503 while PostgreSQL was down", tally.count((s) => s === 503) > 0, tally.toString());
