@@ -5,8 +5,8 @@ import type { ControlAction, ControlledProcesses, ProcessStatus } from "./contro
 import type { ManagedProcess } from "./managed-process.js";
 import type { DevServer } from "./server.js";
 
-interface Entry {
-  name: string;
+/** What a server (DevServer) and a service (ManagedProcess, adapted) both offer. */
+interface Runnable {
   /** Starts the process and resolves once it is up (servers) or spawned (services). */
   start(): Promise<void>;
   stop(): Promise<void>;
@@ -14,6 +14,11 @@ interface Entry {
   signal(signal: NodeJS.Signals): void;
   readonly pid: number | undefined;
   readonly running: boolean;
+}
+
+interface Entry {
+  name: string;
+  handle: Runnable;
   supervised: boolean;
   held: boolean;
   restarts: number;
@@ -26,27 +31,11 @@ export class UpProcesses implements ControlledProcesses {
   constructor(private readonly say: (message: string) => void) {}
 
   addServer(server: DevServer): void {
-    this.entries.set(server.name, {
-      name: server.name,
-      start: () => server.start(),
-      stop: () => server.stop(),
-      kill: () => server.kill(),
-      signal: (signal) => server.signal(signal),
-      get pid() {
-        return server.pid;
-      },
-      get running() {
-        return server.running;
-      },
-      supervised: false,
-      held: false,
-      restarts: 0,
-    });
+    this.entries.set(server.name, { name: server.name, handle: server, supervised: false, held: false, restarts: 0 });
   }
 
   addService(name: string, proc: ManagedProcess): void {
-    this.entries.set(name, {
-      name,
+    const handle: Runnable = {
       start: async () => proc.spawn(),
       stop: () => proc.stop("SIGTERM", 30_000),
       kill: () => proc.kill(),
@@ -57,36 +46,35 @@ export class UpProcesses implements ControlledProcesses {
       get running() {
         return proc.running;
       },
-      supervised: true,
-      held: false,
-      restarts: 0,
-    });
+    };
+    this.entries.set(name, { name, handle, supervised: true, held: false, restarts: 0 });
   }
 
   list(): ProcessStatus[] {
-    return [...this.entries.values()].map(({ name, pid, running, held, restarts }) => ({ name, pid: running ? pid : undefined, running, held, restarts }));
+    return [...this.entries.values()].map(({ name, handle, held, restarts }) => ({ name, pid: handle.running ? handle.pid : undefined, running: handle.running, held, restarts }));
   }
 
   async act(name: string, action: ControlAction): Promise<void> {
     const entry = this.entries.get(name);
     if (!entry) throw new Error(`unknown process ${name}`);
+    const { handle } = entry;
     this.say(`control: ${action} ${name}`);
     switch (action) {
       case "stop":
         entry.held = true;
-        entry.signal("SIGCONT"); // a paused process cannot act on SIGTERM
-        return entry.stop();
+        handle.signal("SIGCONT"); // a paused process cannot act on SIGTERM
+        return handle.stop();
       case "start":
         entry.held = false;
-        return entry.running ? undefined : entry.start();
+        return handle.running ? undefined : handle.start();
       case "kill":
         // A crash: a supervised service comes back by itself, a server only when started.
         if (!entry.supervised) entry.held = true;
-        return entry.kill();
+        return handle.kill();
       case "pause":
-        return entry.signal("SIGSTOP");
+        return handle.signal("SIGSTOP");
       case "resume":
-        return entry.signal("SIGCONT");
+        return handle.signal("SIGCONT");
     }
   }
 
@@ -94,7 +82,7 @@ export class UpProcesses implements ControlledProcesses {
   supervise(logFileOf: (name: string) => string): void {
     this.supervisor = setInterval(() => {
       for (const entry of this.entries.values()) {
-        if (entry.running || entry.held) continue;
+        if (entry.handle.running || entry.held) continue;
         if (!entry.supervised) {
           this.say(`${entry.name} exited; see ${logFileOf(entry.name)}`);
           entry.held = true; // reported once; `start` through the control socket brings it back
@@ -102,7 +90,7 @@ export class UpProcesses implements ControlledProcesses {
         }
         entry.restarts += 1;
         this.say(`${entry.name} exited; restarting it (restart ${entry.restarts}; see ${logFileOf(entry.name)})`);
-        void entry.start();
+        void entry.handle.start();
       }
     }, 1_000);
     this.supervisor.unref();
@@ -112,8 +100,8 @@ export class UpProcesses implements ControlledProcesses {
   async stopAll(): Promise<void> {
     clearInterval(this.supervisor);
     const all = [...this.entries.values()];
-    for (const entry of all) entry.signal("SIGCONT");
-    await Promise.all(all.filter((e) => e.supervised).map((e) => e.stop()));
-    await Promise.all(all.filter((e) => !e.supervised).map((e) => e.stop()));
+    for (const entry of all) entry.handle.signal("SIGCONT");
+    await Promise.all(all.filter((e) => e.supervised).map((e) => e.handle.stop()));
+    await Promise.all(all.filter((e) => !e.supervised).map((e) => e.handle.stop()));
   }
 }

@@ -1,7 +1,8 @@
 // The suite's fault 4: NATS stopped for 60 s. Ingest and evaluation go on; the outbox events
 // published meanwhile are delivered once NATS is back, none dead-lettered.
 import type { Experiment } from "../experiment.js";
-import { awaitRecovery, readyStatus, sleep, steadyIngest, timeUntil } from "../observe.js";
+import { awaitRecovery, sleep, steadyIngest, timeUntil } from "../observe.js";
+import { outage } from "../outage.js";
 import { outboxSince } from "../outbox-state.js";
 
 export const natsStop: Experiment = {
@@ -12,18 +13,7 @@ export const natsStop: Experiment = {
     const load = steadyIngest(config);
     report.did("started steady ingest (4 failures/s)");
     await sleep(1_000);
-    report.did(`stopped nats for ${config.outageSeconds} s`);
-    await target.act("nats", "stop");
-    try {
-      await sleep(Math.min(3_000, config.outageSeconds * 1000));
-      const ready = await readyStatus(config.urls.outboxProcessor);
-      report.observed(`outbox-processor /ready while NATS is down: HTTP ${ready.status} ${JSON.stringify(ready.body.status ?? null)}`);
-      await sleep(Math.max(0, config.outageSeconds * 1000 - 3_000));
-    } finally {
-      await target.act("nats", "start");
-      report.faultEnded();
-      report.did("started nats again");
-    }
+    await outage(target, report, "nats", config.outageSeconds, { service: "outbox-processor", url: config.urls.outboxProcessor });
     const tally = await load.stop();
     report.observed(`ingest answers during the experiment: ${tally.toString()}`);
     report.check("ingest answered 2xx to every request", tally.count((s) => s >= 200 && s < 300) === tally.total, tally.toString());

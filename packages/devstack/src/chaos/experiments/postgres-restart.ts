@@ -3,24 +3,17 @@
 import type { Experiment } from "../experiment.js";
 import { SERVICES } from "../fault-target.js";
 import { awaitRecovery, sleep, steadyIngest } from "../observe.js";
+import { outage } from "../outage.js";
 
 export const postgresRestart: Experiment = {
   name: "postgres_restart",
-  summary: "stop PostgreSQL for 10 s and start it again under steady ingest; 503 + Retry-After while down, no service restarts",
+  summary: "stop PostgreSQL (fast shutdown) for 10 s and start it again under steady ingest; 503 + Retry-After while down, no service restarts",
   async run({ config, target, report, db }) {
     const pidsBefore = await Promise.all(SERVICES.map((s) => target.pid(s)));
     const load = steadyIngest(config);
     report.did("started steady ingest (4 failures/s)");
     await sleep(1_000);
-    report.did("stopped postgres (fast shutdown) for 10 s");
-    await target.act("postgres", "stop");
-    try {
-      await sleep(10_000);
-    } finally {
-      await target.act("postgres", "start");
-      report.faultEnded();
-      report.did("started postgres again");
-    }
+    await outage(target, report, "postgres", 10);
     const tally = await load.stop();
     report.observed(`ingest answers during the experiment: ${tally.toString()}`);
     report.check("ingest answered 503 while PostgreSQL was down", tally.count((s) => s === 503) > 0, tally.toString());
