@@ -17,6 +17,7 @@ import {
   truncateCodePoints,
 } from "@m10/shared";
 import { jetstreamClient, type NatsConnection } from "./nats-connection.js";
+import { CIRCUIT_STATE_VALUE, createCircuitBreakers, type CircuitBreakerSettings, type CircuitSnapshot } from "./circuit-breaker.js";
 import { createCompletionBatcher } from "./completion-batcher.js";
 import { asDeliveryError, DeliveryError, UnroutableEventError } from "./errors.js";
 import { startLeaseKeeper, type LeaseKeeper } from "./lease-keeper.js";
@@ -43,6 +44,8 @@ export type DeliveryMetrics = Pick<
   | "m10OutboxThrottleWaitSeconds"
   | "m10OutboxDeadLetteredTotal"
   | "m10OutboxLeaseLostTotal"
+  | "m10OutboxCircuitState"
+  | "m10OutboxCircuitOpenedTotal"
   | "m10ArchiveTotal"
 >;
 
@@ -53,6 +56,8 @@ export interface DeliverySettings extends RetryPolicy {
   slackWebhookUrl: string | undefined;
   /** Payload-addressed URLs: off unless enabled, allow-listed hosts, no internal addresses. */
   payloadAddressing: PayloadAddressing;
+  /** Per-target circuit breakers (the M7 runbook's auto-disable on > 50 errors/min). */
+  circuit: CircuitBreakerSettings;
 }
 
 export function deliverySettings(config: OutboxDeliveryConfig): DeliverySettings {
@@ -68,6 +73,7 @@ export function deliverySettings(config: OutboxDeliveryConfig): DeliverySettings
       allowedHosts: commaList(config.OUTBOX_PAYLOAD_ALLOWED_HOSTS),
       allowedPrivateAddresses: commaList(config.OUTBOX_PAYLOAD_ALLOWED_PRIVATE),
     },
+    circuit: { errorsPerMinute: config.OUTBOX_CIRCUIT_ERRORS_PER_MINUTE, openSeconds: config.OUTBOX_CIRCUIT_OPEN_SECONDS },
   };
 }
 
@@ -104,7 +110,7 @@ export interface BatchReport {
   retried: number;
   deadLettered: number;
   failed: number;
-  /** Given back unattempted (stop request, throttle wait exceeded, lease too short to start). */
+  /** Given back unattempted (stop request, throttle wait exceeded, lease too short to start, target's circuit open). */
   released: number;
   /** Completion refused because another processor holds the lease now. */
   leaseLost: number;
@@ -118,6 +124,8 @@ export interface DeliveryEngine {
   start(): Promise<void>;
   /** Claims one batch and delivers it: claim -> route -> throttle -> targets -> complete / retry / dead-letter. */
   runBatch(options: BatchOptions): Promise<BatchReport>;
+  /** The circuit breaker of every target this engine has tried, for /health/detailed. */
+  circuitBreakers(): Record<string, CircuitSnapshot>;
   /** Closes SMTP pools. */
   close(): Promise<void>;
 }
@@ -125,7 +133,7 @@ export interface DeliveryEngine {
 type Outcome =
   | { kind: "delivered" }
   | { kind: "failed"; error: DeliveryError }
-  | { kind: "released"; reason: string };
+  | { kind: "released"; reason: string; notBefore?: Date };
 
 /** Started deliveries need at least this much lease left beyond the target timeout. */
 const LEASE_MARGIN_MS = 1_000;
@@ -134,6 +142,16 @@ export function createDeliveryEngine(deps: DeliveryEngineDeps): DeliveryEngine {
   const { pool, logger, metrics, routing, settings, processorId } = deps;
   const throttle: Throttle = createThrottle({ redis: deps.redis, maxWaitMs: settings.throttleMaxWaitMs, logger });
   const completions = createCompletionBatcher(pool, processorId);
+  const breakers = createCircuitBreakers(
+    settings.circuit,
+    {
+      stateChanged: (target, state) => {
+        metrics.m10OutboxCircuitState.set({ target }, CIRCUIT_STATE_VALUE[state]);
+        if (state === "open") metrics.m10OutboxCircuitOpenedTotal.inc({ target });
+      },
+    },
+    logger,
+  );
   const natsTargets = [...routing.targets.values()].filter((t): t is Extract<ResolvedTarget, { type: "nats" }> => t.type === "nats");
   if (natsTargets.length > 0 && !deps.nats) {
     throw new Error(`routing uses nats target(s) ${natsTargets.map((t) => t.name).join(", ")} but no NATS connection was given`);
@@ -197,11 +215,17 @@ export function createDeliveryEngine(deps: DeliveryEngineDeps): DeliveryEngine {
       const held = await leases.extendNow(event.id).catch(() => false);
       if (!held) return { kind: "released", reason: "lease_not_extended" };
     }
+    // Last, so that a half-open circuit's trial is an attempt that really starts.
+    const admission = breakers.admit(target.name);
+    if (!admission.allowed) return { kind: "released", reason: "circuit_open", notBefore: admission.retryAt };
     try {
       await target.deliver({ event, idempotencyKey: key, signal: AbortSignal.timeout(target.timeoutMs), timeoutMs: target.timeoutMs });
+      breakers.record(target.name, false);
       return { kind: "delivered" };
     } catch (error) {
-      return { kind: "failed", error: asDeliveryError(error) };
+      const failure = asDeliveryError(error);
+      breakers.record(target.name, !failure.permanent);
+      return { kind: "failed", error: failure };
     }
   };
 
@@ -235,7 +259,7 @@ export function createDeliveryEngine(deps: DeliveryEngineDeps): DeliveryEngine {
     const log = { event_id: event.id, event_type: event.event_type, idempotency_key: key, retry_count: event.retry_count };
 
     if (outcome.kind === "released") {
-      const released = await releaseOutboxClaims(pool, processorId, [event.id]);
+      const released = await releaseOutboxClaims(pool, processorId, [event.id], outcome.notBefore);
       report.released += released;
       logger.debug({ ...log, reason: outcome.reason }, "outbox.released");
       return;
@@ -342,6 +366,8 @@ export function createDeliveryEngine(deps: DeliveryEngineDeps): DeliveryEngine {
       report.failed = report.retried + report.deadLettered;
       return report;
     },
+
+    circuitBreakers: () => breakers.snapshot(),
 
     async close() {
       for (const email of emailTargets) email.close();

@@ -11,5 +11,6 @@ export {
   type DeliveryMetrics,
   type DeliverySettings,
 } from "./engine.js";
+export { type CircuitSnapshot, type CircuitState } from "./circuit-breaker.js";
 export { loadRoutingConfig, loadRoutingOrExit, type RoutingConfig, type RoutingFile } from "./routing.js";
 export { connectNats, type NatsConnection } from "./nats-connection.js";

@@ -4,6 +4,7 @@
 import { createHttpSink, openTestDatabase, testStack, useEnvironment, type HttpSink, type TestDatabase } from "@m10/devstack/testing";
 import { connect } from "@nats-io/transport-node";
 import { createLogger, createMetrics, createPool, createRedisClient, holderId, type M10Metrics, type Pool, type RedisClient } from "@m10/shared";
+import type { CircuitSnapshot } from "./circuit-breaker.js";
 import { createDeliveryEngine, type BatchReport, type DeliverySettings } from "./engine.js";
 import type { NatsConnection } from "./nats-connection.js";
 import { PAYLOAD_ADDRESSING_OFF, type HostResolver } from "./payload-address-guard.js";
@@ -92,6 +93,7 @@ export const TEST_SETTINGS: DeliverySettings = {
   throttleMaxWaitMs: 60_000,
   slackWebhookUrl: undefined,
   payloadAddressing: PAYLOAD_ADDRESSING_OFF,
+  circuit: { errorsPerMinute: 50, openSeconds: 60 },
 };
 
 /** Payload addressing on, for the HTTP sink on 127.0.0.1 only (an explicit allowance of a loopback address). */
@@ -118,6 +120,7 @@ export interface BatchRunner {
 export interface TestEngine extends BatchRunner {
   readonly processorId: string;
   readonly metrics: M10Metrics<"outbox-processor">;
+  circuitBreakers(): Record<string, CircuitSnapshot>;
   close(): Promise<void>;
 }
 
@@ -150,6 +153,7 @@ export function testEngine(options: TestEngineOptions): TestEngine {
     processorId: engine.processorId,
     metrics,
     runOnce: (signal) => engine.runBatch({ ...batch, signal }),
+    circuitBreakers: () => engine.circuitBreakers(),
     close: () => engine.close(),
   };
 }

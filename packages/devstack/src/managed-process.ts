@@ -65,6 +65,11 @@ export class ManagedProcess {
     this.log?.end();
   }
 
+  /** A signal to the whole group, e.g. SIGSTOP/SIGCONT: a hang, for chaos scripts. */
+  signal(signal: NodeJS.Signals): void {
+    if (this.running) this.signalGroup(signal);
+  }
+
   killSync(): void {
     if (this.running) this.signalGroup("SIGKILL");
   }

@@ -8,12 +8,15 @@ export interface DevServer {
   readonly port: number;
   readonly url: string;
   readonly running: boolean;
+  readonly pid: number | undefined;
   /** (Re)starts the server and waits until it answers. */
   start(): Promise<void>;
   /** Graceful stop (SIGTERM, SIGKILL after a deadline). */
   stop(): Promise<void>;
   /** SIGKILL: a crash. */
   kill(): Promise<void>;
+  /** SIGSTOP / SIGCONT: a hang and its end. */
+  signal(signal: NodeJS.Signals): void;
 }
 
 export function serverFrom(
@@ -31,11 +34,15 @@ export function serverFrom(
     get running() {
       return proc.running;
     },
+    get pid() {
+      return proc.pid;
+    },
     async start() {
       proc.spawn();
       await ready();
     },
     stop: () => proc.stop(stopSignal),
     kill: () => proc.kill(),
+    signal: (signal) => proc.signal(signal),
   };
 }

@@ -2,11 +2,14 @@
 // until Ctrl-C stops everything this started.
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import type { Server } from "node:http";
 import { dirname, join, resolve } from "node:path";
 import { migrateUp } from "@m10/migrations";
+import { serveControl } from "./control.js";
 import { ManagedProcess } from "./managed-process.js";
 import { pickPort } from "./ports.js";
 import { startStack } from "./stack.js";
+import { UpProcesses } from "./up-processes.js";
 import { waitFor } from "./wait.js";
 
 interface ServiceSpec {
@@ -31,7 +34,15 @@ const SERVICES: ServiceSpec[] = [
   },
   { name: "metrics-collector", bin: "services/metrics-collector/bin/m10-metrics-collector.js", port: 9100, urlVar: "METRICS_COLLECTOR_URL" },
   { name: "claim-worker", bin: "services/claim-worker/bin/m10-claim-worker.js", port: 9101, urlVar: "CLAIM_WORKER_URL" },
-  { name: "outbox-processor", bin: "services/outbox-processor/bin/m10-outbox-processor.js", port: 9102, urlVar: "OUTBOX_PROCESSOR_URL" },
+  // Payload-addressed events may reach this machine's loopback only, so the chaos scripts' sink
+  // (scripts/chaos/sink_failures.sh) can be a target; production keeps payload addressing off.
+  {
+    name: "outbox-processor",
+    bin: "services/outbox-processor/bin/m10-outbox-processor.js",
+    port: 9102,
+    urlVar: "OUTBOX_PROCESSOR_URL",
+    env: { OUTBOX_PAYLOAD_ADDRESSING_ENABLED: "true", OUTBOX_PAYLOAD_ALLOWED_HOSTS: "127.0.0.1", OUTBOX_PAYLOAD_ALLOWED_PRIVATE: "127.0.0.1" },
+  },
   { name: "orchestrator", bin: "services/orchestrator/bin/m10-orchestrator.js", port: 9103, urlVar: "ORCHESTRATOR_URL", args: ["--every", "5m"] },
   // Started last: it reads the other services' URLs (health page) from the same environment.
   { name: "console", bin: "services/console/bin/m10-console.js", port: 9104, urlVar: "CONSOLE_URL" },
@@ -70,15 +81,18 @@ export async function up(dirArg: string): Promise<number> {
 
   say(`starting PostgreSQL, Redis and NATS under ${dir}`);
   const stack = await startStack({ dir, ephemeral: false, ports: { postgres: 5433, redis: 6379, nats: 4222 }, database: "m10" });
+  const owned = new UpProcesses(say);
+  for (const server of [stack.postgres, stack.redis, stack.nats]) owned.addServer(server);
   const processes: { spec: ServiceSpec; proc: ManagedProcess }[] = [];
+  const controlSocket = join(dir, "control.sock");
+  let control: Server | undefined;
   let stopping = false;
   const stopAll = async () => {
     if (stopping) return;
     stopping = true;
-    say("stopping services");
-    await Promise.all(processes.map(({ proc }) => proc.stop("SIGTERM", 30_000)));
-    say("stopping PostgreSQL, Redis and NATS");
-    await stack.stop();
+    control?.close();
+    say("stopping services, then PostgreSQL, Redis and NATS");
+    await owned.stopAll();
   };
   try {
     say("migrating");
@@ -110,6 +124,7 @@ export async function up(dirArg: string): Promise<number> {
       });
       proc.spawn();
       processes.push({ spec, proc });
+      owned.addService(spec.name, proc);
     }
     for (const { spec, proc } of processes) {
       const logFile = join(dir, "logs", `${spec.name}.log`);
@@ -124,6 +139,9 @@ export async function up(dirArg: string): Promise<number> {
       }
     }
 
+    control = await serveControl(controlSocket, owned);
+    owned.supervise((name) => join(dir, "logs", `${name}.log`));
+
     const lines = [
       "",
       "M10 is up.",
@@ -137,6 +155,8 @@ export async function up(dirArg: string): Promise<number> {
       "  (anonymous callers may POST failures to ingest on this local stack, as the runbooks' curl commands do)",
       "",
       `  source ${join(dirArg, "stack.env")}   # DATABASE_URL, REDIS_URL, NATS_URL, *_URL, tokens`,
+      `  control socket    ${join(dirArg, "control.sock")}   (scripts/chaos/ stop, start, kill, pause and resume processes through it)`,
+      "  A service that exits is restarted.",
       "  Ctrl-C stops everything.",
       "",
     ];
@@ -153,15 +173,5 @@ export async function up(dirArg: string): Promise<number> {
     };
     process.once("SIGINT", onSignal);
     process.once("SIGTERM", onSignal);
-    // A service that dies is reported, not silently missing.
-    for (const { spec, proc } of processes) {
-      const timer = setInterval(() => {
-        if (!proc.running && !stopping) {
-          say(`${spec.name} exited; see ${join(dir, "logs", `${spec.name}.log`)}`);
-          clearInterval(timer);
-        }
-      }, 1_000);
-      timer.unref();
-    }
   });
 }

@@ -1,4 +1,4 @@
-import { type BatchReport, createDeliveryEngine, type DeliveryEngineDeps } from "@m10/delivery";
+import { type BatchReport, type CircuitSnapshot, createDeliveryEngine, type DeliveryEngineDeps } from "@m10/delivery";
 import { createWakeups, isDatabaseUnavailable, type Logger, sleep, type Wakeups } from "@m10/shared";
 
 export interface ProcessorDeps extends DeliveryEngineDeps {
@@ -30,6 +30,8 @@ export interface Processor {
   wake(): void;
   /** The last batch's report, for /health/detailed. */
   lastReport(): BatchReport | undefined;
+  /** Each target's circuit breaker, for /health/detailed. */
+  circuitBreakers(): Record<string, CircuitSnapshot>;
   close(): Promise<void>;
 }
 
@@ -62,6 +64,7 @@ export function createProcessor(deps: ProcessorDeps): Processor {
     start: () => engine.start(),
     runOnce,
     lastReport: () => last,
+    circuitBreakers: () => engine.circuitBreakers(),
     async run(signal) {
       const totals: ProcessorTotals = {
         batches: 0, claimed: 0, delivered: 0, retried: 0, deadLettered: 0, failed: 0, released: 0, leaseLost: 0, completionErrors: 0,

@@ -42,7 +42,15 @@ export function readiness(deps: ReadinessDeps): { ready: () => Promise<ReadyRepo
   const detailed = async (): Promise<Record<string, unknown>> => {
     const [totals, lag] = await Promise.all([outboxTotals(deps.pool).catch(() => undefined), outboxLagSeconds(deps.pool).catch(() => undefined)]);
     const processor = deps.processor();
-    return { processor_id: processor?.processorId ?? null, listening: deps.listening() ?? null, outbox: totals ?? null, outbox_lag_seconds: lag ?? null, last_batch: processor?.lastReport() ?? null };
+    return {
+      processor_id: processor?.processorId ?? null,
+      listening: deps.listening() ?? null,
+      outbox: totals ?? null,
+      outbox_lag_seconds: lag ?? null,
+      last_batch: processor?.lastReport() ?? null,
+      // Per target; a target appears once this process has tried it.
+      circuit_breakers: processor?.circuitBreakers() ?? {},
+    };
   };
   return { ready, detailed };
 }

@@ -15,6 +15,8 @@ export const outboxDeliveryEnv = {
   OUTBOX_BACKOFF_BASE_SECONDS: env.number(30, "base of the exponential retry backoff with full jitter (s)"),
   OUTBOX_BACKOFF_MAX_SECONDS: env.number(1_800, "cap of the retry backoff (s); also caps a Retry-After"),
   OUTBOX_THROTTLE_MAX_WAIT_MS: env.int(60_000, "longest a delivery waits for its target's throttle before the event is released unattempted (ms)", 0),
+  OUTBOX_CIRCUIT_ERRORS_PER_MINUTE: env.int(50, "circuit breaker per target (the M7 runbook's auto-disable): more retryable failures than this within a minute disable the target for OUTBOX_CIRCUIT_OPEN_SECONDS (0 = no circuit breaker)", 0),
+  OUTBOX_CIRCUIT_OPEN_SECONDS: env.int(60, "how long an open circuit keeps its target disabled before one trial delivery (s)", 1),
   OUTBOX_ROUTES_FILE: env.optionalString("JSON routing file: event type -> target names, targets with type/url/secret/smtp/rpm/timeout (see the outbox-processor README)"),
   OUTBOX_ROUTES_JSON: env.optionalString("the routing configuration inline (same JSON as OUTBOX_ROUTES_FILE; the file wins when both are set)"),
   OUTBOX_NATS_STREAM: env.string("M10_EVENTS", "JetStream stream of the default nats target"),

@@ -99,16 +99,17 @@ export async function extendOutboxLeases(db: Queryable, processorId: string, eve
 }
 
 /**
- * Gives claimed events back unattempted (shutdown, throttle wait exceeded): the lease is cleared,
- * retry_count and the due time are untouched, so any processor can claim them at once.
+ * Gives claimed events back unattempted (shutdown, throttle wait exceeded, an open circuit): the
+ * lease is cleared and retry_count untouched; they are due at once, or at `notBefore` when given
+ * (the time an open circuit breaker lets its target be tried again).
  */
-export async function releaseOutboxClaims(db: Queryable, processorId: string, eventIds: number[]): Promise<number> {
+export async function releaseOutboxClaims(db: Queryable, processorId: string, eventIds: number[], notBefore?: Date): Promise<number> {
   if (eventIds.length === 0) return 0;
   const result = await db.query(
     `UPDATE m10_recovery.outbox
-        SET claimed_at = NULL, claimed_by = NULL
+        SET claimed_at = NULL, claimed_by = NULL, next_retry_at = coalesce($3::timestamptz, next_retry_at)
       WHERE id = ANY($2::bigint[]) AND claimed_by = $1 AND processed_at IS NULL`,
-    [processorId, eventIds],
+    [processorId, eventIds, notBefore ?? null],
   );
   return result.rowCount ?? 0;
 }

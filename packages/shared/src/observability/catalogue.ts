@@ -287,6 +287,20 @@ export const METRICS = {
     labelNames: [],
     services: ["outbox-processor", "orchestrator"],
   },
+  m10OutboxCircuitState: {
+    name: "m10_outbox_circuit_state",
+    kind: "gauge",
+    help: "Circuit breaker of a delivery target in this process: 0 closed, 1 open (target disabled after more than OUTBOX_CIRCUIT_ERRORS_PER_MINUTE failures in a minute), 2 half-open (one trial delivery).",
+    labelNames: ["target"],
+    services: ["outbox-processor", "orchestrator"],
+  },
+  m10OutboxCircuitOpenedTotal: {
+    name: "m10_outbox_circuit_opened_total",
+    kind: "counter",
+    help: "Times a delivery target's circuit breaker opened (the target was disabled), by target.",
+    labelNames: ["target"],
+    services: ["outbox-processor", "orchestrator"],
+  },
 
   // ---------------------------------------------------------------- orchestrator (maintenance tasks, locks)
   m10LockAcquiredTotal: {

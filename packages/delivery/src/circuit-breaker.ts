@@ -1,0 +1,126 @@
+// Per-target circuit breakers: the M7 runbook's "auto-disable on > 50 errors/min". A target whose
+// attempts failed more than `errorsPerMinute` times within the last minute is disabled for
+// `openSeconds`: its events are given back due at the reopening time, unattempted and without
+// counting a retry. Then one trial attempt is let through (half-open): success closes the
+// circuit, failure disables the target again. Only retryable failures count (5xx, 429, timeouts,
+// refused connections: the dependency's trouble), not permanent ones (the event's own fault).
+import type { Logger } from "pino";
+
+export type CircuitState = "closed" | "open" | "half_open";
+
+/** The gauge value of each state (m10_outbox_circuit_state). */
+export const CIRCUIT_STATE_VALUE: Record<CircuitState, number> = { closed: 0, open: 1, half_open: 2 };
+
+export interface CircuitBreakerSettings {
+  /** More failed attempts than this within a minute open the circuit (0 = no circuit breaker). */
+  errorsPerMinute: number;
+  /** How long an open circuit keeps its target disabled before a trial attempt. */
+  openSeconds: number;
+}
+
+export interface CircuitSnapshot {
+  state: CircuitState;
+  failures_last_minute: number;
+  times_opened: number;
+  opened_at: string | null;
+  /** When an open circuit lets its trial attempt through. */
+  retry_at: string | null;
+}
+
+export type Admission = { allowed: true } | { allowed: false; retryAt: Date };
+
+export interface CircuitBreakers {
+  /** Whether an attempt on `target` may start now; when not, the time to try again. */
+  admit(target: string): Admission;
+  /** The outcome of an admitted attempt: `failed` = a retryable failure. */
+  record(target: string, failed: boolean): void;
+  snapshot(): Record<string, CircuitSnapshot>;
+}
+
+export interface CircuitObserver {
+  stateChanged(target: string, state: CircuitState): void;
+}
+
+interface Circuit {
+  state: CircuitState;
+  failures: number[];
+  timesOpened: number;
+  openedAt: number | undefined;
+  retryAt: number;
+  trialInFlight: boolean;
+}
+
+const WINDOW_MS = 60_000;
+/** While a trial attempt runs, the target's other events come back after this long. */
+const TRIAL_WAIT_MS = 1_000;
+
+export function createCircuitBreakers(settings: CircuitBreakerSettings, observer: CircuitObserver, logger: Logger, now: () => number = Date.now): CircuitBreakers {
+  const circuits = new Map<string, Circuit>();
+  const circuitOf = (target: string): Circuit => {
+    let circuit = circuits.get(target);
+    if (!circuit) {
+      circuit = { state: "closed", failures: [], timesOpened: 0, openedAt: undefined, retryAt: 0, trialInFlight: false };
+      circuits.set(target, circuit);
+      observer.stateChanged(target, "closed");
+    }
+    return circuit;
+  };
+  const recentFailures = (circuit: Circuit): number => {
+    const since = now() - WINDOW_MS;
+    while (circuit.failures.length > 0 && (circuit.failures[0] ?? 0) < since) circuit.failures.shift();
+    return circuit.failures.length;
+  };
+  const open = (target: string, circuit: Circuit): void => {
+    circuit.state = "open";
+    circuit.openedAt = now();
+    circuit.retryAt = now() + settings.openSeconds * 1000;
+    circuit.timesOpened += 1;
+    circuit.trialInFlight = false;
+    observer.stateChanged(target, "open");
+    logger.warn({ target, failures_last_minute: recentFailures(circuit), open_seconds: settings.openSeconds }, "outbox.circuit_opened");
+  };
+
+  return {
+    admit(target) {
+      if (settings.errorsPerMinute <= 0) return { allowed: true };
+      const circuit = circuitOf(target);
+      if (circuit.state === "closed") return { allowed: true };
+      if (circuit.state === "open" && now() < circuit.retryAt) return { allowed: false, retryAt: new Date(circuit.retryAt) };
+      if (circuit.trialInFlight) return { allowed: false, retryAt: new Date(now() + TRIAL_WAIT_MS) };
+      circuit.state = "half_open";
+      circuit.trialInFlight = true;
+      observer.stateChanged(target, "half_open");
+      return { allowed: true };
+    },
+    record(target, failed) {
+      if (settings.errorsPerMinute <= 0) return;
+      const circuit = circuitOf(target);
+      if (circuit.state === "half_open" && circuit.trialInFlight) {
+        if (failed) return open(target, circuit);
+        circuit.state = "closed";
+        circuit.failures = [];
+        circuit.trialInFlight = false;
+        observer.stateChanged(target, "closed");
+        logger.info({ target, disabled_ms: now() - (circuit.openedAt ?? now()) }, "outbox.circuit_closed");
+        return;
+      }
+      if (!failed || circuit.state !== "closed") return;
+      circuit.failures.push(now());
+      if (recentFailures(circuit) > settings.errorsPerMinute) open(target, circuit);
+    },
+    snapshot() {
+      return Object.fromEntries(
+        [...circuits].map(([target, c]) => [
+          target,
+          {
+            state: c.state,
+            failures_last_minute: recentFailures(c),
+            times_opened: c.timesOpened,
+            opened_at: c.openedAt === undefined ? null : new Date(c.openedAt).toISOString(),
+            retry_at: c.state === "open" ? new Date(c.retryAt).toISOString() : null,
+          },
+        ]),
+      );
+    },
+  };
+}
