@@ -16,7 +16,7 @@ const RECENT_CAPACITY = 5_000;
 export interface PhaseStats {
   sent: number;
   accepted: number;
-  /** Answers by HTTP status, plus "network" (reset, refused) and "timeout". */
+  /** Answers by HTTP status (and problem code), plus "network" (reset, refused) and "timeout". */
   byStatus: Record<string, number>;
   /** Requests the generator did not send because too many were in flight. */
   skipped: number;
@@ -120,8 +120,9 @@ export function startLoad(options: LoadOptions, ledger: Ledger): LoadGenerator {
         body: JSON.stringify(batch ? { items: items.map(body) } : body(items[0] as Sent)),
         signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
       });
-      label = String(response.status);
-      const json = (await response.json().catch(() => ({}))) as { status?: string; results?: { status?: string }[] };
+      const json = (await response.json().catch(() => ({}))) as { status?: string; code?: string; results?: { status?: string }[] };
+      // A refusal is labelled with its problem code too ("503 database_unavailable").
+      label = response.ok || !json.code ? String(response.status) : `${response.status} ${json.code}`;
       if (response.status >= 200 && response.status < 300) {
         answers = batch ? items.map((_, i) => itemAnswer(json.results?.[i]?.status)) : [itemAnswer(json.status)];
       } else {

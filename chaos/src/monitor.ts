@@ -33,23 +33,29 @@ export function startMonitor(databaseUrl: string): BacklogMonitor {
     client = fresh;
     return fresh;
   };
+  let reading: Promise<BacklogSample | undefined> | undefined;
+  const sample = async (): Promise<BacklogSample | undefined> => {
+    try {
+      const db = await connection();
+      const { rows } = await db.query<{ unevaluated: number; outbox_pending: number }>(BACKLOG_SQL);
+      const row = rows[0];
+      if (!row) return undefined;
+      const taken = { at: Date.now(), unevaluated: row.unevaluated, outboxPending: row.outbox_pending };
+      monitor.samples.push(taken);
+      return taken;
+    } catch {
+      const broken = client;
+      client = undefined;
+      await broken?.end().catch(() => undefined);
+      return undefined;
+    }
+  };
   const monitor: BacklogMonitor = {
     samples: [],
-    async read() {
-      try {
-        const db = await connection();
-        const { rows } = await db.query<{ unevaluated: number; outbox_pending: number }>(BACKLOG_SQL);
-        const row = rows[0];
-        if (!row) return undefined;
-        const sample = { at: Date.now(), unevaluated: row.unevaluated, outboxPending: row.outbox_pending };
-        monitor.samples.push(sample);
-        return sample;
-      } catch {
-        const broken = client;
-        client = undefined;
-        await broken?.end().catch(() => undefined);
-        return undefined;
-      }
+    // One query at a time on the one connection: a read asked for while one runs shares it.
+    read() {
+      reading ??= sample().finally(() => (reading = undefined));
+      return reading;
     },
     stop: async () => {
       clearInterval(timer);
@@ -70,4 +76,10 @@ export function backlogPeak(samples: readonly BacklogSample[], from: number, to:
   let peak = 0;
   for (const sample of samples) if (sample.at >= from && sample.at <= to) peak = Math.max(peak, backlogOf(sample));
   return peak;
+}
+
+/** Seconds from `from` to the first sample at or after it with a backlog of at most `atMost` (null: none). */
+export function secondsUntilBacklog(samples: readonly BacklogSample[], from: number, atMost: number): number | null {
+  const reached = samples.find((sample) => sample.at >= from && backlogOf(sample) <= atMost);
+  return reached ? Math.round((reached.at - from) / 100) / 10 : null;
 }

@@ -6,14 +6,15 @@ const stats = (byStatus: Record<string, number>): PhaseStats => ({ sent: 0, acce
 
 describe("answer violations", () => {
   it("allows 503 only during a fault that allows it, and never another 5xx", () => {
-    expect(answerViolations("postgres-restart", stats({ "202": 10, "503": 4 }), true, false)).toEqual([]);
-    expect(answerViolations("redis-outage", stats({ "202": 10, "503": 4 }), false, false)).toEqual(["redis-outage: 4 answers 503 although PostgreSQL was up"]);
-    expect(answerViolations("postgres-restart", stats({ "500": 1 }), true, false)).toEqual(["postgres-restart: 1 answers 500"]);
+    expect(answerViolations("postgres-restart", stats({ "202": 10, "503 database_unavailable": 4 }), true)).toEqual([]);
+    expect(answerViolations("redis-outage", stats({ "202": 10, "503 database_unavailable": 4 }), false)).toEqual([
+      "redis-outage: 4 answers 503 database_unavailable although PostgreSQL was up",
+    ]);
+    expect(answerViolations("postgres-restart", stats({ "500 internal_error": 1 }), true)).toEqual(["postgres-restart: 1 answers 500 internal_error"]);
   });
 
-  it("allows requests without an answer only while an ingest process is killed", () => {
-    expect(answerViolations("kill-9 ingest-1", stats({ network: 3 }), false, true)).toEqual([]);
-    expect(answerViolations("nats-outage", stats({ timeout: 2 }), false, false)).toEqual(["nats-outage: 2 requests without an answer (timeout)"]);
+  it("reports requests without an answer without calling them violations: the ledger allows either outcome", () => {
+    expect(answerViolations("kill-9 ingest-1", stats({ network: 3, timeout: 1 }), false)).toEqual([]);
   });
 });
 
