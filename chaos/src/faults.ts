@@ -2,6 +2,7 @@
 // it right and returns when it did; the runner measures what happened around it.
 import { setTimeout as sleep } from "node:timers/promises";
 import pg from "pg";
+import type { DevServer } from "@m10/devstack";
 import type { ChaosConfig } from "./config.js";
 import type { ChaosSink } from "./sink.js";
 import type { ChaosStack, ServiceSlot } from "./stack.js";
@@ -21,6 +22,21 @@ export interface Fault {
 }
 
 const seconds = (n: number) => sleep(n * 1000);
+
+/** Attempts at restarting a server: each waits devstack's 30 s for it to answer, too short on a loaded machine. */
+const START_ATTEMPTS = 4;
+
+async function restart(server: DevServer, log: FaultContext["log"]): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await server.start();
+      return;
+    } catch (error) {
+      if (attempt >= START_ATTEMPTS) throw error;
+      log("fault.server_slow_to_start", { server: server.name, attempt, error: error instanceof Error ? error.message : String(error) });
+    }
+  }
+}
 
 function killAndRestart(slot: ServiceSlot): Fault {
   return {
@@ -45,7 +61,7 @@ function serverOutage(name: string, server: "postgres" | "redis" | "nats", downS
       await stack.servers[server].stop();
       log("fault.server_stopped", { server });
       await seconds(downSeconds(config));
-      await stack.servers[server].start();
+      await restart(stack.servers[server], log);
       log("fault.server_started", { server });
     },
   };

@@ -65,7 +65,7 @@ async function runFault(fault: Fault, context: FaultContext, load: LoadGenerator
   load.phase(fault.name);
   context.sink.phase = fault.name;
   const startedAt = Date.now();
-  log("fault.start", { fault: fault.name, backlog: before });
+  log("fault.start", { fault: fault.name, backlog: before, ...monitor.samples.at(-1) });
   await fault.inject(context);
   const repairedAt = Date.now();
   // Back near the level before the fault: within five seconds' worth of the offered load. The
@@ -93,7 +93,7 @@ async function runFault(fault: Fault, context: FaultContext, load: LoadGenerator
     lost_or_miscounted: 0,
     duplicate_deliveries: 0,
   };
-  log("fault.end", { ...result });
+  log("fault.end", { ...result, ...monitor.samples.at(-1) });
   return { result, violations: answerViolations(fault.name, stats, fault.allows503), repairedAt, recoveredBelow };
 }
 
@@ -142,7 +142,15 @@ async function main(config: ChaosConfig): Promise<number> {
     const wanted = config.CHAOS_FAULTS.split(",").map((name) => name.trim()).filter(Boolean);
     const faults = allFaults(stack).filter((fault) => wanted.length === 0 || wanted.some((name) => fault.name.startsWith(name)));
     const context: FaultContext = { stack, sink, config, log };
-    for (const fault of faults) faultRuns.push(await runFault(fault, context, load, monitor));
+    for (const fault of faults) {
+      try {
+        faultRuns.push(await runFault(fault, context, load, monitor));
+      } catch (error) {
+        // A fault that could not be put right leaves nothing to measure in the next ones: drain and check what there is.
+        violations.push(`${fault.name}: ${error instanceof Error ? error.message : String(error)}`);
+        break;
+      }
+    }
 
     load.phase("drain");
     sink.phase = "drain";
