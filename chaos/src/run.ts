@@ -51,6 +51,11 @@ async function currentBacklog(monitor: BacklogMonitor): Promise<number> {
   return last ? backlogOf(last) : 0;
 }
 
+function backlogSplit(monitor: BacklogMonitor): Record<string, number | undefined> {
+  const last = monitor.samples.at(-1);
+  return { unevaluated: last?.unevaluated, outbox_pending: last?.outboxPending };
+}
+
 interface FaultRun {
   result: FaultResult;
   violations: string[];
@@ -65,7 +70,7 @@ async function runFault(fault: Fault, context: FaultContext, load: LoadGenerator
   load.phase(fault.name);
   context.sink.phase = fault.name;
   const startedAt = Date.now();
-  log("fault.start", { fault: fault.name, backlog: before, ...monitor.samples.at(-1) });
+  log("fault.start", { fault: fault.name, backlog: before, ...backlogSplit(monitor) });
   await fault.inject(context);
   const repairedAt = Date.now();
   // Back near the level before the fault: within five seconds' worth of the offered load. The
@@ -93,7 +98,7 @@ async function runFault(fault: Fault, context: FaultContext, load: LoadGenerator
     lost_or_miscounted: 0,
     duplicate_deliveries: 0,
   };
-  log("fault.end", { ...result, ...monitor.samples.at(-1) });
+  log("fault.end", { ...result, ...backlogSplit(monitor) });
   return { result, violations: answerViolations(fault.name, stats, fault.allows503), repairedAt, recoveredBelow };
 }
 
