@@ -14,7 +14,7 @@ help:
 	@echo "make build    compile every package"
 	@echo "make migrate  migrate DATABASE_URL (or the make-up stack's database)"
 	@echo "make bench    run the benchmarks; JSON results in bench/results/"
-	@echo "make chaos    the fault suite under load (about 12 min); results in chaos/results/, non-zero exit on a violation"
+	@echo "make chaos    the fault suite under load (sized for 15 min); results in chaos/results/, non-zero exit on a violation"
 	@echo "make clean    remove build outputs, node_modules and .tools/ (keeps .m10/ data)"
 
 tools:
