@@ -6,7 +6,7 @@ RUN := scripts/with-tools
 export TURBO_TELEMETRY_DISABLED := 1
 export DO_NOT_TRACK := 1
 
-.PHONY: help tools build test lint typecheck up migrate bench clean
+.PHONY: help tools build test lint typecheck up migrate bench chaos clean
 
 help:
 	@echo "make up       install what is missing, build, start PostgreSQL/Redis/NATS and the five services (Ctrl-C stops all)"
@@ -14,6 +14,7 @@ help:
 	@echo "make build    compile every package"
 	@echo "make migrate  migrate DATABASE_URL (or the make-up stack's database)"
 	@echo "make bench    run the benchmarks; JSON results in bench/results/"
+	@echo "make chaos    the fault suite under load (sized for 15 min); results in chaos/results/, non-zero exit on a violation"
 	@echo "make clean    remove build outputs, node_modules and .tools/ (keeps .m10/ data)"
 
 tools:
@@ -43,6 +44,9 @@ migrate: build
 bench: build
 	$(RUN) pnpm --filter @m10/bench bench
 
+chaos: build
+	$(RUN) pnpm --filter @m10/chaos chaos
+
 clean:
 	rm -rf node_modules packages/*/node_modules packages/*/dist services/*/node_modules services/*/dist \
-	  migrations/node_modules migrations/dist bench/node_modules .turbo packages/*/.turbo services/*/.turbo migrations/.turbo .tools
+	  migrations/node_modules migrations/dist bench/node_modules chaos/node_modules .turbo packages/*/.turbo services/*/.turbo migrations/.turbo .tools

@@ -21,9 +21,9 @@ export interface RunningService {
 
 /**
  * Starts a built service (its bin under the repository) as a real process with a health server on
- * a free port, and waits until /health answers.
+ * a free port, and waits until /health answers (SIGKILLs it when it does not within `healthTimeoutMs`).
  */
-export async function startService(bin: string, env: Record<string, string>, args: string[] = []): Promise<RunningService> {
+export async function startService(bin: string, env: Record<string, string>, args: string[] = [], healthTimeoutMs = 30_000): Promise<RunningService> {
   const port = await freePort();
   let output = "";
   const child = spawn(process.execPath, [join(repositoryRoot(), bin), ...args], {
@@ -34,11 +34,20 @@ export async function startService(bin: string, env: Record<string, string>, arg
   child.stderr?.on("data", (chunk: Buffer) => (output += chunk.toString("utf8")));
   const exited = new Promise<number | string>((resolve) => child.once("exit", (code, signal) => resolve(code ?? signal ?? -1)));
   const url = `http://127.0.0.1:${port}`;
-  await waitUntil(`${bin} /health`, async () => {
-    if (child.exitCode !== null) throw new Error(`exited with ${child.exitCode}: ${output}`);
-    const response = await fetch(`${url}/health`, { signal: AbortSignal.timeout(1_000) }).catch(() => undefined);
-    return response?.ok === true;
-  });
+  try {
+    await waitUntil(
+      `${bin} /health`,
+      async () => {
+        if (child.exitCode !== null) throw new Error(`exited with ${child.exitCode}: ${output}`);
+        const response = await fetch(`${url}/health`, { signal: AbortSignal.timeout(1_000) }).catch(() => undefined);
+        return response?.ok === true;
+      },
+      { timeoutMs: healthTimeoutMs },
+    );
+  } catch (error) {
+    child.kill("SIGKILL");
+    throw error;
+  }
   return {
     url,
     port,
