@@ -5,7 +5,7 @@
 import { startService, waitUntil, type RunningService } from "@m10/devstack/service-process";
 import { loadavg } from "node:os";
 import pg from "pg";
-import { startSink, type Sink } from "./http-sink.js";
+import { sinkRoutesJson, startSink, type Sink } from "./http-sink.js";
 import { freshStack, type BenchStack } from "./stack.js";
 import { percentile, round } from "./stats.js";
 
@@ -23,10 +23,7 @@ function processorEnv(env: BenchStack, sink: Sink, sizing: Record<string, string
     NATS_URL: env.natsUrl,
     LOG_LEVEL: "warn",
     ...sizing,
-    OUTBOX_ROUTES_JSON: JSON.stringify({
-      targets: { sink: { type: "webhook", url: sink.url, secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", rpm: 0 } },
-      routes: { "*": ["sink"] },
-    }),
+    OUTBOX_ROUTES_JSON: sinkRoutesJson(sink),
   };
 }
 
@@ -84,8 +81,8 @@ async function latency(env: BenchStack, pool: pg.Pool, rate: number, seconds: nu
       const spent = Date.now() - tickStart;
       if (spent < tickMs) await new Promise((resolve) => setTimeout(resolve, tickMs - spent));
     }
-    await waitUntil("every committed event delivered", () => sink.byAggregate.size >= committedAt.size, { timeoutMs: 120_000, intervalMs: 20 });
-    const latencies = [...committedAt].map(([id, at]) => (sink.byAggregate.get(id) ?? Number.NaN) - at);
+    await waitUntil("every committed event delivered", () => sink.byKey.size >= committedAt.size, { timeoutMs: 120_000, intervalMs: 20 });
+    const latencies = [...committedAt].map(([id, at]) => (sink.byKey.get(id) ?? Number.NaN) - at);
     return {
       offered_events_per_second: rate,
       events: committedAt.size,
@@ -110,8 +107,8 @@ async function idleLatency(env: BenchStack, pool: pg.Pool): Promise<Record<strin
       const id = `idle${i}`;
       await pool.query("SELECT m10_recovery.publish_outbox('bench', $1, 'bench.event', '{\"note\":\"idle\"}'::jsonb)", [id]);
       const committed = Date.now();
-      await waitUntil(`idle event ${i} delivered`, () => sink.byAggregate.has(id), { timeoutMs: 30_000, intervalMs: 1 });
-      latencies.push((sink.byAggregate.get(id) ?? Number.NaN) - committed);
+      await waitUntil(`idle event ${i} delivered`, () => sink.byKey.has(id), { timeoutMs: 30_000, intervalMs: 1 });
+      latencies.push((sink.byKey.get(id) ?? Number.NaN) - committed);
     }
     return {
       events: IDLE_EVENTS,

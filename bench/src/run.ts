@@ -5,10 +5,11 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ingestBench } from "./ingest-bench.js";
 import { outboxBench } from "./outbox-bench.js";
+import { pipelineBench } from "./pipeline-bench.js";
 import { workerBench } from "./worker-bench.js";
 
 type Bench = (seconds: number) => Promise<Record<string, unknown>>;
-const BENCHES: Record<string, Bench> = { ingest: ingestBench, worker: workerBench, outbox: outboxBench };
+const BENCHES: Record<string, Bench> = { ingest: ingestBench, worker: workerBench, outbox: outboxBench, pipeline: pipelineBench };
 
 const args = process.argv.slice(2);
 const secondsFlag = args.indexOf("--seconds");
