@@ -26,8 +26,15 @@ export interface DeliveredBody {
   data?: Record<string, unknown>;
 }
 
-/** A webhook receiver that answers 204 at once and remembers when each key first arrived. */
-export async function startSink(keyOf: (body: DeliveredBody) => string | undefined = (body) => body.aggregate_id): Promise<Sink> {
+export interface SinkOptions {
+  /** The key a delivery is remembered by in `byKey` (default: the envelope's aggregate_id). */
+  keyOf?: (body: DeliveredBody) => string | undefined;
+  /** How long the receiver takes to answer (ms; default 0: at once). */
+  answerAfterMs?: number;
+}
+
+/** A webhook receiver that answers 204 (at once, or after `answerAfterMs`) and remembers when each key first arrived. */
+export async function startSink({ keyOf = (body) => body.aggregate_id, answerAfterMs = 0 }: SinkOptions = {}): Promise<Sink> {
   const firstSeen = new Map<string, number>();
   const byKey = new Map<string, number>();
   const sink: Sink = { url: "", firstSeen, byKey, duplicates: 0, close: async () => undefined };
@@ -43,7 +50,8 @@ export async function startSink(keyOf: (body: DeliveredBody) => string | undefin
         const bodyKey = keyOf(JSON.parse(Buffer.concat(chunks).toString("utf8")) as DeliveredBody);
         if (bodyKey) byKey.set(bodyKey, now);
       }
-      res.writeHead(204).end();
+      if (answerAfterMs > 0) setTimeout(() => res.writeHead(204).end(), answerAfterMs);
+      else res.writeHead(204).end();
     });
   });
   server.keepAliveTimeout = 60_000;

@@ -209,7 +209,7 @@ export async function pipelineBench(seconds: number): Promise<Record<string, unk
   const pool = new pg.Pool({ connectionString: env.databaseUrl, max: 2 });
   // An idle client's error (a server shutting down) must not end the benchmark process.
   pool.on("error", (error) => console.error(`[bench] idle database connection: ${error.message}`));
-  const sink = await startSink((body) => (body.type === RECOVERY_SUGGESTED ? String(body.data?.failure_match_id) : undefined));
+  const sink = await startSink({ keyOf: (body) => (body.type === RECOVERY_SUGGESTED ? String(body.data?.failure_match_id) : undefined) });
   try {
     const pgbench = await pgbenchUpsert(env.databaseUrl, 16, seconds);
     const redis = await redisXaddBaseline(env.redisUrl, CONNECTIONS, seconds);
