@@ -15,6 +15,7 @@ export {
   findCandidatesByIdempotencyKeys,
   getCandidate,
   isIdempotencyKeyTaken,
+  isRowRaceError,
   type IngestedCandidate,
   type IngestedCandidateGroup,
   type InputRow,
@@ -25,6 +26,8 @@ export {
   recordDecision,
   recordExecutionOutcome,
   selectedAction,
+  type IngestUpsertResult,
+  upsertDistinctIngestedCandidates,
   upsertIngestedCandidate,
   upsertIngestedCandidates,
 } from "./candidates.js";
