@@ -101,6 +101,15 @@ const keyHolders = (keys: string) => `
     JOIN public.recovery_candidates rc ON rc.id = k.candidate_id
    WHERE k.idempotency_key = ${keys}`;
 
+/** A single ingest's conflict rule: one more occurrence, unless the row's first key is this very key or the row is another tenant's. */
+const ONE_MORE_OCCURRENCE = `ON CONFLICT (failure_match_id) DO UPDATE
+     SET occurrence_count = rc.occurrence_count + 1,
+         last_occurrence_at = now(),
+         idempotency_key = COALESCE(rc.idempotency_key, EXCLUDED.idempotency_key)
+   WHERE (EXCLUDED.idempotency_key IS NULL OR rc.idempotency_key IS DISTINCT FROM EXCLUDED.idempotency_key)
+     AND rc.tenant_id = EXCLUDED.tenant_id
+  RETURNING rc.id, rc.failure_match_id, rc.occurrence_count, (rc.xmax = 0) AS inserted, rc.tenant_id`;
+
 // One statement, so one transaction. A candidate that has seen the key wins (a replay changes
 // nothing); otherwise insert, or count one more occurrence, and record the key as seen, so a
 // second key on a known failure counts once (the IETF Idempotency-Key draft). The DO UPDATE skips
@@ -115,13 +124,7 @@ WITH keyed AS (${keyHolders("$8::uuid")}), upserted AS (
           idempotency_key, occurrence_count, last_occurrence_at, tenant_id)
   SELECT $1::uuid, $2, $3, $4::jsonb, 'ingest_api', $5, $6, $7, $8::uuid, 1, now(), $9
    WHERE NOT EXISTS (SELECT 1 FROM keyed)
-  ON CONFLICT (failure_match_id) DO UPDATE
-     SET occurrence_count = rc.occurrence_count + 1,
-         last_occurrence_at = now(),
-         idempotency_key = COALESCE(rc.idempotency_key, EXCLUDED.idempotency_key)
-   WHERE (EXCLUDED.idempotency_key IS NULL OR rc.idempotency_key IS DISTINCT FROM EXCLUDED.idempotency_key)
-     AND rc.tenant_id = EXCLUDED.tenant_id
-  RETURNING rc.id, rc.failure_match_id, rc.occurrence_count, (rc.xmax = 0) AS inserted, rc.tenant_id
+  ${ONE_MORE_OCCURRENCE}
 ), recorded AS (
   INSERT INTO public.recovery_candidate_idempotency_keys (idempotency_key, candidate_id)
   SELECT $8::uuid, id FROM upserted WHERE $8::uuid IS NOT NULL
@@ -156,13 +159,7 @@ WITH r AS (
     FROM r
    WHERE NOT EXISTS (SELECT 1 FROM keyed WHERE keyed.ord = r.ord)
    ORDER BY r.failure_match_id
-  ON CONFLICT (failure_match_id) DO UPDATE
-     SET occurrence_count = rc.occurrence_count + 1,
-         last_occurrence_at = now(),
-         idempotency_key = COALESCE(rc.idempotency_key, EXCLUDED.idempotency_key)
-   WHERE (EXCLUDED.idempotency_key IS NULL OR rc.idempotency_key IS DISTINCT FROM EXCLUDED.idempotency_key)
-     AND rc.tenant_id = EXCLUDED.tenant_id
-  RETURNING rc.id, rc.failure_match_id, rc.occurrence_count, (rc.xmax = 0) AS inserted, rc.tenant_id
+  ${ONE_MORE_OCCURRENCE}
 ), recorded AS (
   INSERT INTO public.recovery_candidate_idempotency_keys (idempotency_key, candidate_id)
   SELECT r.idempotency_key, u.id FROM upserted u JOIN r ON r.failure_match_id = u.failure_match_id WHERE r.idempotency_key IS NOT NULL
