@@ -5,17 +5,39 @@ export interface Sink {
   url: string;
   /** Receive time (ms) of the first delivery of each idempotency key. */
   firstSeen: Map<string, number>;
-  /** aggregate_id → receive time (ms) of its first delivery. */
-  byAggregate: Map<string, number>;
+  /** keyOf(body) → receive time (ms) of its first delivery (by default the envelope's aggregate_id). */
+  byKey: Map<string, number>;
   duplicates: number;
   close(): Promise<void>;
 }
 
-/** A webhook receiver that answers 204 at once and remembers when each key first arrived. */
-export async function startSink(): Promise<Sink> {
+/** OUTBOX_ROUTES_JSON sending every event type to `sink` as a signed webhook, unthrottled. */
+export function sinkRoutesJson(sink: Sink): string {
+  return JSON.stringify({
+    targets: { sink: { type: "webhook", url: sink.url, secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", rpm: 0 } },
+    routes: { "*": ["sink"] },
+  });
+}
+
+/** The delivered envelope's fields a sink can key on. */
+export interface DeliveredBody {
+  type?: string;
+  aggregate_id?: string;
+  data?: Record<string, unknown>;
+}
+
+export interface SinkOptions {
+  /** The key a delivery is remembered by in `byKey` (default: the envelope's aggregate_id). */
+  keyOf?: (body: DeliveredBody) => string | undefined;
+  /** How long the receiver takes to answer (ms; default 0: at once). */
+  answerAfterMs?: number;
+}
+
+/** A webhook receiver that answers 204 (at once, or after `answerAfterMs`) and remembers when each key first arrived. */
+export async function startSink({ keyOf = (body) => body.aggregate_id, answerAfterMs = 0 }: SinkOptions = {}): Promise<Sink> {
   const firstSeen = new Map<string, number>();
-  const byAggregate = new Map<string, number>();
-  const sink: Sink = { url: "", firstSeen, byAggregate, duplicates: 0, close: async () => undefined };
+  const byKey = new Map<string, number>();
+  const sink: Sink = { url: "", firstSeen, byKey, duplicates: 0, close: async () => undefined };
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on("data", (chunk: Buffer) => chunks.push(chunk));
@@ -25,10 +47,11 @@ export async function startSink(): Promise<Sink> {
       if (firstSeen.has(key)) sink.duplicates += 1;
       else {
         firstSeen.set(key, now);
-        const body = JSON.parse(Buffer.concat(chunks).toString("utf8")) as { aggregate_id?: string };
-        if (body.aggregate_id) byAggregate.set(body.aggregate_id, now);
+        const bodyKey = keyOf(JSON.parse(Buffer.concat(chunks).toString("utf8")) as DeliveredBody);
+        if (bodyKey) byKey.set(bodyKey, now);
       }
-      res.writeHead(204).end();
+      if (answerAfterMs > 0) setTimeout(() => res.writeHead(204).end(), answerAfterMs);
+      else res.writeHead(204).end();
     });
   });
   server.keepAliveTimeout = 60_000;

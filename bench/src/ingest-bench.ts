@@ -1,32 +1,11 @@
 // Issue 3's benchmark: autocannon against single and batch ingest on a fresh stack, with a pgbench
 // single-row upsert baseline measured in the same run.
-import { randomUUID } from "node:crypto";
-import { readFileSync } from "node:fs";
-import { startService } from "@m10/devstack/service-process";
 import autocannon from "autocannon";
+import { failure, startIngest, TOKEN } from "./ingest-service.js";
 import { pgbenchUpsert } from "./pgbench.js";
-import { watchRss } from "./rss.js";
+import { cpuMs, watchRss } from "./proc.js";
 import { freshStack } from "./stack.js";
 import { round } from "./stats.js";
-
-const TOKEN = "bench-admin-token-0123456789abcdef";
-const ERROR_TYPES = ["TIMEOUT", "RATE_LIMITED", "HTTP_503", "CONNECTION_ERROR", "BUDGET_EXCEEDED"];
-
-function failure(i: number) {
-  return {
-    failure_match_id: randomUUID(),
-    failure_payload: { error_type: ERROR_TYPES[i % ERROR_TYPES.length], raw: `upstream call ${i % 97} timed out after 30s` },
-    source: "bench",
-  };
-}
-
-/** CPU time (user + system) a process has used so far in ms, from /proc/<pid>/stat (Linux, 100 ticks/s). */
-function cpuMs(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-  // The fields after the command name (which may hold spaces); utime and stime are fields 14 and 15.
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return (Number(fields[11]) + Number(fields[12])) * 10;
-}
 
 interface LoadFigures {
   requests_per_second: number;
@@ -60,19 +39,7 @@ export async function ingestBench(seconds: number): Promise<Record<string, unkno
   const env = await freshStack();
   try {
     const baseline = await pgbenchUpsert(env.databaseUrl, 16, seconds);
-    const ingest = await startService("services/ingest/bin/m10-ingest.js", {
-      DATABASE_URL: env.databaseUrl,
-      REDIS_URL: env.redisUrl,
-      NATS_URL: env.natsUrl,
-      LOG_LEVEL: "warn",
-      M10_ADMIN_TOKEN: TOKEN,
-      M10_DB_POOL_MAX: "20",
-      M10_RATE_LIMIT_INGEST_MAX: "1000000000",
-      // The production memory settings (services/ingest/Dockerfile and systemd unit); extra flags
-      // (e.g. --cpu-prof) for the ingest process only via M10_BENCH_INGEST_NODE_OPTIONS.
-      NODE_OPTIONS: `--max-semi-space-size=4 --max-old-space-size=512 ${process.env.M10_BENCH_INGEST_NODE_OPTIONS ?? ""}`.trim(),
-      MALLOC_ARENA_MAX: "2",
-    });
+    const ingest = await startIngest(env);
     try {
       const pid = ingest.child.pid ?? 0;
       let i = 0;

@@ -1,14 +1,17 @@
-// make bench: each benchmark on a fresh stack; JSON results in bench/results/<name>.json.
-import { mkdirSync, writeFileSync } from "node:fs";
-import { cpus, totalmem } from "node:os";
+// make bench: each benchmark on a fresh stack; JSON results in bench/results/<name>.json, and the
+// chart of the latest result of every benchmark in bench/results/<date>.svg and latest.svg.
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { cpus, loadavg, totalmem } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { type BenchDocuments, renderChart } from "./chart.js";
 import { ingestBench } from "./ingest-bench.js";
 import { outboxBench } from "./outbox-bench.js";
+import { pipelineBench } from "./pipeline-bench.js";
 import { workerBench } from "./worker-bench.js";
 
 type Bench = (seconds: number) => Promise<Record<string, unknown>>;
-const BENCHES: Record<string, Bench> = { ingest: ingestBench, worker: workerBench, outbox: outboxBench };
+const BENCHES: Record<string, Bench> = { ingest: ingestBench, worker: workerBench, outbox: outboxBench, pipeline: pipelineBench };
 
 const args = process.argv.slice(2);
 const secondsFlag = args.indexOf("--seconds");
@@ -45,3 +48,22 @@ for (const name of selected) {
   }
 }
 if (failed) process.exitCode = 1;
+
+/** The chart of the newest document of each benchmark, as <date>.svg and latest.svg (the README shows it). */
+function writeChart(): void {
+  const documents: BenchDocuments = {};
+  for (const name of Object.keys(BENCHES)) {
+    const file = join(resultsDir, `${name}.json`);
+    if (existsSync(file)) documents[name] = JSON.parse(readFileSync(file, "utf8")) as Record<string, unknown>;
+  }
+  if (Object.keys(documents).length === 0) return;
+  const now = new Date();
+  const caption = `${now.toISOString().slice(0, 16).replace("T", " ")} UTC, ${cpus().length} CPUs shared by load generator, servers and services; 1-minute load average at the end: ${loadavg()[0]?.toFixed(2)}`;
+  const svg = renderChart(documents, caption);
+  const file = join(resultsDir, `${now.toISOString().slice(0, 10)}.svg`);
+  writeFileSync(file, svg);
+  writeFileSync(join(resultsDir, "latest.svg"), svg);
+  process.stderr.write(`[bench] chart → ${file}\n`);
+}
+
+writeChart();

@@ -28,6 +28,7 @@ import { answerFrameworkError, registerProblemHandler } from "./http/problem-han
 import { registerRequestIdHeader, requestIdFor } from "./http/request-id.js";
 import { validatorCompiler } from "./http/validation.js";
 import { EvaluationEnqueuer } from "./ingest/evaluation-enqueuer.js";
+import { UpsertCoalescer } from "./ingest/upsert-coalescer.js";
 import { IngestService } from "./ingest/ingest-service.js";
 import { SourceLabel } from "./ingest/source-label.js";
 import { registerRateLimits } from "./rate-limit/register.js";
@@ -111,7 +112,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     registry,
     enqueuer,
     sourceLabel,
-    ingest: new IngestService({ pool, enqueuer, metrics, sourceLabel }),
+    ingest: new IngestService({ pool, enqueuer, upserts: new UpsertCoalescer(pool), metrics, sourceLabel }),
     candidates: new CandidateService({ pool, metrics }),
     rbac: { enforce: config.RBAC_ENFORCE, audit },
   };

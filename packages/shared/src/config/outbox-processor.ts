@@ -38,10 +38,13 @@ export const outboxProcessorConfigSchema = z.object({
   ...natsEnv,
   ...serviceEnv(9102),
   ...outboxDeliveryEnv,
-  OUTBOX_BATCH_SIZE: env.int(20, "events claimed per batch (--batch-size)", 1),
-  OUTBOX_CONCURRENCY: env.int(10, "deliveries in flight at once per claimed batch (--concurrency)", 1),
+  // Sized for a receiver answering in a millisecond and one answering in seconds alike (issue 16,
+  // docs/architecture.md §6 "Outbox sizing"): 200 per claim makes claims and completions cheap per
+  // event; 2 lanes × 64 sockets keep 128 slow deliveries waiting at once within 400 held events.
+  OUTBOX_BATCH_SIZE: env.int(200, "events claimed per batch (--batch-size)", 1),
+  OUTBOX_CONCURRENCY: env.int(64, "deliveries in flight at once per claimed batch (--concurrency)", 1),
   OUTBOX_MAX_IN_FLIGHT: env.int(
-    100,
+    400,
     "claimed events not yet finished in this process: up to ceil(OUTBOX_MAX_IN_FLIGHT / OUTBOX_BATCH_SIZE) batches deliver at once, the next claimed while the others deliver (--max-in-flight)",
     1,
   ),

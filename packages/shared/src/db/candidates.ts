@@ -101,6 +101,15 @@ const keyHolders = (keys: string) => `
     JOIN public.recovery_candidates rc ON rc.id = k.candidate_id
    WHERE k.idempotency_key = ${keys}`;
 
+/** A single ingest's conflict rule: one more occurrence, unless the row's first key is this very key or the row is another tenant's. */
+const ONE_MORE_OCCURRENCE = `ON CONFLICT (failure_match_id) DO UPDATE
+     SET occurrence_count = rc.occurrence_count + 1,
+         last_occurrence_at = now(),
+         idempotency_key = COALESCE(rc.idempotency_key, EXCLUDED.idempotency_key)
+   WHERE (EXCLUDED.idempotency_key IS NULL OR rc.idempotency_key IS DISTINCT FROM EXCLUDED.idempotency_key)
+     AND rc.tenant_id = EXCLUDED.tenant_id
+  RETURNING rc.id, rc.failure_match_id, rc.occurrence_count, (rc.xmax = 0) AS inserted, rc.tenant_id`;
+
 // One statement, so one transaction. A candidate that has seen the key wins (a replay changes
 // nothing); otherwise insert, or count one more occurrence, and record the key as seen, so a
 // second key on a known failure counts once (the IETF Idempotency-Key draft). The DO UPDATE skips
@@ -115,13 +124,7 @@ WITH keyed AS (${keyHolders("$8::uuid")}), upserted AS (
           idempotency_key, occurrence_count, last_occurrence_at, tenant_id)
   SELECT $1::uuid, $2, $3, $4::jsonb, 'ingest_api', $5, $6, $7, $8::uuid, 1, now(), $9
    WHERE NOT EXISTS (SELECT 1 FROM keyed)
-  ON CONFLICT (failure_match_id) DO UPDATE
-     SET occurrence_count = rc.occurrence_count + 1,
-         last_occurrence_at = now(),
-         idempotency_key = COALESCE(rc.idempotency_key, EXCLUDED.idempotency_key)
-   WHERE (EXCLUDED.idempotency_key IS NULL OR rc.idempotency_key IS DISTINCT FROM EXCLUDED.idempotency_key)
-     AND rc.tenant_id = EXCLUDED.tenant_id
-  RETURNING rc.id, rc.failure_match_id, rc.occurrence_count, (rc.xmax = 0) AS inserted, rc.tenant_id
+  ${ONE_MORE_OCCURRENCE}
 ), recorded AS (
   INSERT INTO public.recovery_candidate_idempotency_keys (idempotency_key, candidate_id)
   SELECT $8::uuid, id FROM upserted WHERE $8::uuid IS NOT NULL
@@ -129,6 +132,76 @@ WITH keyed AS (${keyHolders("$8::uuid")}), upserted AS (
 SELECT id, failure_match_id::text AS failure_match_id, occurrence_count, inserted, false AS key_matched, tenant_id FROM upserted
 UNION ALL
 SELECT id, failure_match_id::text, occurrence_count, false, true, tenant_id FROM keyed`;
+
+function upsertResultOf(row: UpsertRow): IngestUpsertResult {
+  const found = { id: row.id, failureMatchId: row.failure_match_id, occurrenceCount: row.occurrence_count };
+  if (row.key_matched) return { kind: "key_exists", ...found, tenantId: row.tenant_id };
+  return { kind: row.inserted ? "inserted" : "updated", ...found };
+}
+
+// UPSERT_ONE for many inputs in one statement (one transaction, one commit): the same per-row
+// rules, rows locked in failure_match_id order. Every input needs a failure_match_id and a key of
+// its own: one statement cannot insert and update a row, or record a key, twice.
+const UPSERT_DISTINCT = `
+WITH r AS (
+  SELECT * FROM jsonb_to_recordset($1::jsonb) AS r(ord integer, failure_match_id uuid, suggestion text, confidence real, explain jsonb,
+         error_code text, error_signature text, source text, idempotency_key uuid, tenant_id text)
+), keyed AS (
+  SELECT DISTINCT ON (r.ord) r.ord, h.id, h.failure_match_id, h.occurrence_count, h.tenant_id
+    FROM r CROSS JOIN LATERAL (${keyHolders("r.idempotency_key")}) h
+   ORDER BY r.ord, h.id
+), upserted AS (
+  INSERT INTO public.recovery_candidates AS rc
+         (failure_match_id, suggestion, confidence, explain, created_by, error_code, error_signature, source,
+          idempotency_key, occurrence_count, last_occurrence_at, tenant_id)
+  SELECT r.failure_match_id, r.suggestion, r.confidence, r.explain, 'ingest_api', r.error_code, r.error_signature, r.source,
+         r.idempotency_key, 1, now(), r.tenant_id
+    FROM r
+   WHERE NOT EXISTS (SELECT 1 FROM keyed WHERE keyed.ord = r.ord)
+   ORDER BY r.failure_match_id
+  ${ONE_MORE_OCCURRENCE}
+), recorded AS (
+  INSERT INTO public.recovery_candidate_idempotency_keys (idempotency_key, candidate_id)
+  SELECT r.idempotency_key, u.id FROM upserted u JOIN r ON r.failure_match_id = u.failure_match_id WHERE r.idempotency_key IS NOT NULL
+)
+SELECT r.ord, u.id, u.failure_match_id::text AS failure_match_id, u.occurrence_count, u.inserted, false AS key_matched, u.tenant_id
+  FROM upserted u JOIN r ON r.failure_match_id = u.failure_match_id
+UNION ALL
+SELECT ord, id, failure_match_id::text, occurrence_count, false, true, tenant_id FROM keyed`;
+
+/** An error that fails a multi-row upsert as a whole but not its inputs one by one (a race another statement won). */
+export function isRowRaceError(error: unknown): boolean {
+  return isUniqueViolation(error, FMID_SIGNATURE_INDEX) || (error as { code?: string }).code === DEADLOCK || isIdempotencyKeyTaken(error);
+}
+
+/**
+ * Concurrent single ingests in one statement: `inputs` with distinct failure_match_ids and
+ * distinct idempotency keys (the caller's job), each with upsertIngestedCandidate's semantics.
+ * Result i is input i's, or undefined where the statement returned no row for it (another
+ * tenant's failure, or a key replay committed concurrently): upsertIngestedCandidate sorts that
+ * out. Throws what the statement throws; on isRowRaceError nothing was written, and each input
+ * can go through upsertIngestedCandidate instead.
+ */
+export async function upsertDistinctIngestedCandidates(db: Queryable, inputs: readonly IngestedCandidate[]): Promise<(IngestUpsertResult | undefined)[]> {
+  const records = JSON.stringify(
+    inputs.map((input, ord) => ({
+      ord,
+      failure_match_id: input.failureMatchId,
+      suggestion: input.suggestion,
+      confidence: input.confidence,
+      explain: input.explain,
+      error_code: input.errorCode,
+      error_signature: input.errorSignature,
+      source: input.source,
+      idempotency_key: input.idempotencyKey,
+      tenant_id: input.tenantId,
+    })),
+  );
+  const { rows } = await db.query<UpsertRow & { ord: number }>({ name: "m10_ingest_upsert_distinct", text: UPSERT_DISTINCT, values: [records] });
+  const results: (IngestUpsertResult | undefined)[] = inputs.map(() => undefined);
+  for (const row of rows) results[row.ord] = upsertResultOf(row);
+  return results;
+}
 
 /**
  * The ingest upsert: ON CONFLICT (failure_match_id), occurrence_count + 1 on a repeat, and the
@@ -153,11 +226,7 @@ export async function upsertIngestedCandidate(db: Queryable, input: IngestedCand
       // Named: each pooled connection parses and plans the hot statement once.
       const { rows } = await db.query<UpsertRow>({ name: "m10_ingest_upsert_one", text: UPSERT_ONE, values: params });
       const row = rows[0];
-      if (row) {
-        const found = { id: row.id, failureMatchId: row.failure_match_id, occurrenceCount: row.occurrence_count };
-        if (row.key_matched) return { kind: "key_exists", ...found, tenantId: row.tenant_id };
-        return { kind: row.inserted ? "inserted" : "updated", ...found };
-      }
+      if (row) return upsertResultOf(row);
       if (await heldByOtherTenant(db, input.failureMatchId, input.tenantId)) throw new OtherTenantsFailureError(input.failureMatchId);
     } catch (error) {
       const retryable = isUniqueViolation(error, FMID_SIGNATURE_INDEX) || (error as { code?: string }).code === DEADLOCK;

@@ -16,6 +16,7 @@ export {
   findCandidatesByIdempotencyKeys,
   getCandidate,
   isIdempotencyKeyTaken,
+  isRowRaceError,
   type IngestedCandidate,
   type IngestedCandidateGroup,
   type InputRow,
@@ -25,6 +26,8 @@ export {
   type ProvenanceRow,
   recordExecutionOutcome,
   selectedAction,
+  type IngestUpsertResult,
+  upsertDistinctIngestedCandidates,
   upsertIngestedCandidate,
   upsertIngestedCandidates,
 } from "./candidates.js";

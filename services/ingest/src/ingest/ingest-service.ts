@@ -10,7 +10,6 @@ import {
   OtherTenantsFailureError,
   type Pool,
   type ServiceMetrics,
-  upsertIngestedCandidate,
   upsertIngestedCandidates,
 } from "@m10/shared";
 import { FAILURE_MATCH_CONFLICT_MESSAGE, FailureMatchConflictError, IdempotencyKeyReusedError } from "../errors.js";
@@ -19,6 +18,7 @@ import type { EvaluationEnqueuer } from "./evaluation-enqueuer.js";
 import { candidateFor, sourceOf } from "./failure-record.js";
 import type { ResolvedKey } from "./idempotency-key.js";
 import type { SourceLabel } from "./source-label.js";
+import type { UpsertCoalescer } from "./upsert-coalescer.js";
 
 export const ACCEPTED_MESSAGE = "Failure accepted for recovery evaluation";
 export const KEY_MATCHED_MESSAGE = "Idempotency key matched existing candidate";
@@ -29,6 +29,8 @@ const BATCH_ATTEMPTS = 3;
 export interface IngestServiceDeps {
   pool: Pool;
   enqueuer: EvaluationEnqueuer;
+  /** Single ingests' upserts, written together per event-loop round. */
+  upserts: UpsertCoalescer;
   metrics: Pick<ServiceMetrics<"ingest">, "recoveryIngestDuplicatesTotal" | "recoveryIngestTotal">;
   sourceLabel: SourceLabel;
 }
@@ -48,7 +50,7 @@ export class IngestService {
   /** One failure for `tenantId` (the token's tenant). */
   async ingestOne(body: IngestBody, key: ResolvedKey, tenantId: string): Promise<IngestOutcome> {
     const candidate = candidateFor(body, key.key, new Date(), tenantId);
-    const result = await upsertIngestedCandidate(this.deps.pool, candidate).catch((error: unknown) => {
+    const result = await this.deps.upserts.upsert(candidate).catch((error: unknown) => {
       throw error instanceof OtherTenantsFailureError ? new FailureMatchConflictError() : error;
     });
     if (result.kind === "key_exists") {
