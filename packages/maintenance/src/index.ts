@@ -10,4 +10,4 @@ export { refreshStaleMatviews } from "./matview-refresh.js";
 export { createOutboxTask, type OutboxTask } from "./outbox-process.js";
 export { runRetention, RETENTION_JOB_NAMES, type RetentionJobResult } from "./retention.js";
 export { reclaimGarbage } from "./reclaim-gc.js";
-export { sweepPendingCandidates, SWEEP_MEMO_KEY } from "./pending-sweep.js";
+export { sweepPendingCandidates } from "./pending-sweep.js";
