@@ -34,10 +34,18 @@ export async function startService(bin: string, env: Record<string, string>, arg
   child.stderr?.on("data", (chunk: Buffer) => (output += chunk.toString("utf8")));
   const exited = new Promise<number | string>((resolve) => child.once("exit", (code, signal) => resolve(code ?? signal ?? -1)));
   const url = `http://127.0.0.1:${port}`;
-  await waitUntil(`${bin} /health`, async () => {
-    if (child.exitCode !== null) throw new Error(`exited with ${child.exitCode}: ${output}`);
-    const response = await fetch(`${url}/health`, { signal: AbortSignal.timeout(1_000) }).catch(() => undefined);
-    return response?.ok === true;
+  // 90 s: a loaded 2-core machine starting several services at once has taken longer than 30.
+  await waitUntil(
+    `${bin} /health`,
+    async () => {
+      if (child.exitCode !== null) throw new Error(`exited with ${child.exitCode}: ${output}`);
+      const response = await fetch(`${url}/health`, { signal: AbortSignal.timeout(1_000) }).catch(() => undefined);
+      return response?.ok === true;
+    },
+    { timeoutMs: 90_000 },
+  ).catch((error: unknown) => {
+    child.kill("SIGKILL");
+    throw new Error(`${error instanceof Error ? error.message : String(error)}\noutput:\n${output.slice(-4_000)}`);
   });
   return {
     url,
