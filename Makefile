@@ -6,11 +6,12 @@ RUN := scripts/with-tools
 export TURBO_TELEMETRY_DISABLED := 1
 export DO_NOT_TRACK := 1
 
-.PHONY: help tools build test lint typecheck up migrate bench chaos clean
+.PHONY: help tools build test test-cluster lint typecheck up migrate bench chaos clean
 
 help:
 	@echo "make up       install what is missing, build, start PostgreSQL/Redis/NATS and the five services (Ctrl-C stops all)"
 	@echo "make test     install what is missing, build, lint, typecheck and run every test on throwaway servers"
+	@echo "make test-cluster  M10 on a Redis Cluster, Redis Sentinel and a NATS cluster, 3 processes of each service (slow)"
 	@echo "make build    compile every package"
 	@echo "make migrate  migrate DATABASE_URL (or the make-up stack's database)"
 	@echo "make bench    run the benchmarks; JSON results in bench/results/"
@@ -32,6 +33,10 @@ typecheck: build
 test: build
 	$(RUN) pnpm turbo run lint typecheck --output-logs=errors-only
 	$(RUN) pnpm turbo run test --concurrency=2 --output-logs=full
+
+# Real clusters (packages/cluster-tests): minutes, so apart from make test; .ci/run runs both.
+test-cluster: build
+	$(RUN) pnpm turbo run test:cluster --output-logs=full
 
 up: build
 	$(RUN) node packages/devstack/bin/m10-devstack.js up --dir .m10

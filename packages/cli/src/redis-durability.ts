@@ -97,7 +97,7 @@ export async function checkNode(redis: ServerClient, node: string): Promise<Node
 /** Every master of a cluster, or the one server (the Sentinel-chosen master for sentinel URLs). */
 export async function checkDurability(client: RedisClient): Promise<NodeDurability[]> {
   if (isCluster(client)) {
-    return Promise.all(client.nodes("master").map((node) => checkNode(node, `${node.options.host}:${node.options.port}`)));
+    return Promise.all(client.nodes("all").map((node) => checkNode(node, `${node.options.host}:${node.options.port}`)));
   }
   const server = client as ServerClient;
   return [await checkNode(server, `${server.options.host ?? "?"}:${server.options.port ?? "?"}`)];

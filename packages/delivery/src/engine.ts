@@ -14,6 +14,7 @@ import {
   type RedisClient,
   releaseOutboxClaims,
   type ServiceMetrics,
+  throttlePrefix,
   truncateCodePoints,
 } from "@m10/shared";
 import { jetstreamClient, type NatsConnection } from "./nats-connection.js";
@@ -53,6 +54,8 @@ export interface DeliverySettings extends RetryPolicy {
   leaseSeconds: number;
   /** Longest wait for a target's throttle before the event is released unattempted. */
   throttleMaxWaitMs: number;
+  /** Where the shared throttles live: <M10_REDIS_KEY_PREFIX>throttle: */
+  throttleKeyPrefix: string;
   slackWebhookUrl: string | undefined;
   /** Payload-addressed URLs: off unless enabled, allow-listed hosts, no internal addresses. */
   payloadAddressing: PayloadAddressing;
@@ -60,13 +63,14 @@ export interface DeliverySettings extends RetryPolicy {
   circuit: CircuitBreakerSettings;
 }
 
-export function deliverySettings(config: OutboxDeliveryConfig): DeliverySettings {
+export function deliverySettings(config: OutboxDeliveryConfig & { M10_REDIS_KEY_PREFIX?: string }): DeliverySettings {
   return {
     leaseSeconds: config.M10_OUTBOX_LEASE_SECONDS,
     retryBudgetSeconds: config.OUTBOX_RETRY_BUDGET_SECONDS,
     maxRetries: config.OUTBOX_MAX_RETRIES,
     backoff: { baseSeconds: config.OUTBOX_BACKOFF_BASE_SECONDS, maxSeconds: config.OUTBOX_BACKOFF_MAX_SECONDS },
     throttleMaxWaitMs: config.OUTBOX_THROTTLE_MAX_WAIT_MS,
+    throttleKeyPrefix: throttlePrefix({ prefix: config.M10_REDIS_KEY_PREFIX }),
     slackWebhookUrl: config.SLACK_WEBHOOK_URL || undefined,
     payloadAddressing: {
       enabled: config.OUTBOX_PAYLOAD_ADDRESSING_ENABLED,
@@ -140,7 +144,7 @@ const LEASE_MARGIN_MS = 1_000;
 
 export function createDeliveryEngine(deps: DeliveryEngineDeps): DeliveryEngine {
   const { pool, logger, metrics, routing, settings, processorId } = deps;
-  const throttle: Throttle = createThrottle({ redis: deps.redis, maxWaitMs: settings.throttleMaxWaitMs, logger });
+  const throttle: Throttle = createThrottle({ redis: deps.redis, maxWaitMs: settings.throttleMaxWaitMs, keyPrefix: settings.throttleKeyPrefix, logger });
   const completions = createCompletionBatcher(pool, processorId);
   const breakers = createCircuitBreakers(
     settings.circuit,

@@ -15,18 +15,29 @@ export async function connectNats(url: string, name: string): Promise<NatsConnec
   });
 }
 
-/** Makes sure a stream capturing `subjects` exists (created when missing, subjects added when needed). */
-export async function ensureStream(nc: NatsConnection, stream: string, subjects: string[], duplicateWindowMs = 2 * 60 * 60 * 1000): Promise<void> {
+export interface StreamSettings {
+  /** JetStream replicas (num_replicas): 3 on a 3-node cluster survives the loss of one node. */
+  replicas?: number;
+  /** The Nats-Msg-Id dedupe window. */
+  duplicateWindowMs?: number;
+}
+
+/**
+ * Makes sure a stream capturing `subjects` exists with `replicas` replicas (created when missing;
+ * subjects added and the replica count changed when needed).
+ */
+export async function ensureStream(nc: NatsConnection, stream: string, subjects: string[], settings: StreamSettings = {}): Promise<void> {
+  const { replicas = 1, duplicateWindowMs = 2 * 60 * 60 * 1000 } = settings;
   const jsm = await jetstreamManager(nc);
   try {
     const info = await jsm.streams.info(stream);
     const missing = subjects.filter((s) => !info.config.subjects?.includes(s));
-    if (missing.length > 0) {
-      await jsm.streams.update(stream, { ...info.config, subjects: [...(info.config.subjects ?? []), ...missing] });
+    if (missing.length > 0 || info.config.num_replicas !== replicas) {
+      await jsm.streams.update(stream, { ...info.config, subjects: [...(info.config.subjects ?? []), ...missing], num_replicas: replicas });
     }
   } catch (error) {
     if (!/stream not found/i.test(String((error as Error).message))) throw error;
-    await jsm.streams.add({ name: stream, subjects, duplicate_window: duplicateWindowMs * 1_000_000 });
+    await jsm.streams.add({ name: stream, subjects, num_replicas: replicas, duplicate_window: duplicateWindowMs * 1_000_000 });
   }
 }
 

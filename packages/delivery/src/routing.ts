@@ -80,6 +80,7 @@ const natsSchema = z
     type: z.literal("nats"),
     stream: z.string().regex(/^[A-Za-z0-9_-]+$/).optional(),
     subject_prefix: z.string().regex(/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/).optional(),
+    replicas: z.number().int().min(1).max(5).optional().describe("JetStream replicas of the stream (default OUTBOX_NATS_REPLICAS)"),
     ...throttleFields,
   })
   .strict();
@@ -113,7 +114,7 @@ export type ResolvedTarget = { name: string; throttle: ThrottleSettings } & (
   | { type: "webhook"; spec: WebhookTargetSpec }
   | { type: "slack"; spec: SlackTargetSpec }
   | { type: "email"; spec: EmailTargetSpec }
-  | { type: "nats"; spec: NatsTargetSpec; stream: string; subjectPrefix: string }
+  | { type: "nats"; spec: NatsTargetSpec; stream: string; subjectPrefix: string; replicas: number }
 );
 
 export interface RoutingConfig {
@@ -131,6 +132,8 @@ export interface RoutingSources {
   OUTBOX_ROUTES_JSON?: string | undefined;
   OUTBOX_NATS_STREAM: string;
   OUTBOX_NATS_SUBJECT_PREFIX: string;
+  /** Replicas of the streams M10 creates; absent = 1. */
+  OUTBOX_NATS_REPLICAS?: number;
 }
 
 /** Without a routing file: every event to NATS JetStream, `<prefix>.<event_type>` in `stream`. */
@@ -182,7 +185,7 @@ export function parseRoutingJson(text: string, where: string): RoutingFile {
 }
 
 /** Checks cross-references and applies the throttle defaults. */
-export function resolveRouting(file: RoutingFile, nats: Pick<RoutingSources, "OUTBOX_NATS_STREAM" | "OUTBOX_NATS_SUBJECT_PREFIX">, source = "inline"): RoutingConfig {
+export function resolveRouting(file: RoutingFile, nats: Pick<RoutingSources, "OUTBOX_NATS_STREAM" | "OUTBOX_NATS_SUBJECT_PREFIX" | "OUTBOX_NATS_REPLICAS">, source = "inline"): RoutingConfig {
   const typeThrottles = Object.fromEntries(
     TARGET_TYPES.map((type) => {
       const override = file.defaults?.[type];
@@ -214,6 +217,7 @@ export function resolveRouting(file: RoutingFile, nats: Pick<RoutingSources, "OU
           spec,
           stream: spec.stream ?? nats.OUTBOX_NATS_STREAM,
           subjectPrefix: spec.subject_prefix ?? nats.OUTBOX_NATS_SUBJECT_PREFIX,
+          replicas: spec.replicas ?? nats.OUTBOX_NATS_REPLICAS ?? 1,
         });
         break;
     }

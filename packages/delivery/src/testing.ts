@@ -3,7 +3,7 @@
 // its own metrics, and what the table holds afterwards.
 import { createHttpSink, openTestDatabase, testStack, useEnvironment, type HttpSink, type TestDatabase } from "@m10/devstack/testing";
 import { connect } from "@nats-io/transport-node";
-import { createLogger, createMetrics, createPool, createRedisClient, holderId, type M10Metrics, type Pool, type RedisClient } from "@m10/shared";
+import { createLogger, createMetrics, createPool, createRedisClient, holderId, type M10Metrics, type Pool, type RedisClient, throttlePrefix } from "@m10/shared";
 import type { CircuitSnapshot } from "./circuit-breaker.js";
 import { createDeliveryEngine, type BatchReport, type DeliverySettings } from "./engine.js";
 import type { NatsConnection } from "./nats-connection.js";
@@ -91,6 +91,7 @@ export const TEST_SETTINGS: DeliverySettings = {
   maxRetries: undefined,
   backoff: { baseSeconds: 0, maxSeconds: 3600 },
   throttleMaxWaitMs: 60_000,
+  throttleKeyPrefix: throttlePrefix({}),
   slackWebhookUrl: undefined,
   payloadAddressing: PAYLOAD_ADDRESSING_OFF,
   circuit: { errorsPerMinute: 50, openSeconds: 60 },

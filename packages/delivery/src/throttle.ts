@@ -1,6 +1,6 @@
 import type { Logger } from "pino";
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from "rate-limiter-flexible";
-import { OUTBOX_THROTTLE_PREFIX, type RedisClient, sleep } from "@m10/shared";
+import { type RedisClient, sleep, throttlePrefix } from "@m10/shared";
 
 /**
  * A fixed window that spreads `rpm` evenly: the shortest whole-second window holding a whole
@@ -40,7 +40,7 @@ export interface ThrottleOptions {
  */
 export function createThrottle(options: ThrottleOptions): Throttle {
   const limiters = new Map<string, RateLimiterAbstract>();
-  const keyPrefix = options.keyPrefix ?? OUTBOX_THROTTLE_PREFIX;
+  const keyPrefix = options.keyPrefix ?? throttlePrefix({});
 
   const limiterFor = (target: string, rpm: number): RateLimiterAbstract => {
     const id = `${target}:${rpm}`;

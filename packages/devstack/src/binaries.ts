@@ -30,7 +30,7 @@ export function postgresBinDir(): string {
   throw new MissingBinaryError("postgres/initdb", "Install the Debian package 'postgresql' (make does this when run as root).");
 }
 
-export function binary(name: "redis-server" | "nats-server", debianPackage: string): string {
+export function binary(name: "redis-server" | "redis-cli" | "nats-server", debianPackage: string): string {
   const found = onPath(name) ?? [`/usr/bin/${name}`, `/usr/sbin/${name}`].find((p) => existsSync(p));
   if (!found) throw new MissingBinaryError(name, `Install the Debian package '${debianPackage}' (make does this when run as root).`);
   return found;

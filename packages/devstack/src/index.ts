@@ -6,3 +6,6 @@ export type { DevServer, ServerName } from "./server.js";
 export { freePort, isPortFree, pickPort } from "./ports.js";
 export { MissingBinaryError } from "./binaries.js";
 export { waitFor } from "./wait.js";
+export { startRedisCluster, type RedisCluster, type RedisClusterOptions } from "./redis-cluster.js";
+export { startRedisSentinel, type RedisSentinelOptions, type RedisSentinelSetup } from "./redis-sentinel.js";
+export { startNatsCluster, type NatsCluster, type NatsClusterNode, type NatsClusterOptions } from "./nats-cluster.js";

@@ -12,10 +12,8 @@ import {
   type Queryable,
   type RedisClient,
   type StreamKeys,
+  sweepMemoKey,
 } from "@m10/shared";
-
-/** candidate id → time (ms) of its last re-enqueue by the sweep. */
-export const SWEEP_MEMO_KEY = "m10:sweep:requeued";
 
 /** Candidate ids listed in the details at most (the counts are always complete). */
 const LISTED_IDS = 100;
@@ -45,7 +43,7 @@ async function recentlyRequeued(deps: PendingSweepDeps, now: number): Promise<nu
   const window = deps.settings.M10_SWEEP_RESWEEP_SECONDS;
   if (!deps.redis || window === 0) return [];
   try {
-    const ids = await deps.redis.zrangebyscore(SWEEP_MEMO_KEY, now - window * 1000, "+inf");
+    const ids = await deps.redis.zrangebyscore(sweepMemoKey(deps.keys), now - window * 1000, "+inf");
     return ids.map(Number).filter(Number.isInteger);
   } catch (error) {
     deps.logger.warn({ err: error }, "pending_sweep.memo_read_failed");
@@ -59,8 +57,8 @@ async function remember(deps: PendingSweepDeps, ids: number[], now: number): Pro
   try {
     await deps.redis
       .multi()
-      .zadd(SWEEP_MEMO_KEY, ...ids.flatMap((id) => [now, String(id)]))
-      .zremrangebyscore(SWEEP_MEMO_KEY, "-inf", now - window * 1000)
+      .zadd(sweepMemoKey(deps.keys), ...ids.flatMap((id) => [now, String(id)]))
+      .zremrangebyscore(sweepMemoKey(deps.keys), "-inf", now - window * 1000)
       .exec();
   } catch (error) {
     deps.logger.warn({ err: error }, "pending_sweep.memo_write_failed");

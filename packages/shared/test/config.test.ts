@@ -4,6 +4,7 @@ import { ConfigError, describeEnv, parseEnv } from "../src/config/env.js";
 import { ingestConfigSchema } from "../src/config/ingest.js";
 import { outboxProcessorConfigSchema } from "../src/config/outbox-processor.js";
 import { z } from "zod";
+import { hashTag, rateLimitPrefix, streamKeys, sweepMemoKey, throttlePrefix } from "../src/redis/keys.js";
 
 describe("configuration", () => {
   it("applies the runbook's defaults when only DATABASE_URL is set", () => {
@@ -17,6 +18,31 @@ describe("configuration", () => {
       M10_CLAIM_IDLE_MS: 60000,
       M10_MAX_RECLAIM_ATTEMPTS: 3,
     });
+  });
+
+  it("names every Redis key with the {m10}: hash tag on a Redis Cluster, and follows M10_REDIS_KEY_PREFIX", () => {
+    const cluster = parseEnv(z.object(redisEnv), { REDIS_URL: "redis-cluster://10.0.0.1:7000,10.0.0.2:7000" });
+    expect(cluster).toMatchObject({
+      M10_REDIS_KEY_PREFIX: "{m10}:",
+      M10_STREAM_KEY: "{m10}:evaluate:stream",
+      M10_DEAD_LETTER_STREAM: "{m10}:evaluate:dead-letter",
+      M10_CONSUMER_GROUP: "m10:evaluate:group",
+    });
+    const keys = streamKeys(cluster);
+    expect([rateLimitPrefix(keys), throttlePrefix(keys), sweepMemoKey(keys)]).toEqual(["{m10}:ratelimit:", "{m10}:throttle:", "{m10}:sweep:requeued"]);
+    expect(parseEnv(z.object(redisEnv), {})).toMatchObject({ M10_REDIS_KEY_PREFIX: "m10:", M10_STREAM_KEY: "m10:evaluate:stream" });
+    expect(parseEnv(z.object(redisEnv), { M10_REDIS_KEY_PREFIX: "{prod-m10}:" })).toMatchObject({
+      M10_STREAM_KEY: "{prod-m10}:evaluate:stream",
+      M10_DEAD_LETTER_STREAM: "{prod-m10}:evaluate:dead-letter",
+    });
+  });
+
+  it("refuses stream keys in different cluster slots, which would fail every dead-letter move with CROSSSLOT", () => {
+    const env = { REDIS_URL: "redis-cluster://10.0.0.1:7000", M10_STREAM_KEY: "m10:evaluate:stream", M10_DEAD_LETTER_STREAM: "m10:evaluate:dead-letter" };
+    expect(() => parseEnv(z.object(redisEnv), env)).toThrow(/M10_DEAD_LETTER_STREAM: on a Redis Cluster it must share a hash tag/);
+    expect(() => parseEnv(z.object(redisEnv), { ...env, REDIS_URL: "redis://10.0.0.1:6379" })).not.toThrow();
+    expect(hashTag("{m10}:evaluate:stream")).toBe("m10");
+    expect(hashTag("{}:x{y}")).toBe("{}:x{y}");
   });
 
   it("lists every problem at once instead of failing on the first", () => {

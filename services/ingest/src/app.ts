@@ -17,6 +17,7 @@ import {
   streamKeys,
   type TokenStore,
   watchRedis,
+  rateLimitPrefix,
 } from "@m10/shared";
 import type { AppContext } from "./app-context.js";
 import { AuditBuffer } from "./auth/audit-buffer.js";
@@ -163,6 +164,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   if (config.RATE_LIMIT_ENABLED && redis) {
     await registerRateLimits(app, {
       redis,
+      keyPrefix: rateLimitPrefix(keys),
       windowMs: config.M10_RATE_LIMIT_WINDOW_MS,
       max: { ingest: config.M10_RATE_LIMIT_INGEST_MAX, recovery: config.M10_RATE_LIMIT_RECOVERY_MAX, pins: config.M10_RATE_LIMIT_PINS_MAX },
       anonymousMax: config.M10_RATE_LIMIT_ANONYMOUS_MAX,

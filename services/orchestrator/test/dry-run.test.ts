@@ -1,6 +1,6 @@
 // --dry-run reports what every task would change and changes nothing: the database's rows and
 // the streams are compared before and after.
-import { SWEEP_MEMO_KEY } from "@m10/maintenance";
+import { sweepMemoKey } from "@m10/shared";
 import { describe, expect, it } from "vitest";
 import { baseEnv, runOrchestrator, task, uniqueKeys, useProcessEnvironment } from "./support/orchestrator.js";
 
@@ -19,7 +19,7 @@ async function candidate(sql: string): Promise<number> {
 async function prepare(): Promise<void> {
   const { db, redis } = environment;
   // The memo is one key for every database on the test Redis: ids another file's sweep remembered would hide ours.
-  await redis.del(SWEEP_MEMO_KEY);
+  await redis.del(sweepMemoKey({}));
   const evaluated = await candidate("(gen_random_uuid(), 's', 0.2, now(), now(), NULL, NULL)");
   await candidate("(gen_random_uuid(), 's', 0.2, now() - interval '1 hour', NULL, NULL, NULL)"); // never enqueued
   await candidate("(gen_random_uuid(), 's', 0.2, now(), NULL, now() - interval '1 hour', 'dead-worker')"); // expired lease
@@ -76,7 +76,7 @@ async function snapshot(): Promise<unknown> {
       consumer,
       deliveries,
     ]),
-    memo: await redis.exists(SWEEP_MEMO_KEY),
+    memo: await redis.exists(sweepMemoKey({})),
   };
 }
 

@@ -17,15 +17,19 @@ export function natsSubject(prefix: string, eventType: string): string {
   return [prefix, ...tokens].join(".");
 }
 
-/** Creates (or extends with missing subjects) every stream the nats targets publish to: `<stream>` capturing `<prefix>.>`. */
+/**
+ * Creates (or extends with missing subjects) every stream the nats targets publish to: `<stream>`
+ * capturing `<prefix>.>`, with the most replicas any of its targets asks for.
+ */
 export async function ensureNatsStreams(nc: NatsConnection, targets: NatsTarget[]): Promise<void> {
-  const subjectsByStream = new Map<string, Set<string>>();
+  const byStream = new Map<string, { subjects: Set<string>; replicas: number }>();
   for (const target of targets) {
-    const subjects = subjectsByStream.get(target.stream) ?? new Set<string>();
-    subjects.add(`${target.subjectPrefix}.>`);
-    subjectsByStream.set(target.stream, subjects);
+    const entry = byStream.get(target.stream) ?? { subjects: new Set<string>(), replicas: 1 };
+    entry.subjects.add(`${target.subjectPrefix}.>`);
+    entry.replicas = Math.max(entry.replicas, target.replicas);
+    byStream.set(target.stream, entry);
   }
-  for (const [stream, subjects] of subjectsByStream) await ensureStream(nc, stream, [...subjects]);
+  for (const [stream, { subjects, replicas }] of byStream) await ensureStream(nc, stream, [...subjects], { replicas });
 }
 
 /**

@@ -21,9 +21,10 @@ export interface RunningService {
 
 /**
  * Starts a built service (its bin under the repository) as a real process with a health server on
- * a free port, and waits until /health answers (SIGKILLs it when it does not within `healthTimeoutMs`).
+ * a free port, and waits until /health answers (SIGKILLs it when it does not within `healthTimeoutMs`: 90 s
+ * by default, since a loaded 2-core machine starting several services at once has taken longer than 30).
  */
-export async function startService(bin: string, env: Record<string, string>, args: string[] = [], healthTimeoutMs = 30_000): Promise<RunningService> {
+export async function startService(bin: string, env: Record<string, string>, args: string[] = [], healthTimeoutMs = 90_000): Promise<RunningService> {
   const port = await freePort();
   let output = "";
   const child = spawn(process.execPath, [join(repositoryRoot(), bin), ...args], {
@@ -34,20 +35,18 @@ export async function startService(bin: string, env: Record<string, string>, arg
   child.stderr?.on("data", (chunk: Buffer) => (output += chunk.toString("utf8")));
   const exited = new Promise<number | string>((resolve) => child.once("exit", (code, signal) => resolve(code ?? signal ?? -1)));
   const url = `http://127.0.0.1:${port}`;
-  try {
-    await waitUntil(
-      `${bin} /health`,
-      async () => {
-        if (child.exitCode !== null) throw new Error(`exited with ${child.exitCode}: ${output}`);
-        const response = await fetch(`${url}/health`, { signal: AbortSignal.timeout(1_000) }).catch(() => undefined);
-        return response?.ok === true;
-      },
-      { timeoutMs: healthTimeoutMs },
-    );
-  } catch (error) {
+  await waitUntil(
+    `${bin} /health`,
+    async () => {
+      if (child.exitCode !== null) throw new Error(`exited with ${child.exitCode}: ${output}`);
+      const response = await fetch(`${url}/health`, { signal: AbortSignal.timeout(1_000) }).catch(() => undefined);
+      return response?.ok === true;
+    },
+    { timeoutMs: healthTimeoutMs },
+  ).catch((error: unknown) => {
     child.kill("SIGKILL");
-    throw error;
-  }
+    throw new Error(`${error instanceof Error ? error.message : String(error)}\noutput:\n${output.slice(-4_000)}`);
+  });
   return {
     url,
     port,

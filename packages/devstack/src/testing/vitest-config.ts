@@ -23,12 +23,13 @@ export function assertPinnedNode(version: string = process.version): void {
  * The vitest configuration every M10 package uses: the devstack global setup (real servers on
  * free ports), one file at a time (test files share those servers), generous timeouts for I/O.
  */
-export function m10VitestConfig(overrides: { withStack?: boolean; testTimeout?: number } = {}): ViteUserConfig {
+export function m10VitestConfig(overrides: { withStack?: boolean; testTimeout?: number; include?: string[] } = {}): ViteUserConfig {
   assertPinnedNode();
   const withStack = overrides.withStack ?? true;
   return defineConfig({
     test: {
-      include: ["test/**/*.test.ts"],
+      // The cluster suites (test-cluster/, `make test-cluster`) pass their own include.
+      include: overrides.include ?? ["test/**/*.test.ts"],
       globalSetup: withStack ? [fileURLToPath(new URL("./global-setup.js", import.meta.url))] : [],
       fileParallelism: !withStack,
       testTimeout: overrides.testTimeout ?? 60_000,

@@ -13,9 +13,10 @@ export const databaseEnv = {
 /** Redis and the evaluation stream's keys and limits (the Recovery Operations Runbook's table). */
 export const redisEnv = {
   REDIS_URL: env.string("redis://localhost:6379/0", "Redis URL: redis://, rediss://, redis-sentinel://h1:26379,h2:26379/<master>, redis-cluster://h1:7000,h2:7001"),
-  M10_STREAM_KEY: env.string("m10:evaluate:stream", "evaluation stream key"),
-  M10_CONSUMER_GROUP: env.string("m10:evaluate:group", "consumer group of the evaluation stream"),
-  M10_DEAD_LETTER_STREAM: env.string("m10:evaluate:dead-letter", "dead-letter stream key"),
+  M10_REDIS_KEY_PREFIX: env.string("m10:", "prefix of every Redis key M10 writes; unset: m10: (the runbooks' names), or {m10}: with a redis-cluster:// REDIS_URL (one hash tag, so multi-key scripts work on a cluster)"),
+  M10_STREAM_KEY: env.string("m10:evaluate:stream", "evaluation stream key (unset: <M10_REDIS_KEY_PREFIX>evaluate:stream)"),
+  M10_CONSUMER_GROUP: env.string("m10:evaluate:group", "consumer group of the evaluation stream (a name, not a key: no prefix)"),
+  M10_DEAD_LETTER_STREAM: env.string("m10:evaluate:dead-letter", "dead-letter stream key (unset: <M10_REDIS_KEY_PREFIX>evaluate:dead-letter; on a cluster it must share M10_STREAM_KEY's hash tag)"),
   M10_CLAIM_IDLE_MS: env.int(60_000, "idle time before a pending message is reclaimed (ms)", 1),
   M10_MAX_RECLAIM_ATTEMPTS: env.int(3, "deliveries after which a message is dead-lettered", 1),
   M10_DEAD_LETTER_MAX_LEN: env.int(10_000, "dead letters kept in the stream: dl_reconcile archives the older ones, then deletes them from the stream (0 = no limit)", 0),

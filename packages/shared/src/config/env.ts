@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { redisKeyIssues, withRedisKeyDefaults } from "./redis-keys.js";
 
 /** Every problem with the environment at once, so an operator fixes them in one go. */
 export class ConfigError extends Error {
@@ -19,10 +20,14 @@ export function isLongEnoughToken(token: string): boolean {
 
 /** Parses `env` (process.env by default) with a zod object schema whose keys are variable names. */
 export function parseEnv<S extends z.ZodObject>(schema: S, env: Env = process.env): z.infer<S> {
-  const result = schema.safeParse(env);
-  if (!result.success) {
-    throw new ConfigError(result.error.issues.map((issue) => `${issue.path.join(".") || "(env)"}: ${issue.message}`));
-  }
+  const usesRedisKeys = "M10_REDIS_KEY_PREFIX" in schema.shape;
+  const input = usesRedisKeys ? withRedisKeyDefaults(env) : env;
+  const result = schema.safeParse(input);
+  const issues = [
+    ...(result.success ? [] : result.error.issues.map((issue) => `${issue.path.join(".") || "(env)"}: ${issue.message}`)),
+    ...(usesRedisKeys ? redisKeyIssues(input) : []),
+  ];
+  if (!result.success || issues.length > 0) throw new ConfigError(issues);
   return result.data;
 }
 

@@ -21,6 +21,13 @@ export const outboxDeliveryEnv = {
   OUTBOX_ROUTES_JSON: env.optionalString("the routing configuration inline (same JSON as OUTBOX_ROUTES_FILE; the file wins when both are set)"),
   OUTBOX_NATS_STREAM: env.string("M10_EVENTS", "JetStream stream of the default nats target"),
   OUTBOX_NATS_SUBJECT_PREFIX: env.string("m10.events", "subject prefix of the default nats target: events go to <prefix>.<event_type>"),
+  OUTBOX_NATS_REPLICAS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(5)
+    .default(1)
+    .describe("JetStream replicas of the streams the outbox creates (1-5; 3 on a 3-node NATS cluster, so publishing survives losing a node); an existing stream is changed to it"),
   SLACK_WEBHOOK_URL: env.optionalString("Slack incoming-webhook URL for notify:* events with channel slack and no slack_webhook_url in the payload"),
   OUTBOX_PAYLOAD_ADDRESSING_ENABLED: env.bool(
     false,

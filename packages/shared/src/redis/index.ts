@@ -7,5 +7,17 @@ export {
   requireReady,
   waitUntilReady,
 } from "./client.js";
-export { OUTBOX_THROTTLE_PREFIX, RATE_LIMIT_PREFIX, type StreamKeys, streamKeys } from "./keys.js";
+export {
+  CLUSTER_KEY_PREFIX,
+  DEFAULT_KEY_PREFIX,
+  defaultKeyPrefix,
+  hashTag,
+  isClusterUrl,
+  rateLimitPrefix,
+  type RedisKeyConfig,
+  type StreamKeys,
+  streamKeys,
+  sweepMemoKey,
+  throttlePrefix,
+} from "./keys.js";
 export { outboxThrottleWindows, type ThrottleWindowState } from "./throttle-state.js";

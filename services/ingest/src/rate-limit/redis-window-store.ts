@@ -1,8 +1,8 @@
 // A @fastify/rate-limit store on the shared Redis: one fixed-window counter per route group and
-// tenant (m10:ratelimit:<group>:<tenant or ip>), shared by every ingest process. A Redis failure
+// tenant (<prefix>ratelimit:<group>:<tenant or ip>), shared by every ingest process. A Redis failure
 // is reported to `onError` (logged and counted) and passed on, so the plugin's skipOnError lets
 // the request through: rate limiting fails open.
-import { RATE_LIMIT_PREFIX, type RedisClient } from "@m10/shared";
+import type { RedisClient } from "@m10/shared";
 
 // INCR, set the window's expiry on the first hit, and return the count and remaining ms.
 const WINDOW_SCRIPT = `
@@ -27,6 +27,8 @@ interface WindowCommand {
 
 export interface WindowStoreOptions {
   redis: RedisClient;
+  /** Where the counters live (rateLimitPrefix of the stream keys). */
+  keyPrefix: string;
   windowMs: number;
   onError: (group: string, error: Error) => void;
   onSuccess: () => void;
@@ -48,7 +50,7 @@ export function redisWindowStore(options: WindowStoreOptions) {
 
   return class RedisWindowStore {
     incr(key: string, callback: IncrCallback, timeWindow?: number): void {
-      command.m10RateLimitWindow(`${RATE_LIMIT_PREFIX}${key}`, timeWindow ?? options.windowMs).then(
+      command.m10RateLimitWindow(`${options.keyPrefix}${key}`, timeWindow ?? options.windowMs).then(
         ([current, ttl]) => {
           options.onSuccess();
           callback(null, { current, ttl });

@@ -20,6 +20,8 @@ declare module "fastify" {
 
 export interface RateLimitOptions {
   redis: RedisClient;
+  /** rateLimitPrefix(keys): <M10_REDIS_KEY_PREFIX>ratelimit: */
+  keyPrefix: string;
   windowMs: number;
   max: Readonly<Record<RouteGroup, number>>;
   /** Requests per client IP per window without a valid token (M10_RATE_LIMIT_ANONYMOUS_MAX). */
@@ -51,6 +53,7 @@ export async function registerRateLimits(app: FastifyInstance, options: RateLimi
     skipOnError: true,
     store: redisWindowStore({
       redis: options.redis,
+      keyPrefix: options.keyPrefix,
       windowMs: options.windowMs,
       onError: (group, error) => {
         options.metrics.m10RateLimitFailOpenTotal.inc({ route_group: group });
