@@ -119,7 +119,7 @@ async function drain(db: pg.Pool, redis: Redis, keys: ReturnType<typeof streamKe
 
 async function main(config: ChaosConfig): Promise<number> {
   const began = Date.now();
-  const keys = streamKeys(parseEnv(z.object({ M10_STREAM_KEY: redisEnv.M10_STREAM_KEY, M10_CONSUMER_GROUP: redisEnv.M10_CONSUMER_GROUP, M10_DEAD_LETTER_STREAM: redisEnv.M10_DEAD_LETTER_STREAM })));
+  const keys = streamKeys(parseEnv(z.object({ M10_STREAM_KEY: redisEnv.M10_STREAM_KEY, M10_CONSUMER_GROUP: redisEnv.M10_CONSUMER_GROUP, M10_DEAD_LETTER_STREAM: redisEnv.M10_DEAD_LETTER_STREAM, M10_REDIS_KEY_PREFIX: redisEnv.M10_REDIS_KEY_PREFIX })));
   const sink = await startSink();
   log("stack.starting");
   const stack = await startChaosStack(sink.url);

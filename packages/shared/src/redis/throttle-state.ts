@@ -1,8 +1,8 @@
 // The outbox throttles' current windows as Redis holds them (rate-limiter-flexible's keys
-// m10:throttle:<rpm>:<target>, value = requests used in the window, PTTL = time left), for the
+// <prefix>throttle:<rpm>:<target>, value = requests used in the window, PTTL = time left), for the
 // console's outbox page. Bounded: SCAN stops after `max` keys.
 import type { RedisClient } from "./client.js";
-import { OUTBOX_THROTTLE_PREFIX } from "./keys.js";
+import { type StreamKeys, throttlePrefix } from "./keys.js";
 
 export interface ThrottleWindowState {
   target: string;
@@ -13,17 +13,18 @@ export interface ThrottleWindowState {
 
 const KEY = /^(\d+):(.+)$/;
 
-export async function outboxThrottleWindows(redis: RedisClient, max = 200): Promise<ThrottleWindowState[]> {
-  const keys: string[] = [];
+export async function outboxThrottleWindows(redis: RedisClient, keys: Pick<StreamKeys, "prefix">, max = 200): Promise<ThrottleWindowState[]> {
+  const prefix = throttlePrefix(keys);
+  const found: string[] = [];
   let cursor = "0";
   do {
-    const [next, batch] = await redis.scan(cursor, "MATCH", `${OUTBOX_THROTTLE_PREFIX}*`, "COUNT", 200);
+    const [next, batch] = await redis.scan(cursor, "MATCH", `${prefix}*`, "COUNT", 200);
     cursor = next;
-    keys.push(...batch);
-  } while (cursor !== "0" && keys.length < max);
+    found.push(...batch);
+  } while (cursor !== "0" && found.length < max);
   const windows: ThrottleWindowState[] = [];
-  for (const key of keys.slice(0, max)) {
-    const match = KEY.exec(key.slice(OUTBOX_THROTTLE_PREFIX.length));
+  for (const key of found.slice(0, max)) {
+    const match = KEY.exec(key.slice(prefix.length));
     if (!match?.[1] || !match[2]) continue;
     const [used, msLeft] = await Promise.all([redis.get(key), redis.pttl(key)]);
     windows.push({ target: match[2], rpm: Number(match[1]), used: Number(used ?? 0), msLeft: Math.max(0, msLeft) });

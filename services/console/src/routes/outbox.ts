@@ -39,7 +39,7 @@ export function outboxRoutes(app: FastifyInstance, ctx: ConsoleContext): void {
       listOutboxEvents(ctx.pool, state, limit),
       outboxTypeSummary(ctx.pool, SUMMARY_HOURS),
       readyRedis(ctx)
-        .then((redis) => outboxThrottleWindows(redis))
+        .then((redis) => outboxThrottleWindows(redis, ctx.keys))
         .catch((error: unknown) => errorMessage(error)),
       serviceHealth("outbox-processor", ctx.config.OUTBOX_PROCESSOR_URL, { timeoutMs: ctx.config.M10_HEALTH_TIMEOUT_MS }),
     ]);
