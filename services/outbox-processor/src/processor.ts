@@ -1,4 +1,4 @@
-import { type BatchReport, createDeliveryEngine, type DeliveryEngineDeps } from "@m10/delivery";
+import { type BatchReport, createDeliveryEngine, type DeliveredEvent, type DeliveryEngineDeps } from "@m10/delivery";
 import { createWakeups, isDatabaseUnavailable, type Logger, sleep, type Wakeups } from "@m10/shared";
 
 export interface ProcessorDeps extends DeliveryEngineDeps {
@@ -30,6 +30,8 @@ export interface Processor {
   wake(): void;
   /** The last batch's report, for /health/detailed. */
   lastReport(): BatchReport | undefined;
+  /** The last event delivered, for /monitoring/metrics. */
+  lastDelivered(): DeliveredEvent | undefined;
   close(): Promise<void>;
 }
 
@@ -62,6 +64,7 @@ export function createProcessor(deps: ProcessorDeps): Processor {
     start: () => engine.start(),
     runOnce,
     lastReport: () => last,
+    lastDelivered: () => engine.lastDelivered(),
     async run(signal) {
       const totals: ProcessorTotals = {
         batches: 0, claimed: 0, delivered: 0, retried: 0, deadLettered: 0, failed: 0, released: 0, leaseLost: 0, completionErrors: 0,

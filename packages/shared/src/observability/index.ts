@@ -4,4 +4,5 @@ export { type ReadyReport, startHealthServer } from "./health-server.js";
 export { type HttpServerSettings, httpTimeouts } from "./http-timeouts.js";
 export { createLogger, type Logger, safeUrl } from "./logger.js";
 export { createMetrics, type M10Metrics, type ServiceMetrics } from "./metrics.js";
+export { metricTotal, metricTotalsBy, MONITORING_METRICS_PATH, successRate } from "./metrics-view.js";
 export { DependencyState, type DependencyName, watchRedis } from "./dependency-state.js";
