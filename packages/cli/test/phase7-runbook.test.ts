@@ -13,7 +13,7 @@ import { cliEnv, uniqueKeys } from "./support/m10ctl.js";
 
 const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 const RUNBOOK = `${ROOT}docs/runbooks/phase7-operations.md`;
-const EXPECTED_SKIPPED = 2;
+const EXPECTED_SKIPPED = 4;
 
 interface BashBlock {
   line: number;
