@@ -4,4 +4,4 @@ export { ensureIdempotentProcessing, type IdempotentEvent, type IdempotentOutcom
 export { verifyStandardWebhook, type WebhookHeaders, type WebhookVerification } from "./webhook-signature.js";
 export { InvalidEnvelopeError, parseEnvelope, type M10Envelope } from "./envelope.js";
 export { startWebhookReceiver, type WebhookReceiver, type WebhookReceiverOptions } from "./webhook-receiver.js";
-export { startNatsReceiver, type NatsReceiver, type NatsReceiverOptions } from "./nats-receiver.js";
+export { startNatsReceiver, type NatsOutcome, type NatsReceiver, type NatsReceiverOptions } from "./nats-receiver.js";
