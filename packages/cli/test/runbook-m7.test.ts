@@ -1,6 +1,6 @@
 // docs/runbooks/m7-memory-rbac-chaos.md as an operator runs it: every ```bash block, in document
 // order, with bash at the repository root against a real m10-ingest process (restarted where the
-// runbook restarts it), m10ctl and the test database. A `curl` prints `HTTP <status>`; each
+// runbook restarts it), m10ctl, the test database and a real Prometheus behind its lifecycle gate. A `curl` prints `HTTP <status>`; each
 // `# Expected: NNN` of a block must match the statuses the block printed, in order.
 import { execFile } from "node:child_process";
 import { mkdtempSync, readFileSync } from "node:fs";
@@ -9,16 +9,17 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { testStack, waitUntil, type RunningService } from "@m10/devstack/testing";
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { useCliEnvironment } from "./support/environment.js";
 import { MACHINE_TOKEN, startIngest } from "./support/ingest-service.js";
+import { startGatedPrometheus, type GatedPrometheus } from "./support/prometheus.js";
 
 const REPO = fileURLToPath(new URL("../../../", import.meta.url));
 const RUNBOOK = "docs/runbooks/m7-memory-rbac-chaos.md";
 const run = promisify(execFile);
 
-/** Blocks not run (they need Prometheus or what is not built yet, or they are destructive); each says why. */
-const EXPECTED_SKIPPED = 6;
+/** Blocks not run (what is not built yet, or destructive); each says why. */
+const EXPECTED_SKIPPED = 3;
 
 interface BashBlock {
   line: number;
@@ -52,10 +53,15 @@ function bashBlocks(markdown: string): BashBlock[] {
 const blocks = bashBlocks(readFileSync(join(REPO, RUNBOOK), "utf8"));
 const t = useCliEnvironment();
 let ingest: RunningService | undefined;
+let prometheus: GatedPrometheus | undefined;
 const outcome = { run: 0, restarts: 0, skipped: 0 };
 
+beforeAll(async () => {
+  prometheus = await startGatedPrometheus();
+}, 90_000);
+
 afterAll(async () => {
-  await ingest?.stop();
+  await Promise.all([ingest?.stop(), prometheus?.stop()]);
 });
 
 async function restartIngest(env: Record<string, string>): Promise<RunningService> {
@@ -95,6 +101,8 @@ describe(`runbook: ${RUNBOOK}`, () => {
           DATABASE_URL: t.database.url,
           REDIS_URL: testStack().redisUrl,
           M10_MACHINE_TOKEN: MACHINE_TOKEN,
+          PROMETHEUS_URL: prometheus?.url,
+          PROM_RELOAD_TOKEN: prometheus?.token,
           M10_BACKUP_DIR: mkdtempSync(join(tmpdir(), "m10-m7-runbook-")),
           LOG_LEVEL: "warn",
         },

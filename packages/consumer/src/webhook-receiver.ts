@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import { errorMessage, type Pool } from "@m10/shared";
 import type pg from "pg";
+import { InvalidEnvelopeError, parseEnvelope, type M10Envelope } from "./envelope.js";
 import { ensureIdempotentProcessing, type IdempotentOutcome } from "./idempotent-processing.js";
 import { verifyStandardWebhook } from "./webhook-signature.js";
 
@@ -10,16 +11,6 @@ import { verifyStandardWebhook } from "./webhook-signature.js";
 // handler once per (envelope id, consumer group) through the event ledger. Answers: 200 processed
 // or duplicate (the outbox processor stops), 401 bad signature, 400 not an envelope, 503 handler
 // failed (the outbox processor retries with backoff), all errors as application/problem+json.
-
-export interface M10Envelope {
-  type: string;
-  id: string;
-  outbox_id: number;
-  version: number;
-  aggregate_type: string;
-  aggregate_id: string;
-  data: unknown;
-}
 
 export interface WebhookReceiverOptions {
   pool: Pool;
@@ -67,17 +58,12 @@ function readBody(req: IncomingMessage, maxBytes: number): Promise<string> {
 }
 
 function envelopeOf(body: string): M10Envelope {
-  let parsed: unknown;
   try {
-    parsed = JSON.parse(body);
-  } catch {
-    throw new ProblemError(400, "invalid_json", "the body is not JSON");
+    return parseEnvelope(body);
+  } catch (error) {
+    if (error instanceof InvalidEnvelopeError) throw new ProblemError(400, error.code, error.message);
+    throw error;
   }
-  const e = parsed as Partial<M10Envelope> | null;
-  if (typeof e !== "object" || e === null || typeof e.type !== "string" || typeof e.id !== "string" || e.id === "") {
-    throw new ProblemError(400, "invalid_envelope", "the body is not an M10 event envelope (type and id required)");
-  }
-  return e as M10Envelope;
 }
 
 function send(res: ServerResponse, status: number, body: unknown, contentType = "application/json"): void {

@@ -130,8 +130,18 @@ export interface DeliveryEngine {
   runBatch(options: BatchOptions): Promise<BatchReport>;
   /** The circuit breaker of every target this engine has tried, for /health/detailed. */
   circuitBreakers(): Record<string, CircuitSnapshot>;
+  /** The last event this engine delivered (the Phase 7 runbook's last_processed_event_id). */
+  lastDelivered(): DeliveredEvent | undefined;
   /** Closes SMTP pools. */
   close(): Promise<void>;
+}
+
+export interface DeliveredEvent {
+  /** m10_recovery.outbox id. */
+  id: number;
+  eventType: string;
+  idempotencyKey: string;
+  at: Date;
 }
 
 type Outcome =
@@ -145,6 +155,7 @@ const LEASE_MARGIN_MS = 1_000;
 export function createDeliveryEngine(deps: DeliveryEngineDeps): DeliveryEngine {
   const { pool, logger, metrics, routing, settings, processorId } = deps;
   const throttle: Throttle = createThrottle({ redis: deps.redis, maxWaitMs: settings.throttleMaxWaitMs, keyPrefix: settings.throttleKeyPrefix, logger });
+  let lastDelivered: DeliveredEvent | undefined;
   const completions = createCompletionBatcher(pool, processorId);
   const breakers = createCircuitBreakers(
     settings.circuit,
@@ -275,6 +286,7 @@ export function createDeliveryEngine(deps: DeliveryEngineDeps): DeliveryEngine {
         report.delivered += 1;
         metrics.m10OutboxProcessedTotal.inc(labels);
         metrics.m10OutboxRetryCount.observe(event.retry_count);
+        lastDelivered = { id: event.id, eventType: event.event_type, idempotencyKey: key, at: new Date() };
         logger.debug(log, "outbox.delivered");
       } else leaseLost(log, report);
       return;
@@ -311,6 +323,7 @@ export function createDeliveryEngine(deps: DeliveryEngineDeps): DeliveryEngine {
 
   return {
     processorId,
+    lastDelivered: () => lastDelivered,
     async start() {
       if (deps.nats && natsTargets.length > 0) await ensureNatsStreams(deps.nats, natsTargets);
       logger.info({ routing: routing.source, targets: [...routing.targets.keys()], processor_id: processorId }, "outbox.engine_started");

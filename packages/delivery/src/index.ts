@@ -6,6 +6,7 @@ export {
   deliverySettings,
   type BatchOptions,
   type BatchReport,
+  type DeliveredEvent,
   type DeliveryEngine,
   type DeliveryEngineDeps,
   type DeliveryMetrics,

@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 import { getArchivedDeadLetter, listArchivedDeadLetters } from "../src/db/dead-letters.js";
 import { findReplay } from "../src/db/replay-log.js";
 import { claimEntries, pendingEntries, planReclaim, reclaimStalled, requiredIdleMs } from "../src/queue/autoclaim.js";
-import { acknowledge, ensureConsumerGroup, readGroup, streamStatus } from "../src/queue/consume.js";
+import { acknowledge, consumerLagSeconds, ensureConsumerGroup, readGroup, streamStatus } from "../src/queue/consume.js";
 import { archiveMovedDeadLetter, DEAD_LETTER_MOVE, listDeadLetters, moveToDeadLetter, readDeadLetter } from "../src/queue/dead-letter.js";
 import { streamFields } from "../src/queue/enqueue.js";
 import { replayDeadLetter } from "../src/queue/replay.js";
@@ -48,6 +48,35 @@ describe("consumer group", () => {
     const [first] = await readGroup(t.redis, k, "c1", { count: 1, blockMs: 0 });
     expect(await acknowledge(t.redis, k, [first?.id as string])).toBe(1);
     expect(await streamStatus(t.redis, k)).toMatchObject({ length: 1, pending: 0, groupExists: true, consumers: 1, lag: 1 });
+  });
+});
+
+describe("consumer lag in seconds (the Phase 7 runbook's consumer_lag_seconds)", () => {
+  /** An entry added `ageMs` before `now` (explicit id: the id's time part is what the lag reads). */
+  async function addAged(k: StreamKeys, now: number, ageMs: number, candidateId: number): Promise<string> {
+    const fields = streamFields({ candidateId, metadata: {} });
+    return (await t.redis.xadd(k.stream, `${now - ageMs}-0`, ...fields)) as string;
+  }
+
+  it("is the age of the oldest entry not acknowledged: undelivered, then pending, then 0", async () => {
+    const k = uniqueStreamKeys();
+    const now = Date.now();
+    expect(await consumerLagSeconds(t.redis, k, null, now)).toBe(0);
+    await addAged(k, now, 90_000, 1);
+    await addAged(k, now, 30_000, 2);
+    // No group yet: the whole stream is outstanding.
+    expect(await consumerLagSeconds(t.redis, k, null, now)).toBe(90);
+    await ensureConsumerGroup(t.redis, k);
+    const [first] = await readGroup(t.redis, k, "c1", { count: 1, blockMs: 0 });
+    // The first entry is delivered and pending, the second not delivered: the pending one is older.
+    expect((await streamStatus(t.redis, k)).lagSeconds).toBeGreaterThanOrEqual(90);
+    await acknowledge(t.redis, k, [first?.id as string]);
+    const status = await streamStatus(t.redis, k);
+    expect(await consumerLagSeconds(t.redis, k, status.lastDeliveredId, now)).toBe(30);
+    const [second] = await readGroup(t.redis, k, "c1", { count: 1, blockMs: 0 });
+    expect(await consumerLagSeconds(t.redis, k, second?.id as string, now)).toBe(30);
+    await acknowledge(t.redis, k, [second?.id as string]);
+    expect(await consumerLagSeconds(t.redis, k, second?.id as string, now)).toBe(0);
   });
 });
 

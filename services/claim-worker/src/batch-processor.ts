@@ -36,6 +36,18 @@ export interface EvaluationBatchReport {
   /** Claim of the entries to the end of acknowledgement, ms. */
   durationMs: number;
   outboxEvents: number;
+  /** The batch's last entry evaluated or skipped (the seed's last_processed_event_id); null when none was. */
+  lastProcessed: ProcessedEntry | null;
+}
+
+/** An entry finished for good: its stream entry id (or `work_queue:<id>`) and candidate. */
+export interface ProcessedEntry {
+  eventId: string;
+  candidateId: number;
+}
+
+function processedEntry(entry: QueueEntry): ProcessedEntry {
+  return { eventId: entry.messageId ?? `work_queue:${entry.work?.workId ?? ""}`, candidateId: entry.candidateId };
 }
 
 export interface BatchProcessorDeps {
@@ -144,7 +156,8 @@ export function createBatchProcessor(deps: BatchProcessorDeps): BatchProcessor {
         const status = outcomes.get(entry.candidateId)?.status;
         return status === "evaluated" || status === "skipped";
       };
-      if (source === "redis_stream") await acknowledgeDone(entries.filter(finished));
+      const done = entries.filter(finished);
+      if (source === "redis_stream") await acknowledgeDone(done);
       else await settleWork(entries, outcomes, evaluation.completedWorkIds);
 
       const seconds = (performance.now() - claimedAt) / 1000;
@@ -173,6 +186,7 @@ export function createBatchProcessor(deps: BatchProcessorDeps): BatchProcessor {
         ...counts,
         durationMs: seconds * 1000,
         outboxEvents: evaluation.events.length,
+        lastProcessed: done.length > 0 ? processedEntry(done[done.length - 1] as QueueEntry) : null,
       };
       logger.debug(report, "batch.done");
       deps.onBatch?.(report);

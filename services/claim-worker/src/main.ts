@@ -15,7 +15,7 @@ import {
 } from "@m10/shared";
 import { parseCli } from "./cli.js";
 import { WorkerSettingsError } from "./errors.js";
-import { detailedHealth, readiness } from "./health.js";
+import { detailedHealth, monitoringView, readiness } from "./health.js";
 import { resolveSettings, type ServiceSettings } from "./settings.js";
 import { createWorker } from "./worker.js";
 
@@ -59,6 +59,7 @@ const health = await startHealthServer({
   logger,
   ready: readiness(healthDeps),
   detailed: detailedHealth(healthDeps),
+  monitoring: monitoringView(healthDeps, registry),
 });
 shutdown.onStop("health-server", () => health.close());
 if (!settings.once) {

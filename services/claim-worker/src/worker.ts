@@ -20,7 +20,7 @@ import {
   type StreamKeys,
   waitUntilReady,
 } from "@m10/shared";
-import { createBatchProcessor, type EvaluationBatchReport } from "./batch-processor.js";
+import { createBatchProcessor, type EvaluationBatchReport, type ProcessedEntry } from "./batch-processor.js";
 
 import { releaseEvaluationLeases } from "./evaluation/candidate-lease.js";
 import { createEvaluator } from "./evaluation/evaluate-entries.js";
@@ -78,6 +78,8 @@ export interface WorkerStatus {
   stopping: boolean;
   inFlightBatches: number;
   lastBatchAt: string | null;
+  /** The last entry this worker evaluated or skipped, and when (the seed's last_processed_event_id). */
+  lastProcessed: (ProcessedEntry & { at: string }) | null;
   totals: Totals;
   dependencies: { postgres: ReturnType<DependencyState["report"]>; redis: ReturnType<DependencyState["report"]> | "disabled" };
 }
@@ -119,6 +121,7 @@ export function createWorker(deps: WorkerDeps): Worker {
   const totals = emptyTotals();
   let drainTotals: Totals | undefined;
   let lastBatchAt: Date | null = null;
+  let lastProcessed: WorkerStatus["lastProcessed"] = null;
   const active = new Set<Promise<unknown>>();
 
   const evaluator = createEvaluator(
@@ -142,6 +145,7 @@ export function createWorker(deps: WorkerDeps): Worker {
     maxAttempts: options.maxReclaimAttempts,
     onBatch: (report) => {
       lastBatchAt = new Date();
+      if (report.lastProcessed) lastProcessed = { ...report.lastProcessed, at: lastBatchAt.toISOString() };
       for (const target of drainTotals ? [totals, drainTotals] : [totals]) {
         target.batches += 1;
         target.evaluated += report.evaluated;
@@ -278,6 +282,7 @@ export function createWorker(deps: WorkerDeps): Worker {
         stopping: stop.aborted,
         inFlightBatches: slots.inFlight,
         lastBatchAt: lastBatchAt?.toISOString() ?? null,
+        lastProcessed,
         totals: { ...totals },
         dependencies: { postgres: dbState.report(), redis: stream ? redisState.report() : "disabled" },
       };

@@ -2,7 +2,7 @@ import { execFile } from "node:child_process";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { startService, streamKeysEnv, testStack, uniqueStreamKeys, waitUntil } from "@m10/devstack/testing";
-import { enqueueWork } from "@m10/shared";
+import { enqueueWork, streamFields } from "@m10/shared";
 import { describe, expect, it } from "vitest";
 import { evaluationCounts, insertCandidates } from "./support/candidates.js";
 import { useTestEnvironment } from "./support/environment.js";
@@ -27,6 +27,7 @@ describe("m10-claim-worker process", () => {
       expect(detailed.stream).toMatchObject({ key: keys.stream, group: keys.group, length: 0, pending: 0, groupExists: true, consumers: 1 });
       expect(detailed.db_queue).toMatchObject({ depth: 0, claimed: 0, stalled: 0 });
       expect(detailed.worker).toMatchObject({ useStream: true, stopping: false });
+      expect(detailed).toMatchObject({ consumer_group: keys.group, consumer_lag_seconds: 0 });
       const metrics = await (await fetch(`${service.url}/metrics`)).text();
       for (const name of [
         "recovery_worker_claimed_total",
@@ -38,6 +39,32 @@ describe("m10-claim-worker process", () => {
         expect(metrics).toContain(`# TYPE ${name} `);
       }
       expect(metrics).toContain('recovery_worker_claimed_total{source="db_queue"} 0');
+    } finally {
+      expect(await service.stop("SIGTERM")).toBe(0);
+    }
+  });
+
+  it("serves the Phase 7 consumer metrics as JSON at /monitoring/metrics: consumed, success rate, lag, the last entry processed", async () => {
+    const keys = uniqueStreamKeys();
+    const [id] = (await insertCandidates(t.pool, [{ errorCode: "TIMEOUT" }])) as [number];
+    // An entry added two minutes ago: the lag the worker works off.
+    const entryId = (await t.redis.xadd(keys.stream, `${Date.now() - 120_000}-0`, ...streamFields({ candidateId: id }))) as string;
+    const service = await startService(WORKER_BIN, { DATABASE_URL: t.db.url, REDIS_URL: testStack().redisUrl, ...streamKeysEnv(keys), ...FAST_ENV });
+    try {
+      const view = async () => (await (await fetch(`${service.url}/monitoring/metrics`)).json()) as Record<string, unknown>;
+      await waitUntil("the entry processed", async () => (await view()).last_processed_event_id === entryId);
+      expect(await view()).toMatchObject({
+        service: "claim-worker",
+        consumer_group: keys.group,
+        events_consumed_total: { redis_stream: 1, db_queue: 0 },
+        consumer_lag_seconds: 0,
+        events_processed_success: 1,
+        events_processed_failure: 0,
+        success_rate: 100,
+        last_processed_candidate_id: id,
+      });
+      // /metrics stays Prometheus text for the scraper.
+      expect(await (await fetch(`${service.url}/metrics`)).text()).toMatch(/^# HELP /m);
     } finally {
       expect(await service.stop("SIGTERM")).toBe(0);
     }

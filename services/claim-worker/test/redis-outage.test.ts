@@ -12,6 +12,11 @@ async function ready(url: string): Promise<{ status: string; checks: Record<stri
   return (await (await fetch(`${url}/ready`)).json()) as { status: string; checks: Record<string, string> };
 }
 
+/** The claim worker's /health/detailed: what the Phase 7 runbook's Redis drill reads before and after. */
+async function detailed(url: string): Promise<{ consumer_lag_seconds: number | null; stream: Record<string, unknown> }> {
+  return (await (await fetch(`${url}/health/detailed`)).json()) as { consumer_lag_seconds: number | null; stream: Record<string, unknown> };
+}
+
 describe("Redis outage", () => {
   it("keeps evaluating from work_queue while Redis is down, then reconnects and resumes the stream by itself", async () => {
     const keys = uniqueStreamKeys();
@@ -21,9 +26,13 @@ describe("Redis outage", () => {
       const before = await insertCandidates(t.pool, failureMix(20));
       expect((await enqueue(before)).every((r) => r.method === "redis_stream")).toBe(true);
       await waitUntil("the stream batch evaluated", async () => (await evaluationCounts(t.pool, before)).evaluated === 20);
+      // The drill's "before": the stream readable, nothing outstanding.
+      await waitUntil("no consumer lag before the drill", async () => (await detailed(worker.url)).consumer_lag_seconds === 0);
 
       await t.redisServer.stop();
       await waitUntil("the worker to report Redis down", async () => (await ready(worker.url)).checks.redis === "down");
+      await waitUntil("/health/detailed shows the stream unreadable", async () => (await detailed(worker.url)).consumer_lag_seconds === null);
+      expect((await detailed(worker.url)).stream.error).toEqual(expect.any(String));
       expect((await ready(worker.url)).status).toBe("degraded");
       const during = await insertCandidates(t.pool, failureMix(30));
       // What ingest does while Redis is down: the DB fallback queue.
@@ -37,6 +46,9 @@ describe("Redis outage", () => {
       expect((await enqueue(after)).every((r) => r.method === "redis_stream")).toBe(true);
       await waitUntil("the stream consumed again without a restart", async () => (await evaluationCounts(t.pool, after)).evaluated === 25);
       await waitUntil("the worker to report Redis up", async () => (await ready(worker.url)).status === "ok");
+      // The drill's "after": the stream readable again, the backlog worked off.
+      await waitUntil("/health/detailed recovered", async () => (await detailed(worker.url)).consumer_lag_seconds === 0);
+      expect((await detailed(worker.url)).stream).toMatchObject({ groupExists: true, length: 0, pending: 0 });
 
       const all = [...before, ...during, ...after];
       expect(await evaluationCounts(t.pool, all)).toMatchObject({ evaluated: 75, created: 75, doubleCreated: 0, suggested: 75, doubleSuggested: 0 });

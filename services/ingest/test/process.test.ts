@@ -43,6 +43,14 @@ describe("m10-ingest process", () => {
         expect(metrics, name).toContain(name);
       }
       expect(metrics).toMatch(/recovery_ingest_total\{status="accepted",source="test"\} 1/);
+      // The Phase 7 runbook's JSON view of the same counters, behind the same token.
+      expect((await fetch(`${service.url}/monitoring/metrics`)).status).toBe(401);
+      expect(await (await fetch(`${service.url}/monitoring/metrics`, { headers: bearer(MACHINE_TOKEN) })).json()).toMatchObject({
+        service: "ingest",
+        events_ingested_total: { accepted: 1 },
+        evaluation_enqueue_total: { success: 1 },
+        success_rate: 100,
+      });
 
       const openapi = (await (await fetch(`${service.url}/docs/json`)).json()) as { openapi: string; paths: Record<string, unknown> };
       expect(openapi.openapi).toMatch(/^3\./);

@@ -28,6 +28,9 @@ export function createGaugeRecorder(metrics: CollectorMetrics): GaugeRecorder {
     metrics.m10ConsumerCount.set(stream?.consumersActive ?? 0);
     metrics.m10ReclaimCount.set(stream?.reclaimable ?? 0);
     metrics.recoveryDeadLetterLength.set(stream?.deadLetterLength ?? 0);
+    // Labelled by group, so it has no series while Redis is unreachable (a 0 would read as "no lag").
+    metrics.recoveryConsumerLagSeconds.reset();
+    if (stream) metrics.recoveryConsumerLagSeconds.set({ consumer_group: stream.consumerGroup }, stream.lagSeconds);
   };
 
   const recordDatabase = (db: DatabaseGauges) => {

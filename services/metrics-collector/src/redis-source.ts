@@ -5,7 +5,7 @@
  * XPENDING with IDLE and a COUNT limit, CLIENT LIST (one line per connection). A missing stream or
  * group is an empty queue, not an error: the claim-worker creates the group on start.
  */
-import { errorMessage, type RedisClient, requireReady, type StreamKeys } from "@m10/shared";
+import { consumerLagSeconds, errorMessage, type RedisClient, requireReady, type StreamKeys } from "@m10/shared";
 
 export interface StreamGaugeOptions {
   keys: StreamKeys;
@@ -36,6 +36,10 @@ export interface StreamGauges {
   reclaimableCapped: boolean;
   /** XLEN of the dead-letter stream. */
   deadLetterLength: number;
+  /** The consumer group these gauges describe. */
+  consumerGroup: string;
+  /** Age of the oldest entry the group has not acknowledged, seconds (consumerLagSeconds). */
+  lagSeconds: number;
 }
 
 export async function readStreamGauges(client: RedisClient, options: StreamGaugeOptions): Promise<StreamGauges> {
@@ -50,6 +54,7 @@ export async function readStreamGauges(client: RedisClient, options: StreamGauge
     countBlockedReaders(client),
   ]);
   const consumersActive = activeConsumerCount(consumers, options.activeWithinMs, blockedReaders);
+  const lagSeconds = await consumerLagSeconds(client, options.keys, groupInfo?.lastDeliveredId ?? null);
   return {
     streamLength,
     pending: groupInfo?.pending ?? 0,
@@ -59,6 +64,8 @@ export async function readStreamGauges(client: RedisClient, options: StreamGauge
     reclaimable,
     reclaimableCapped: reclaimable >= options.pendingScanLimit,
     deadLetterLength,
+    consumerGroup: group,
+    lagSeconds,
   };
 }
 
@@ -118,13 +125,18 @@ async function orEmpty<T>(read: Promise<T>, empty: T): Promise<T> {
   }
 }
 
-async function readGroup(client: RedisClient, stream: string, group: string): Promise<{ pending: number; consumers: number } | undefined> {
+async function readGroup(client: RedisClient, stream: string, group: string): Promise<{ pending: number; consumers: number; lastDeliveredId: string | null } | undefined> {
   const rows = await orEmpty(client.xinfo("GROUPS", stream), [] as unknown);
   if (!Array.isArray(rows)) return undefined;
   for (const row of rows) {
     const fields = fieldsOf(row);
     if (String(fields.get("name")) !== group) continue;
-    return { pending: numberField(fields, "pending") ?? 0, consumers: numberField(fields, "consumers") ?? 0 };
+    const lastDeliveredId = fields.get("last-delivered-id");
+    return {
+      pending: numberField(fields, "pending") ?? 0,
+      consumers: numberField(fields, "consumers") ?? 0,
+      lastDeliveredId: lastDeliveredId === undefined || lastDeliveredId === null ? null : String(lastDeliveredId),
+    };
   }
   return undefined;
 }

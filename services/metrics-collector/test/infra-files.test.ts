@@ -67,9 +67,9 @@ const M10_SERVICES = ["ingest", "claim-worker", "outbox-processor", "orchestrato
 describe("infra/docker-compose.yml (parsed and cross-checked; not run: no Docker here)", () => {
   const compose = loadCompose(join(INFRA, "docker-compose.yml"));
 
-  it("runs the whole stack: PostgreSQL, Redis, NATS, migrate, the five services, Prometheus, Alertmanager, Grafana", () => {
+  it("runs the whole stack: PostgreSQL, Redis, NATS, migrate, the five services, Prometheus and its lifecycle gate, Alertmanager, Grafana", () => {
     expect(Object.keys(compose.services).sort()).toEqual(
-      ["alertmanager", "grafana", "migrate", "nats", "postgres", "prometheus", "redis", ...M10_SERVICES].sort(),
+      ["alertmanager", "grafana", "migrate", "nats", "postgres", "prometheus", "prometheus-gate", "redis", ...M10_SERVICES].sort(),
     );
     for (const [name, service] of Object.entries(compose.services)) expect(service.network_mode, name).toBe("host");
   });
@@ -115,7 +115,9 @@ describe("infra/docker-compose.yml (parsed and cross-checked; not run: no Docker
       expect(scraped.get(`m10-${name}`), name).toBe(`localhost:${port}`);
     }
     expect(compose.services.prometheus?.volumes).toContain("./prometheus:/etc/prometheus:ro");
-    expect(compose.services.prometheus?.command).toContain("--web.listen-address=127.0.0.1:9090");
+    // Prometheus behind its lifecycle gate (packages/cli/test/prometheus-gate.test.ts): operators use 9090.
+    expect(compose.services.prometheus?.command).toContain("--web.listen-address=127.0.0.1:9091");
+    expect(compose.services["prometheus-gate"]?.environment).toMatchObject({ PROM_GATE_LISTEN: "127.0.0.1:9090", PROM_UPSTREAM_URL: "http://127.0.0.1:9091" });
     expect(compose.services.alertmanager?.command).toContain("--web.listen-address=127.0.0.1:9093");
     expect(compose.services.grafana?.environment?.GF_SERVER_HTTP_PORT).toBe("3000");
   });

@@ -17,7 +17,7 @@ import {
 import { parseCli } from "./cli.js";
 import { connectNatsWithRetry, connectRedis } from "./connections.js";
 import { createProcessor, runDelivery, type Processor } from "./processor.js";
-import { readiness } from "./readiness.js";
+import { monitoringView, readiness } from "./readiness.js";
 
 /** migration 032's NOTIFY channel: a committed outbox event or a claim given back. */
 const OUTBOX_CHANNEL = "m10_outbox";
@@ -50,6 +50,7 @@ const health = await startHealthServer({
   registry,
   logger,
   ...readiness({ pool, redis, usesNats, nats: () => nats, processor: () => processor, listening: () => listener?.connected() }),
+  monitoring: monitoringView({ pool, processor: () => processor }, registry),
 });
 shutdown.onStop("health-server", () => health.close());
 logger.info({ url: health.url, processor_id: processorId, routing: routing.source, once: options.once }, "service.started");

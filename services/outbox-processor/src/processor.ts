@@ -1,4 +1,4 @@
-import { type BatchReport, type CircuitSnapshot, createDeliveryEngine, type DeliveryEngineDeps } from "@m10/delivery";
+import { type BatchReport, type CircuitSnapshot, createDeliveryEngine, type DeliveredEvent, type DeliveryEngineDeps } from "@m10/delivery";
 import { createWakeups, isDatabaseUnavailable, type Logger, sleep, type Wakeups } from "@m10/shared";
 
 export interface ProcessorDeps extends DeliveryEngineDeps {
@@ -32,6 +32,8 @@ export interface Processor {
   lastReport(): BatchReport | undefined;
   /** Each target's circuit breaker, for /health/detailed. */
   circuitBreakers(): Record<string, CircuitSnapshot>;
+  /** The last event delivered, for /monitoring/metrics. */
+  lastDelivered(): DeliveredEvent | undefined;
   close(): Promise<void>;
 }
 
@@ -65,6 +67,7 @@ export function createProcessor(deps: ProcessorDeps): Processor {
     runOnce,
     lastReport: () => last,
     circuitBreakers: () => engine.circuitBreakers(),
+    lastDelivered: () => engine.lastDelivered(),
     async run(signal) {
       const totals: ProcessorTotals = {
         batches: 0, claimed: 0, delivered: 0, retried: 0, deadLettered: 0, failed: 0, released: 0, leaseLost: 0, completionErrors: 0,

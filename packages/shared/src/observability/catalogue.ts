@@ -408,6 +408,13 @@ export const METRICS = {
     labelNames: [],
     services: ["metrics-collector"],
   },
+  recoveryConsumerLagSeconds: {
+    name: "recovery_consumer_lag_seconds",
+    kind: "gauge",
+    help: "Age in seconds of the oldest m10:evaluate:stream entry the consumer group has not acknowledged (pending or not yet delivered); 0 when none. No series while Redis is unreachable. Recorded as the Phase 7 runbook's consumer_lag_seconds.",
+    labelNames: ["consumer_group"],
+    services: ["metrics-collector"],
+  },
   recoveryStreamPending: {
     name: "recovery_stream_pending",
     kind: "gauge",

@@ -4,6 +4,7 @@ import type { Registry } from "prom-client";
 import type { Logger } from "pino";
 import { cachedFor } from "../async/cached.js";
 import { httpTimeouts, type HttpServerSettings } from "./http-timeouts.js";
+import { MONITORING_METRICS_PATH } from "./metrics-view.js";
 
 export type ReadyStatus = "ok" | "degraded" | "down";
 
@@ -22,6 +23,8 @@ export interface HealthServerOptions {
   ready?: () => Promise<ReadyReport>;
   /** Everything an operator wants at 3 a.m.: dependencies, queue depths, fallback state. */
   detailed?: () => Promise<Record<string, unknown>>;
+  /** The Phase 7 runbook's JSON view of the metrics, at /monitoring/metrics (404 without it). */
+  monitoring?: () => Promise<Record<string, unknown>>;
   /** Timeouts (httpServerEnv) and how long one /health/detailed answer is reused (M10_HEALTH_DETAILED_CACHE_MS). */
   http: HttpServerSettings & { M10_HEALTH_DETAILED_CACHE_MS: number };
 }
@@ -41,7 +44,8 @@ function send(res: ServerResponse, status: number, body: unknown, contentType = 
 }
 
 /**
- * The small HTTP server of a non-HTTP service: /health, /ready, /health/detailed, /metrics. None
+ * The small HTTP server of a non-HTTP service: /health, /ready, /health/detailed, /metrics and
+ * /monitoring/metrics (the same metrics as JSON, where the service offers them). None
  * asks for credentials, so it binds loopback unless M10_HEALTH_HOST says otherwise; /health/detailed
  * runs its queries at most once per M10_HEALTH_DETAILED_CACHE_MS however many ask.
  */
@@ -67,6 +71,9 @@ export async function startHealthServer(options: HealthServerOptions): Promise<H
       }
       case "/metrics":
         return send(res, 200, await options.registry.metrics(), options.registry.contentType);
+      case MONITORING_METRICS_PATH:
+        if (!options.monitoring) return send(res, 404, { code: "not_found" });
+        return send(res, 200, { service: options.service, ...(await options.monitoring()), collected_at: new Date().toISOString() });
       default:
         return send(res, 404, { code: "not_found" });
     }

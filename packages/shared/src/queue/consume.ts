@@ -194,6 +194,32 @@ export interface StreamStatus {
   lastDeliveredId: string | null;
   /** Entries never delivered to the group (Redis ≥ 7: XINFO GROUPS "lag"); null when unknown. */
   lag: number | null;
+  /** Consumer lag in seconds: the age of the oldest entry not yet acknowledged (consumerLagSeconds). */
+  lagSeconds: number;
+}
+
+/** The millisecond time part of a stream entry id ("1712345678901-0"). */
+function entryTimeMs(id: string): number {
+  return Number(id.split("-", 1)[0]);
+}
+
+/**
+ * Consumer lag in seconds, the Phase 7 runbook's `consumer_lag_seconds`: how long ago the oldest
+ * entry the group has not acknowledged was added, whether delivered and pending (XPENDING's
+ * smallest id) or not yet delivered (the first entry after the group's last-delivered-id).
+ * 0 when the group has nothing outstanding; the whole stream counts when the group does not exist.
+ */
+export async function consumerLagSeconds(redis: RedisClient, keys: StreamKeys, lastDeliveredId: string | null, now = Date.now()): Promise<number> {
+  const [summary, undelivered] = await Promise.all([
+    redis.call("XPENDING", keys.stream, keys.group).catch((error: unknown) => {
+      if (error instanceof Error && /NOGROUP|no such key/i.test(error.message)) return null;
+      throw error;
+    }),
+    redis.xrange(keys.stream, lastDeliveredId ? `(${lastDeliveredId}` : "-", "+", "COUNT", 1),
+  ]);
+  const oldestPending = Array.isArray(summary) && summary[1] ? String(summary[1]) : undefined;
+  const times = [oldestPending, undelivered[0]?.[0]].flatMap((id) => (id ? [entryTimeMs(id)] : []));
+  return times.length === 0 ? 0 : Math.max(0, (now - Math.min(...times)) / 1000);
 }
 
 export async function streamStatus(redis: RedisClient, keys: StreamKeys): Promise<StreamStatus> {
@@ -208,13 +234,15 @@ export async function streamStatus(redis: RedisClient, keys: StreamKeys): Promis
   const group = (groups as unknown[])
     .map((row) => fieldsToRecord((row as unknown[]).map((v) => (v === null ? "" : String(v)))))
     .find((info) => info.name === keys.group);
+  const lastDeliveredId = group?.["last-delivered-id"] ?? null;
   return {
     length,
     deadLetterLength,
     groupExists: group !== undefined,
     pending: Number(group?.pending ?? 0),
     consumers: Number(group?.consumers ?? 0),
-    lastDeliveredId: group?.["last-delivered-id"] ?? null,
+    lastDeliveredId,
     lag: group?.lag !== undefined && group.lag !== "" ? Number(group.lag) : null,
+    lagSeconds: await consumerLagSeconds(redis, keys, lastDeliveredId),
   };
 }

@@ -4,6 +4,7 @@ export { pendingEntries, reclaimStalled } from "./autoclaim.js";
 export {
   acknowledge,
   type ConsumerInfo,
+  consumerLagSeconds,
   createBlockingClient,
   deleteConsumerIfIdle,
   ensureConsumerGroup,

@@ -1,10 +1,11 @@
 // /health (liveness), /ready (PostgreSQL and Redis; Redis down = degraded but ready),
-// /health/detailed (dependencies with latency, queue depths, fallback state) and /metrics.
-// /health/detailed and /metrics ask for a token by default (M10_*_REQUIRE_AUTH); /health/detailed
+// /health/detailed (dependencies with latency, queue depths, fallback state), /metrics and its JSON
+// view /monitoring/metrics (the Phase 7 runbook's). /health/detailed and both metrics paths ask
+// for a token by default (M10_*_REQUIRE_AUTH); /health/detailed
 // runs its checks and count query at most once per M10_HEALTH_DETAILED_CACHE_MS (checked_at says when).
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import type { FastifyContextConfig } from "fastify";
-import { cachedFor } from "@m10/shared";
+import { cachedFor, metricTotal, metricTotalsBy, MONITORING_METRICS_PATH, successRate } from "@m10/shared";
 import { checkPostgres, checkRedis, queueDepths } from "../operations/dependency-checks.js";
 
 const CHECK_TIMEOUT_MS = 2_000;
@@ -72,4 +73,30 @@ export const healthRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get("/metrics", { schema: { tags: ["operations"], summary: "Prometheus metrics" }, config: ops(config.M10_METRICS_REQUIRE_AUTH) }, async (_request, reply) => {
     return reply.type(registry.contentType).send(await registry.metrics());
   });
+
+  app.get(
+    MONITORING_METRICS_PATH,
+    { schema: { tags: ["operations"], summary: "This process's ingest and outbox counters as JSON (the Phase 7 runbook's view)" }, config: ops(config.M10_METRICS_REQUIRE_AUTH) },
+    async () => {
+      const [ingested, duplicates, enqueued, published, accepted, duplicate, errors] = await Promise.all([
+        metricTotalsBy(registry, "recovery_ingest_total", "status"),
+        metricTotalsBy(registry, "recovery_ingest_duplicates_total", "detection_method"),
+        metricTotalsBy(registry, "recovery_ingest_enqueue_total", "status"),
+        metricTotalsBy(registry, "m10_outbox_published_total", "event_type"),
+        metricTotal(registry, "recovery_ingest_total", { status: "accepted" }),
+        metricTotal(registry, "recovery_ingest_total", { status: "duplicate" }),
+        metricTotal(registry, "recovery_ingest_total", { status: "error" }),
+      ]);
+      return {
+        service: "ingest",
+        events_ingested_total: ingested,
+        ingest_duplicates_total: duplicates,
+        evaluation_enqueue_total: enqueued,
+        // Outbox events written by this process (approvals and rejections), by event type.
+        events_published_total: published,
+        success_rate: successRate(accepted + duplicate, errors),
+        collected_at: new Date().toISOString(),
+      };
+    },
+  );
 };
