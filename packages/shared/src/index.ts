@@ -8,6 +8,7 @@ export * from "./queue/index.js";
 export * from "./observability/index.js";
 export * from "./lifecycle/index.js";
 export * from "./async/index.js";
+export { type BuildInfo, buildInfo, versionText } from "./build-info.js";
 export { errorMessage } from "./error-message.js";
 export { truncateCodePoints } from "./text.js";
 export { nonNegativeSeconds, port, positiveInt, positiveSeconds } from "./cli-options.js";

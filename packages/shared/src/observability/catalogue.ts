@@ -54,6 +54,15 @@ const ORCHESTRATOR_TASKS = [
 ] as const;
 
 export const METRICS = {
+  // ---------------------------------------------------------------- every service
+  m10BuildInfo: {
+    name: "m10_build_info",
+    kind: "gauge",
+    help: "Always 1: the running binary's release version, source revision (M10_REVISION) and Node version, as labels.",
+    labelNames: ["version", "revision", "node_version"],
+    services: ["ingest", "claim-worker", "outbox-processor", "orchestrator", "metrics-collector"],
+  },
+
   // ---------------------------------------------------------------- ingest (HTTP API)
   recoveryIngestTotal: {
     name: "recovery_ingest_total",
