@@ -12,13 +12,13 @@ interface TaskRunRow {
   task: string;
   last_result: string | null;
   last_success_at: Date | null;
-  runs_success: string;
-  runs_failed: string;
-  runs_skipped: string;
+  runs_success: number;
+  runs_failed: number;
+  runs_skipped: number;
 }
 
 async function taskRuns(): Promise<Map<string, TaskRunRow>> {
-  const { rows } = await environment.db.query<TaskRunRow>("SELECT task, last_result, last_success_at, runs_success, runs_failed, runs_skipped FROM m10_recovery.maintenance_task_runs");
+  const { rows } = await environment.db.query<TaskRunRow>("SELECT task, last_result, last_success_at, runs_success::int, runs_failed::int, runs_skipped::int FROM m10_recovery.maintenance_task_runs");
   return new Map(rows.map((row) => [row.task, row]));
 }
 
@@ -28,8 +28,8 @@ describe("orchestrator task runs reach Prometheus in timer mode", () => {
     const first = await runOrchestrator(["--tasks", "retention,reclaim_gc"], env);
     expect(first.code).toBe(0);
     const afterFirst = await taskRuns();
-    expect(afterFirst.get("retention")).toMatchObject({ last_result: "success", runs_success: "1", runs_failed: "0", runs_skipped: "0" });
-    expect(afterFirst.get("reclaim_gc")).toMatchObject({ last_result: "success", runs_success: "1" });
+    expect(afterFirst.get("retention")).toMatchObject({ last_result: "success", runs_success: 1, runs_failed: 0, runs_skipped: 0 });
+    expect(afterFirst.get("reclaim_gc")).toMatchObject({ last_result: "success", runs_success: 1 });
     const firstSuccess = afterFirst.get("retention")?.last_success_at;
 
     // Another host holds the leader lock: this run skips every task and records only the skips.
@@ -38,12 +38,12 @@ describe("orchestrator task runs reach Prometheus in timer mode", () => {
     expect(skipped.report.tasks.every((task) => task.skipped)).toBe(true);
     await environment.db.query("SELECT m10_recovery.release_lock('m10:orchestrator', 'other-host')");
     const afterSkip = await taskRuns();
-    expect(afterSkip.get("retention")).toMatchObject({ last_result: "success", runs_success: "1", runs_skipped: "1" });
+    expect(afterSkip.get("retention")).toMatchObject({ last_result: "success", runs_success: 1, runs_skipped: 1 });
     expect(afterSkip.get("retention")?.last_success_at).toEqual(firstSuccess);
 
     // A dry run changes nothing and records nothing.
     await runOrchestrator(["--tasks", "retention", "--dry-run"], env);
-    expect((await taskRuns()).get("retention")).toMatchObject({ runs_success: "1", runs_skipped: "1" });
+    expect((await taskRuns()).get("retention")).toMatchObject({ runs_success: 1, runs_skipped: 1 });
 
     const collector = await startService("services/metrics-collector/bin/m10-metrics-collector.js", {
       DATABASE_URL: environment.database.url,
