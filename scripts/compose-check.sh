@@ -173,9 +173,10 @@ delivered=$(wait_for "an outbox event of candidate $candidate delivered" psql_st
   "SELECT id || ' ' || event_type || ' processed_by ' || processed_by FROM m10_recovery.outbox WHERE aggregate_id = '$candidate' AND processed_at IS NOT NULL ORDER BY id LIMIT 1")
 say "outbox: event $delivered"
 
-# The message in the stack's NATS, read with the outbox processor's own client.
+# The message in the stack's NATS, read with the outbox processor's own client (a dependency of
+# @m10/delivery in the image, so resolved from there).
 nats_message() {
-  dc exec -T outbox-processor node --input-type=module -e '
+  dc exec -T --workdir /app/node_modules/@m10/delivery outbox-processor node --input-type=module -e '
     import { connect } from "@nats-io/transport-node";
     import { jetstreamManager } from "@nats-io/jetstream";
     const nc = await connect({ servers: process.env.NATS_URL });
