@@ -6,7 +6,7 @@ RUN := scripts/with-tools
 export TURBO_TELEMETRY_DISABLED := 1
 export DO_NOT_TRACK := 1
 
-.PHONY: help tools build test test-cluster lint typecheck up migrate bench chaos clean
+.PHONY: help tools build test test-cluster lint typecheck up migrate bench chaos clean compose-check install
 
 help:
 	@echo "make up       install what is missing, build, start PostgreSQL/Redis/NATS and the five services (Ctrl-C stops all)"
@@ -16,6 +16,8 @@ help:
 	@echo "make migrate  migrate DATABASE_URL (or the make-up stack's database)"
 	@echo "make bench    run the benchmarks; JSON results in bench/results/"
 	@echo "make chaos    the fault suite under load (sized for 15 min); results in chaos/results/, non-zero exit on a violation"
+	@echo "make compose-check  build every image, run the compose stack end to end, tear it down (needs Docker or podman)"
+	@echo "make install PREFIX=/opt/m10  install the services (production dependencies only), the m10 user, /etc/m10/m10.env and the systemd units"
 	@echo "make clean    remove build outputs, node_modules and .tools/ (keeps .m10/ data)"
 
 tools:
@@ -51,6 +53,10 @@ bench: build
 
 chaos: build
 	$(RUN) pnpm --filter @m10/chaos chaos
+
+# Not part of `make test`: it needs a container engine (README "Compose").
+compose-check:
+	scripts/compose-check.sh
 
 clean:
 	rm -rf node_modules packages/*/node_modules packages/*/dist services/*/node_modules services/*/dist \

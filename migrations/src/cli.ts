@@ -1,5 +1,9 @@
 // m10-migrate: the schema migrations for `make migrate` and scripts. `m10ctl migrate` is the operators' form.
+import { createRequire } from "node:module";
 import { migrateDown, migrateTo, migrateUp, migrationStatus } from "./index.js";
+
+// The release version (packages are versioned together) and the revision M10_REVISION names.
+const { version } = createRequire(import.meta.url)("../package.json") as { version: string };
 
 const usage = `Usage: m10-migrate <command>   (DATABASE_URL names the database)
 
@@ -8,6 +12,7 @@ Commands:
   down [N]        revert the last N migrations (default 1; "all" for every one)
   to <revision>   migrate up or down to a revision (e.g. 021 or 021_m10_durable_queue_fallback; 0 = empty)
   status          list migrations and whether each is applied
+  --version       print the version, source revision and Node version
 
 Example:
   DATABASE_URL=postgres://postgres@127.0.0.1:5433/m10 m10-migrate up`;
@@ -17,6 +22,10 @@ async function main(argv: string[]): Promise<number> {
   if (!command || command === "--help" || command === "-h") {
     console.log(usage);
     return command ? 0 : 2;
+  }
+  if (command === "--version" || command === "-V") {
+    console.log(`m10-migrate ${version} (revision ${process.env.M10_REVISION?.trim() || "unknown"}, node ${process.version})`);
+    return 0;
   }
   const databaseUrl = process.env.DATABASE_URL;
   if (!databaseUrl) {

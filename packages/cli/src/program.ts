@@ -1,4 +1,4 @@
-import { formatEnvDocs } from "@m10/shared";
+import { formatEnvDocs, versionText } from "@m10/shared";
 import { Command } from "commander";
 import { registerDb } from "./commands/db.js";
 import { registerDlq } from "./commands/dlq.js";
@@ -17,6 +17,7 @@ import { createOutput, type Output } from "./output.js";
 /** m10ctl's command tree. Each command group registers itself from commands/. */
 export function buildProgram(): Command {
   const program = new Command("m10ctl")
+    .version(versionText("m10ctl"), "-V, --version", "print the version, source revision and Node version, and exit")
     .description("M10 operator CLI: dead letters, locks, outbox, queues, matviews, retention, Redis, health, migrations, snapshots, memory pin seeding")
     .option("--json", "print one JSON document on stdout (logs go to stderr); accepted before or after the command", false)
     .showHelpAfterError()

@@ -360,6 +360,20 @@ describe("createMetrics", () => {
     expect(await registry.metrics()).not.toMatch(/^m10_dependency_up\{/m);
   });
 
+  it("exports m10_build_info 1 in every service, labelled with the release version, M10_REVISION and the Node version", async () => {
+    const previous = process.env.M10_REVISION;
+    process.env.M10_REVISION = "abc1234";
+    try {
+      for (const service of SERVICES.filter((name) => name !== "m10ctl")) {
+        const { registry } = createMetrics(service, { defaultMetrics: false });
+        expect(await registry.metrics(), service).toContain(`m10_build_info{version="0.1.0",revision="abc1234",node_version="${process.version}"} 1`);
+      }
+    } finally {
+      if (previous === undefined) delete process.env.M10_REVISION;
+      else process.env.M10_REVISION = previous;
+    }
+  });
+
   it("keeps registries of different services apart", async () => {
     const a = createMetrics("ingest", { defaultMetrics: false });
     const b = createMetrics("ingest", { defaultMetrics: false });

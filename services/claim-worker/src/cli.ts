@@ -1,7 +1,7 @@
 // m10-claim-worker's flags (the Recovery Operations Runbook's "Worker Operations"). Flags override
 // the environment; the environment has the defaults.
 import { Command } from "commander";
-import { claimWorkerConfigSchema, formatEnvDocs, positiveInt, positiveSeconds } from "@m10/shared";
+import { claimWorkerConfigSchema, formatEnvDocs, positiveInt, positiveSeconds, versionText } from "@m10/shared";
 
 export interface CliOptions {
   batchSize?: number;
@@ -31,6 +31,7 @@ Environment:
 
 export function buildCli(): Command {
   return new Command("m10-claim-worker")
+    .version(versionText("m10-claim-worker"), "-V, --version", "print the version, source revision and Node version, and exit")
     .description("Evaluates queued failures into recovery suggestions: Redis stream consumer group + DB fallback queue.")
     .option("--batch-size <n>", "candidates per evaluation batch (RECOVERY_WORKER_BATCH_SIZE)", positiveInt)
     .option("--poll-interval <seconds>", "longest wait of an empty work_queue for a notification (RECOVERY_WORKER_POLL_INTERVAL)", positiveSeconds)

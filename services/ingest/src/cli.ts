@@ -1,6 +1,6 @@
 // m10-ingest's command line: flags override the environment; --help lists every variable.
 import { Command } from "commander";
-import { formatEnvDocs, ingestConfigSchema, port } from "@m10/shared";
+import { formatEnvDocs, ingestConfigSchema, port, versionText } from "@m10/shared";
 
 export interface CliOverrides {
   /** Variables set by flags, merged over process.env before the config is parsed. */
@@ -9,6 +9,7 @@ export interface CliOverrides {
 
 export function parseCli(argv: readonly string[]): CliOverrides {
   const program = new Command("m10-ingest")
+    .version(versionText("m10-ingest"), "-V, --version", "print the version, source revision and Node version, and exit")
     .description("M10's HTTP API: recovery ingest (single and batch), candidates, actions, evaluate, stats, memory pins; RBAC and per-tenant rate limits.")
     .option("--port <port>", "listen on this port (overrides PORT)", port)
     .option("--host <address>", "bind this address (overrides HOST)")

@@ -1,6 +1,6 @@
 /** Command-line flags of m10-metrics-collector. */
 import { Command } from "commander";
-import { formatEnvDocs, metricsCollectorConfigSchema, positiveInt } from "@m10/shared";
+import { formatEnvDocs, metricsCollectorConfigSchema, positiveInt, versionText } from "@m10/shared";
 
 export interface CollectorCli {
   /** One collection, printed as JSON on stdout, then exit (non-zero when a source failed). */
@@ -13,6 +13,7 @@ export interface CollectorCli {
 
 export function parseCli(argv: readonly string[]): CollectorCli {
   const program = new Command("m10-metrics-collector")
+    .version(versionText("m10-metrics-collector"), "-V, --version", "print the version, source revision and Node version, and exit")
     .description(
       "Collects M10's state gauges from PostgreSQL and Redis every M10_METRICS_INTERVAL seconds and serves them " +
         "on /metrics, with /health, /ready and /health/detailed, on M10_HEALTH_PORT (default 9100).",

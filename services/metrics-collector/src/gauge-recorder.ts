@@ -33,6 +33,18 @@ export function createGaugeRecorder(metrics: CollectorMetrics): GaugeRecorder {
     if (stream) metrics.recoveryConsumerLagSeconds.set({ consumer_group: stream.consumerGroup }, stream.lagSeconds);
   };
 
+  // The orchestrator's task runs from the database: the same series in timer and --every mode.
+  const recordTaskRuns = (tasks: DatabaseGauges["tasks"]) => {
+    for (const task of tasks) {
+      const labels = { task: task.task };
+      if (task.lastFinishedAt) metrics.m10OrchestratorTaskLastRunTimestampSeconds.set(labels, task.lastFinishedAt.getTime() / 1000);
+      if (task.lastSuccessAt) metrics.m10OrchestratorTaskLastSuccessTimestampSeconds.set(labels, task.lastSuccessAt.getTime() / 1000);
+      if (task.lastDurationSeconds !== null) metrics.m10OrchestratorTaskLastDurationSeconds.set(labels, task.lastDurationSeconds);
+      if (task.lastResult) metrics.m10OrchestratorTaskLastSuccess.set(labels, task.lastResult === "success" ? 1 : 0);
+      for (const [result, runs] of Object.entries(task.runs)) metrics.m10OrchestratorTaskRunsRecorded.set({ ...labels, result }, runs);
+    }
+  };
+
   const recordDatabase = (db: DatabaseGauges) => {
     const { backlog } = db;
     lastDbQueueDepth = backlog.dbQueueDepth;
@@ -63,6 +75,8 @@ export function createGaugeRecorder(metrics: CollectorMetrics): GaugeRecorder {
 
     metrics.m10LockActive.reset();
     for (const lock of db.locks) metrics.m10LockActive.set({ lock_name: lock.lockName }, 1);
+
+    recordTaskRuns(db.tasks);
   };
 
   return {

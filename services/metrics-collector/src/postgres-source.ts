@@ -5,10 +5,12 @@
 import {
   type ActiveLock,
   type BacklogGauges,
+  type MaintenanceTaskRuns,
   type MatviewSuccessAge,
   type Queryable,
   readActiveLocks,
   readBacklogGauges,
+  readMaintenanceTaskRuns,
   readMatviewFreshness,
 } from "@m10/shared";
 
@@ -19,12 +21,14 @@ export interface DatabaseGauges {
   backlog: BacklogGauges;
   matviews: MatviewSuccessAge[];
   locks: ActiveLock[];
+  tasks: MaintenanceTaskRuns[];
 }
 
 export async function readDatabaseGauges(db: Queryable): Promise<DatabaseGauges> {
-  // Sequential on purpose: three small statements on one or two pooled connections.
+  // Sequential on purpose: four small statements on one or two pooled connections.
   const backlog = await readBacklogGauges(db);
   const matviews = await readMatviewFreshness(db);
   const locks = await readActiveLocks(db, MAX_LOCK_SERIES);
-  return { backlog, matviews, locks };
+  const tasks = await readMaintenanceTaskRuns(db);
+  return { backlog, matviews, locks, tasks };
 }

@@ -1,5 +1,5 @@
 // m10-orchestrator's flags (the runbooks', docs/architecture.md §4.5: --tasks --dry-run --json --timeout --every).
-import { formatEnvDocs, orchestratorConfigSchema, positiveSeconds } from "@m10/shared";
+import { formatEnvDocs, orchestratorConfigSchema, positiveSeconds, versionText } from "@m10/shared";
 import { parseTaskList, TASK_ALIASES, TASK_NAMES, type TaskName } from "@m10/maintenance";
 import { Command, InvalidArgumentError } from "commander";
 import { parseDuration } from "./duration.js";
@@ -33,6 +33,7 @@ function taskList(value: string): TaskName[] {
 
 export function buildCli(): Command {
   return new Command("m10-orchestrator")
+    .version(versionText("m10-orchestrator"), "-V, --version", "print the version, source revision and Node version, and exit")
     .description("M10 maintenance: dead-letter reconcile, matview refresh, outbox batch, retention, lock/lease GC, pending sweep")
     .option("--tasks <names>", `comma-separated tasks, in the order given (default: all, ${TASK_NAMES.join(",")})`, taskList)
     .option("--dry-run", "report what each task would change; change nothing", false)

@@ -20,6 +20,7 @@ import { createOutboxTask } from "@m10/maintenance";
 import { formatReport } from "./report-text.js";
 import { runOnce, type RunReport } from "./run.js";
 import { lockObserver, recordTaskMetrics } from "./task-metrics.js";
+import { recordTaskRuns } from "./task-runs.js";
 import { taskBodies } from "./tasks.js";
 
 const options = parseCli(process.argv);
@@ -54,6 +55,10 @@ const cycle = async (): Promise<RunReport> => {
     signal: shutdown.signal,
   });
   for (const task of report.tasks) recordTaskMetrics(metrics, task);
+  // In the database too: the metrics collector exports it, so timer mode has the series as well.
+  if (!options.dryRun) {
+    await recordTaskRuns(pool, holder, report.tasks).catch((error: unknown) => logger.warn({ err: error }, "orchestrator.task_runs_not_recorded"));
+  }
   process.stdout.write(`${options.json ? JSON.stringify(report) : formatReport(report)}\n`);
   logger.info({ allSuccess: report.all_success, failed: report.tasks_failed, skipped: report.tasks_skipped }, "orchestrator.run_finished");
   return report;

@@ -1,5 +1,5 @@
 import { Command } from "commander";
-import { formatEnvDocs, nonNegativeSeconds, outboxProcessorConfigSchema, positiveInt } from "@m10/shared";
+import { formatEnvDocs, nonNegativeSeconds, outboxProcessorConfigSchema, positiveInt, versionText } from "@m10/shared";
 
 export interface CliOptions {
   once: boolean;
@@ -27,6 +27,7 @@ ${formatEnvDocs(outboxProcessorConfigSchema)}
 /** The processor's flags (the runbooks' --once --batch-size --debug, plus --concurrency, --max-in-flight and --poll-interval). */
 export function parseCli(argv: string[]): CliOptions {
   const program = new Command("m10-outbox-processor")
+    .version(versionText("m10-outbox-processor"), "-V, --version", "print the version, source revision and Node version, and exit")
     .description("Delivers m10_recovery.outbox events to webhooks, Slack, email and NATS with leases, throttles, backoff and dead letters.")
     .option("--once", "claim and deliver one batch, then exit (exit 1 if any delivery failed)", false)
     .option("--batch-size <n>", "events claimed per batch (default OUTBOX_BATCH_SIZE)", positiveInt)

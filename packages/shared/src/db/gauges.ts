@@ -128,3 +128,49 @@ export async function readActiveLocks(db: Queryable, limit = 1_000): Promise<Act
   );
   return rows.map((row) => ({ lockName: row.lock_name, holderId: row.holder_id, expiresAt: row.expires_at }));
 }
+
+/** A maintenance task's runs as the orchestrator recorded them (m10_recovery.maintenance_task_runs, migration 039). */
+export interface MaintenanceTaskRuns {
+  task: string;
+  /** success or failed; null while every run of the task was skipped. */
+  lastResult: "success" | "failed" | null;
+  lastFinishedAt: Date | null;
+  lastDurationSeconds: number | null;
+  lastSuccessAt: Date | null;
+  runs: { success: number; failed: number; skipped: number };
+}
+
+/** Postgres' undefined_table: the schema predates the table (migration pending). */
+const UNDEFINED_TABLE = "42P01";
+
+/**
+ * Every task's recorded runs, by task name; none while migration 039 is not applied yet (services
+ * upgraded before the migration keep their other gauges).
+ */
+export async function readMaintenanceTaskRuns(db: Queryable): Promise<MaintenanceTaskRuns[]> {
+  const result = await db.query<{
+    task: string;
+    last_result: "success" | "failed" | null;
+    last_finished_at: Date | null;
+    last_duration_seconds: number | null;
+    last_success_at: Date | null;
+    runs_success: string;
+    runs_failed: string;
+    runs_skipped: string;
+  }>(
+    `SELECT task, last_result, last_finished_at, last_duration_seconds, last_success_at, runs_success, runs_failed, runs_skipped
+       FROM m10_recovery.maintenance_task_runs
+      ORDER BY task`,
+  ).catch((error: unknown) => {
+    if ((error as { code?: string }).code === UNDEFINED_TABLE) return undefined;
+    throw error;
+  });
+  return (result?.rows ?? []).map((row) => ({
+    task: row.task,
+    lastResult: row.last_result,
+    lastFinishedAt: row.last_finished_at,
+    lastDurationSeconds: row.last_duration_seconds,
+    lastSuccessAt: row.last_success_at,
+    runs: { success: Number(row.runs_success), failed: Number(row.runs_failed), skipped: Number(row.runs_skipped) },
+  }));
+}

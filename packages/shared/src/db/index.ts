@@ -45,6 +45,8 @@ export {
   readActiveLocks,
   readBacklogGauges,
   readMatviewFreshness,
+  readMaintenanceTaskRuns,
+  type MaintenanceTaskRuns,
   type MatviewSuccessAge,
 } from "./gauges.js";
 export { healthCheckCounts, type HealthCheckCounts } from "./health-check.js";

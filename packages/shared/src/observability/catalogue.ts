@@ -55,6 +55,15 @@ const ORCHESTRATOR_TASKS = [
 ] as const;
 
 export const METRICS = {
+  // ---------------------------------------------------------------- every service
+  m10BuildInfo: {
+    name: "m10_build_info",
+    kind: "gauge",
+    help: "Always 1: the running binary's release version, source revision (M10_REVISION) and Node version, as labels.",
+    labelNames: ["version", "revision", "node_version"],
+    services: ["ingest", "claim-worker", "outbox-processor", "orchestrator", "metrics-collector"],
+  },
+
   // ---------------------------------------------------------------- ingest (HTTP API)
   recoveryIngestTotal: {
     name: "recovery_ingest_total",
@@ -401,6 +410,41 @@ export const METRICS = {
   },
 
   // ---------------------------------------------------------------- metrics collector (DB + Redis state, every M10_METRICS_INTERVAL)
+  m10OrchestratorTaskLastRunTimestampSeconds: {
+    name: "m10_orchestrator_task_last_run_timestamp_seconds",
+    kind: "gauge",
+    help: "Unix time the last run of a maintenance task that was not skipped finished (m10_recovery.maintenance_task_runs, written by the timer's oneshot and the --every loop alike), by task.",
+    labelNames: ["task"],
+    services: ["metrics-collector"],
+  },
+  m10OrchestratorTaskLastSuccessTimestampSeconds: {
+    name: "m10_orchestrator_task_last_success_timestamp_seconds",
+    kind: "gauge",
+    help: "Unix time the last successful run of a maintenance task finished, by task (no series before its first success).",
+    labelNames: ["task"],
+    services: ["metrics-collector"],
+  },
+  m10OrchestratorTaskLastDurationSeconds: {
+    name: "m10_orchestrator_task_last_duration_seconds",
+    kind: "gauge",
+    help: "Run time in seconds of the last run of a maintenance task that was not skipped, by task.",
+    labelNames: ["task"],
+    services: ["metrics-collector"],
+  },
+  m10OrchestratorTaskLastSuccess: {
+    name: "m10_orchestrator_task_last_success",
+    kind: "gauge",
+    help: "1 when the last run of a maintenance task that was not skipped succeeded, 0 when it failed, by task.",
+    labelNames: ["task"],
+    services: ["metrics-collector"],
+  },
+  m10OrchestratorTaskRunsRecorded: {
+    name: "m10_orchestrator_task_runs_recorded",
+    kind: "gauge",
+    help: "Maintenance task runs recorded in the database since it was created, by task and result (success, failed, skipped); only grows, so increase() works on it in both orchestrator modes.",
+    labelNames: ["task", "result"],
+    services: ["metrics-collector"],
+  },
   recoveryStreamLength: {
     name: "recovery_stream_length",
     kind: "gauge",

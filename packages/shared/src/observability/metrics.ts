@@ -9,6 +9,7 @@
  * export a metric it never writes, and the returned object's type only offers those.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import { buildInfo } from "../build-info.js";
 import { METRICS, SERVICES, type MetricKey, type MetricSpec, type ServiceName } from "./catalogue.js";
 
 type Catalogue = typeof METRICS;
@@ -65,6 +66,8 @@ export function createMetrics<S extends ServiceName>(
     if (!spec.services.includes(service)) continue;
     metrics[key] = createInstrument(spec, registry);
   }
+  const info = buildInfo();
+  (metrics.m10BuildInfo as Gauge<string> | undefined)?.set({ version: info.version, revision: info.revision, node_version: info.nodeVersion }, 1);
   return { service, registry, metrics: metrics as unknown as ServiceMetrics<S> };
 }
 

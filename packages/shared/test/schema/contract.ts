@@ -178,6 +178,19 @@ export const CONTRACT_TABLES: Record<string, ContractColumn[]> = {
     { name: "success", type: "boolean", notNull: false },
     { name: "error_message", type: "text", notNull: false },
   ],
+  // Decision 16 (migration 039): the orchestrator's task runs, exported by the metrics collector.
+  "m10_recovery.maintenance_task_runs": [
+    { name: "task", type: "text", notNull: true },
+    { name: "last_result", type: "text", notNull: false },
+    { name: "last_finished_at", type: "timestamp with time zone", notNull: false },
+    { name: "last_duration_seconds", type: "double precision", notNull: false },
+    { name: "last_holder", type: "text", notNull: false },
+    { name: "last_success_at", type: "timestamp with time zone", notNull: false },
+    { name: "runs_success", type: "bigint", notNull: true },
+    { name: "runs_failed", type: "bigint", notNull: true },
+    { name: "runs_skipped", type: "bigint", notNull: true },
+    { name: "updated_at", type: "timestamp with time zone", notNull: true },
+  ],
   "m10_recovery.distributed_locks": [
     { name: "lock_name", type: "text", notNull: true },
     { name: "holder_id", type: "text", notNull: true },
