@@ -42,6 +42,7 @@ COMPOSE_PROJECT_NAME=$project
 POSTGRES_PASSWORD=$(token)
 M10_ADMIN_TOKEN=$(token)
 M10_MACHINE_TOKEN=$machine_token
+PROM_RELOAD_TOKEN=$(token)
 M10_REVISION=$(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo unknown)
 M10_METRICS_INTERVAL=5
 M10_INGEST_PUBLISH=127.0.0.1:
@@ -51,6 +52,7 @@ M10_NATS_PUBLISH=127.0.0.1:
 M10_NATS_MONITOR_PUBLISH=127.0.0.1:
 M10_PROMETHEUS_PUBLISH=127.0.0.1:
 M10_ALERTMANAGER_PUBLISH=127.0.0.1:
+M10_CONSOLE_PUBLISH=127.0.0.1:
 EOF
 dc() { $COMPOSE --project-name "$project" --env-file "$work/env" -f "$compose_file" "$@"; }
 

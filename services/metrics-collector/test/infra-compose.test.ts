@@ -13,7 +13,7 @@ import { INFRA, SERVICE_DIRS, loadYaml, type ComposeFile } from "./support/repo-
 
 const compose = loadYaml<ComposeFile>(join(INFRA, "docker-compose.yml"));
 const raw = loadYaml<Record<string, unknown>>(join(INFRA, "docker-compose.yml"));
-const INFRA_SERVICES = ["postgres", "redis", "nats", "migrate", "prometheus", "alertmanager", "alert-log", "grafana", "m10ctl"];
+const INFRA_SERVICES = ["postgres", "redis", "nats", "migrate", "prometheus", "prometheus-gate", "alertmanager", "alert-log", "grafana", "m10ctl"];
 
 /** The local files a compose file refers to; relative paths resolve against infra/ (the project directory). */
 function referencedFiles(file: ComposeFile): { service: string; path: string }[] {
@@ -77,14 +77,16 @@ describe("infra/docker-compose.yml", () => {
     expect(onNats).toEqual(["outbox-processor"]);
   });
 
-  it("publishes ingest's API, and the servers and consoles on loopback only; never a service's health port", () => {
+  it("publishes ingest's API, and the servers and consoles on loopback only; never a service's health port, nor Prometheus past its gate", () => {
     const published = Object.fromEntries(Object.entries(compose.services).map(([name, service]) => [name, service.ports ?? []]));
     expect(published.ingest).toEqual(["${M10_INGEST_PUBLISH:-8000}:8000"]);
-    for (const name of ["postgres", "redis", "nats", "prometheus", "alertmanager", "grafana"]) {
+    expect(published.prometheus).toEqual([]);
+    expect(compose.services["prometheus-gate"]?.environment).toMatchObject({ PROM_GATE_LISTEN: "0.0.0.0:9090", PROM_UPSTREAM_URL: "http://prometheus:9090" });
+    for (const name of ["postgres", "redis", "nats", "prometheus-gate", "alertmanager", "grafana", "console"]) {
       expect(published[name]?.length, name).toBeGreaterThan(0);
       for (const port of published[name] ?? []) expect(port, name).toMatch(/^\$\{M10_[A-Z_]+_PUBLISH:-127\.0\.0\.1:\d+\}:\d+$/);
     }
-    for (const name of SERVICE_DIRS.filter((service) => service !== "ingest")) expect(published[name], name).toEqual([]);
+    for (const name of SERVICE_DIRS.filter((service) => service !== "ingest" && service !== "console")) expect(published[name], name).toEqual([]);
   });
 
   it("passes ingest's tokens and the M7 runbook's switches from the shell or infra/.env, defaulting as ingest does", () => {
