@@ -9,5 +9,4 @@ export { refreshStaleMatviews } from "./matview-refresh.js";
 export { createOutboxTask, type OutboxTask } from "./outbox-process.js";
 export { runRetention, RETENTION_JOB_NAMES, type RetentionJobResult } from "./retention.js";
 export { reclaimGarbage } from "./reclaim-gc.js";
-export { sweepPendingCandidates } from "./pending-sweep.js";
 export { standaloneTaskBodies, type StandaloneTaskName, type TaskBody, type TaskBodyWiring } from "./task-bodies.js";

@@ -9,7 +9,7 @@ export * from "./observability/index.js";
 export * from "./lifecycle/index.js";
 export * from "./async/index.js";
 export * from "./auth/index.js";
-export { type BuildInfo, buildInfo, versionText } from "./build-info.js";
+export { type BuildInfo, versionText } from "./build-info.js";
 export { errorMessage } from "./error-message.js";
 export { truncateCodePoints } from "./text.js";
 export { nonNegativeSeconds, port, positiveInt, positiveSeconds } from "./cli-options.js";

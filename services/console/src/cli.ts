@@ -1,6 +1,6 @@
 /** Command-line flags of m10-console. */
 import { Command } from "commander";
-import { consoleConfigSchema, formatEnvDocs, port } from "@m10/shared";
+import { consoleConfigSchema, formatEnvDocs, port, versionText } from "@m10/shared";
 
 export interface ConsoleCli {
   /** Address to bind; overrides HOST (default 127.0.0.1). */
@@ -16,6 +16,7 @@ export function parseCli(argv: readonly string[]): ConsoleCli {
         "as server-rendered pages on http://127.0.0.1:9104 (log in with an M10 token). Replay, resolve, reset, run-now and " +
         "review decisions need an admin or operator token, a confirmation, and are written to system.rbac_audit.",
     )
+    .version(versionText("m10-console"), "-V, --version", "print the version, source revision and Node version, and exit")
     .option("--host <address>", "address to bind (default HOST, 127.0.0.1: loopback only; 0.0.0.0 exposes it, put TLS in front)")
     .option("--port <port>", "port (default PORT, 9104)", port)
     .option("--debug", "debug logging: one line per request", false)

@@ -124,7 +124,7 @@ describe("M10 images (every Dockerfile at the model's standard)", () => {
 
   it.each(IMAGES)("$dockerfile: every package it deploys lists its runtime files in `files`", ({ packageDir }) => {
     for (const dir of deployedDirs(packageDir)) {
-      const expected = ["bin", "dist", "sql"].filter((entry) => existsSync(join(REPO, dir, entry)));
+      const expected = ["bin", "dist", "sql", "assets"].filter((entry) => existsSync(join(REPO, dir, entry)));
       expect(packageOf(dir).files, dir).toEqual(expected);
     }
   });

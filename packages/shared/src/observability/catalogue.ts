@@ -61,7 +61,7 @@ export const METRICS = {
     kind: "gauge",
     help: "Always 1: the running binary's release version, source revision (M10_REVISION) and Node version, as labels.",
     labelNames: ["version", "revision", "node_version"],
-    services: ["ingest", "claim-worker", "outbox-processor", "orchestrator", "metrics-collector"],
+    services: ["ingest", "claim-worker", "outbox-processor", "orchestrator", "metrics-collector", "console"],
   },
 
   // ---------------------------------------------------------------- ingest (HTTP API)

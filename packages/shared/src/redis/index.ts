@@ -8,11 +8,6 @@ export {
   waitUntilReady,
 } from "./client.js";
 export {
-  CLUSTER_KEY_PREFIX,
-  DEFAULT_KEY_PREFIX,
-  defaultKeyPrefix,
-  hashTag,
-  isClusterUrl,
   rateLimitPrefix,
   type RedisKeyConfig,
   type StreamKeys,
