@@ -77,7 +77,7 @@ export function deliverySettings(config: OutboxDeliveryConfig & { M10_REDIS_KEY_
       allowedHosts: commaList(config.OUTBOX_PAYLOAD_ALLOWED_HOSTS),
       allowedPrivateAddresses: commaList(config.OUTBOX_PAYLOAD_ALLOWED_PRIVATE),
     },
-    circuit: { errorsPerMinute: config.OUTBOX_CIRCUIT_ERRORS_PER_MINUTE, openSeconds: config.OUTBOX_CIRCUIT_OPEN_SECONDS },
+    circuit: { errorsPerMinute: config.OUTBOX_CIRCUIT_ERRORS_PER_MINUTE, openSeconds: config.OUTBOX_CIRCUIT_OPEN_SECONDS, minFailureRatio: config.OUTBOX_CIRCUIT_MIN_FAILURE_RATIO },
   };
 }
 

@@ -94,7 +94,7 @@ export const TEST_SETTINGS: DeliverySettings = {
   throttleKeyPrefix: throttlePrefix({}),
   slackWebhookUrl: undefined,
   payloadAddressing: PAYLOAD_ADDRESSING_OFF,
-  circuit: { errorsPerMinute: 50, openSeconds: 60 },
+  circuit: { errorsPerMinute: 50, openSeconds: 60, minFailureRatio: 0.5 },
 };
 
 /** Payload addressing on, for the HTTP sink on 127.0.0.1 only (an explicit allowance of a loopback address). */

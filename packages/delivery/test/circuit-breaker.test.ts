@@ -1,5 +1,7 @@
 import { metricValue, waitUntil } from "@m10/devstack/testing";
 import { describe, expect, it } from "vitest";
+import { pino } from "pino";
+import { createCircuitBreakers, type CircuitState } from "../src/circuit-breaker.js";
 import { drain, insertEvents, outboxRows, testEngine, useOutboxEnvironment, webhookRouting } from "../src/testing.js";
 
 describe("the per-target circuit breaker (M7: auto-disable on > N errors/min)", () => {
@@ -12,7 +14,7 @@ describe("the per-target circuit breaker (M7: auto-disable on > N errors/min)", 
       pool: t.pool,
       routing: webhookRouting(t.sink.url),
       concurrency: 1,
-      settings: { backoff: { baseSeconds: 0, maxSeconds: 0 }, circuit: { errorsPerMinute: 5, openSeconds: 2 } },
+      settings: { backoff: { baseSeconds: 0, maxSeconds: 0 }, circuit: { errorsPerMinute: 5, openSeconds: 2, minFailureRatio: 0.5 } },
     });
 
     const first = await engine.runOnce();
@@ -49,7 +51,7 @@ describe("the per-target circuit breaker (M7: auto-disable on > N errors/min)", 
   it("does not count permanent failures (the event's fault, not the target's)", async () => {
     t.sink.respond = () => ({ status: 400, body: "bad event" });
     await insertEvents(t.pool, 10, "recovery.suggested");
-    const engine = testEngine({ pool: t.pool, routing: webhookRouting(t.sink.url), concurrency: 1, settings: { circuit: { errorsPerMinute: 3, openSeconds: 60 } } });
+    const engine = testEngine({ pool: t.pool, routing: webhookRouting(t.sink.url), concurrency: 1, settings: { circuit: { errorsPerMinute: 3, openSeconds: 60, minFailureRatio: 0.5 } } });
 
     const report = await engine.runOnce();
 
@@ -57,4 +59,49 @@ describe("the per-target circuit breaker (M7: auto-disable on > N errors/min)", 
     expect(t.sink.requests).toHaveLength(10);
     expect(metricValue(await engine.metrics.registry.metrics(), "m10_outbox_circuit_state", { target: "sink" })).toBe(0);
   }, 60_000);
+});
+
+describe("when a circuit opens: failures over the minute's count and share of attempts", () => {
+  /** A breaker on a clock the test moves, with the states it reported. */
+  function breakerAt(settings: { errorsPerMinute: number; minFailureRatio: number }) {
+    let clock = 1_000_000;
+    const states: CircuitState[] = [];
+    const breakers = createCircuitBreakers({ ...settings, openSeconds: 60 }, { stateChanged: (_target, state) => states.push(state) }, pino({ level: "silent" }), () => clock);
+    /** `attempts` attempts spread over `seconds` seconds, every `failEvery`-th one failed. */
+    const attempt = (attempts: number, seconds: number, failEvery: number): void => {
+      for (let i = 1; i <= attempts; i++) {
+        clock += (seconds * 1000) / attempts;
+        if (breakers.admit("sink").allowed) breakers.record("sink", i % failEvery === 0);
+      }
+    };
+    return { breakers, states, attempt };
+  }
+
+  it("keeps a busy, healthy target enabled: 60 timeouts among 3,000 attempts in a minute (2 %)", () => {
+    const { breakers, attempt } = breakerAt({ errorsPerMinute: 50, minFailureRatio: 0.5 });
+    attempt(3_000, 60, 50);
+    expect(breakers.snapshot().sink).toMatchObject({ state: "closed", failures_last_minute: 60, times_opened: 0 });
+    expect(breakers.snapshot().sink?.attempts_last_minute).toBeGreaterThan(2_900);
+  });
+
+  it("opens on the 51st failure in a minute when most attempts fail", () => {
+    const { breakers, states, attempt } = breakerAt({ errorsPerMinute: 50, minFailureRatio: 0.5 });
+    attempt(100, 30, 1);
+    expect(breakers.snapshot().sink).toMatchObject({ state: "open", failures_last_minute: 51, attempts_last_minute: 51, times_opened: 1 });
+    expect(states).toEqual(["closed", "open"]);
+  });
+
+  it("with a ratio of 0 follows the runbook's words: more than 50 failures a minute, however many succeeded", () => {
+    const { breakers, attempt } = breakerAt({ errorsPerMinute: 50, minFailureRatio: 0 });
+    attempt(3_000, 60, 50);
+    expect(breakers.snapshot().sink).toMatchObject({ state: "open", failures_last_minute: 51, times_opened: 1 });
+  });
+
+  it("forgets failures older than a minute", () => {
+    const { breakers, attempt } = breakerAt({ errorsPerMinute: 50, minFailureRatio: 0.5 });
+    attempt(40, 10, 1);
+    attempt(10, 70, 1_000_000);
+    attempt(40, 10, 1);
+    expect(breakers.snapshot().sink).toMatchObject({ state: "closed", failures_last_minute: 40, times_opened: 0 });
+  });
 });

@@ -38,7 +38,7 @@ describe("concurrent processors", () => {
         routing: webhookRouting(t.sink.url),
         batchSize: 50,
         concurrency: 10,
-        settings: { backoff: { baseSeconds: 0, maxSeconds: 0 }, circuit: { errorsPerMinute: 0, openSeconds: 60 } },
+        settings: { backoff: { baseSeconds: 0, maxSeconds: 0 }, circuit: { errorsPerMinute: 0, openSeconds: 60, minFailureRatio: 0.5 } },
       }),
     );
 

@@ -16,6 +16,12 @@ export const outboxDeliveryEnv = {
   OUTBOX_BACKOFF_MAX_SECONDS: env.number(1_800, "cap of the retry backoff (s); also caps a Retry-After"),
   OUTBOX_THROTTLE_MAX_WAIT_MS: env.int(60_000, "longest a delivery waits for its target's throttle before the event is released unattempted (ms)", 0),
   OUTBOX_CIRCUIT_ERRORS_PER_MINUTE: env.int(50, "circuit breaker per target (the M7 runbook's auto-disable): more retryable failures than this within a minute disable the target for OUTBOX_CIRCUIT_OPEN_SECONDS (0 = no circuit breaker)", 0),
+  OUTBOX_CIRCUIT_MIN_FAILURE_RATIO: z.coerce
+    .number()
+    .min(0)
+    .max(1)
+    .default(0.5)
+    .describe("the circuit opens only when those failures are also at least this share of the target's attempts in that minute (0 = the count alone, as the M7 runbook words it)"),
   OUTBOX_CIRCUIT_OPEN_SECONDS: env.int(60, "how long an open circuit keeps its target disabled before one trial delivery (s)", 1),
   OUTBOX_ROUTES_FILE: env.optionalString("JSON routing file: event type -> target names, targets with type/url/secret/smtp/rpm/timeout (see the outbox-processor README)"),
   OUTBOX_ROUTES_JSON: env.optionalString("the routing configuration inline (same JSON as OUTBOX_ROUTES_FILE; the file wins when both are set)"),

@@ -299,7 +299,7 @@ export const METRICS = {
   m10OutboxCircuitState: {
     name: "m10_outbox_circuit_state",
     kind: "gauge",
-    help: "Circuit breaker of a delivery target in this process: 0 closed, 1 open (target disabled after more than OUTBOX_CIRCUIT_ERRORS_PER_MINUTE failures in a minute), 2 half-open (one trial delivery).",
+    help: "Circuit breaker of a delivery target in this process: 0 closed, 1 open (target disabled after more than OUTBOX_CIRCUIT_ERRORS_PER_MINUTE failures in a minute, at least OUTBOX_CIRCUIT_MIN_FAILURE_RATIO of its attempts), 2 half-open (one trial delivery).",
     labelNames: ["target"],
     services: ["outbox-processor", "orchestrator"],
   },
