@@ -3,8 +3,19 @@
 // Testing). Its work is a log line per event it handled: the drill counts them next to the ledger.
 // M10_RECEIVER_FAIL=true simulates the receiver's outage: every event fails (503, ledger row
 // `failed`), so the outbox processor retries and finally dead-letters it.
-import { createLogger, createPool, createShutdown, exampleReceiverConfigSchema, loadConfigOrExit } from "@m10/shared";
+import { createLogger, createPool, createShutdown, exampleReceiverConfigSchema, formatEnvDocs, loadConfigOrExit, versionText } from "@m10/shared";
 import { startWebhookReceiver } from "./webhook-receiver.js";
+
+// No flags beyond these two: the receiver is configured by its environment, like the services.
+const [flag] = process.argv.slice(2);
+if (flag === "--version" || flag === "-V") {
+  process.stdout.write(`${versionText("m10-example-receiver")}\n`);
+  process.exit(0);
+}
+if (flag !== undefined) {
+  process.stdout.write(`m10-example-receiver: the example receiver of M10's webhook events (@m10/consumer)\n\nEnvironment:\n${formatEnvDocs(exampleReceiverConfigSchema)}\n`);
+  process.exit(flag === "--help" || flag === "-h" ? 0 : 2);
+}
 
 const config = loadConfigOrExit(exampleReceiverConfigSchema, "m10-example-receiver");
 const logger = createLogger("example-receiver", config.LOG_LEVEL);
