@@ -1,11 +1,15 @@
 // docs/runbooks/phase7-operations.md as an operator runs it: every ```bash block, in document
 // order, in bash -euo pipefail at the repository root, with m10ctl from node_modules/.bin, against
-// real PostgreSQL and Redis holding two dead letters (under this test's own stream keys). A block that needs the services of `make up`
-// starts with "# runbook-test: skip (reason)"; their number is pinned, so none is skipped silently.
+// real PostgreSQL and Redis holding two dead letters (under this test's own stream keys), and NATS
+// for the outbox drill's relay (under this test's own stream). A block that needs the services of
+// `make up` starts with "# runbook-test: skip (reason)"; their number is pinned, so none is skipped
+// silently.
 import { execFile } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { delimiter, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
+import { freePort } from "@m10/devstack";
+import { testStack } from "@m10/devstack/testing";
 import { beforeAll, describe, expect, it } from "vitest";
 import { candidate, deadLetter } from "./support/dead-letters.js";
 import { useCliEnvironment } from "./support/environment.js";
@@ -38,7 +42,7 @@ function bashBlocks(markdown: string): BashBlock[] {
 
 function bash(script: string, env: NodeJS.ProcessEnv): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile("bash", ["-euo", "pipefail", "-c", script], { cwd: ROOT, env, timeout: 60_000 }, (error, stdout, stderr) => {
+    execFile("bash", ["-euo", "pipefail", "-c", script], { cwd: ROOT, env, timeout: 180_000 }, (error, stdout, stderr) => {
       resolve({ code: error ? (typeof error.code === "number" ? error.code : 1) : 0, stdout, stderr });
     });
   });
@@ -55,7 +59,20 @@ describe("docs/runbooks/phase7-operations.md, bash blocks", () => {
     values.dead_letter_id = await deadLetter(t, keys, await candidate(t));
     values.other_dead_letter_id = await deadLetter(t, keys, await candidate(t), "invalid_message");
     // The pinned Node first: node_modules/.bin's shims run `node`.
-    env = { ...process.env, ...cliEnv(t.database.url, keys), LOG_LEVEL: "warn", PATH: [dirname(process.execPath), `${ROOT}node_modules/.bin`, process.env.PATH].join(delimiter) };
+    const suffix = keys.M10_STREAM_KEY.replace(/\W/g, "_");
+    env = {
+      ...process.env,
+      ...cliEnv(t.database.url, keys),
+      // The outbox drill: its relay's NATS route under this test's own stream, its receiver on a free
+      // port, and no control socket (there is no make up stack to hold).
+      NATS_URL: testStack().natsUrl,
+      OUTBOX_NATS_STREAM: `DRILL_${suffix}`,
+      OUTBOX_NATS_SUBJECT_PREFIX: `drill.${suffix}`,
+      M10_RECEIVER_PORT: String(await freePort()),
+      M10_CONTROL_SOCKET: `${ROOT}.m10/no-such-control.sock`,
+      LOG_LEVEL: "warn",
+      PATH: [dirname(process.execPath), `${ROOT}node_modules/.bin`, process.env.PATH].join(delimiter),
+    };
   });
 
   it("has command blocks, and skips only the ones that need running services", () => {
@@ -85,5 +102,18 @@ describe("docs/runbooks/phase7-operations.md, bash blocks", () => {
     const resolved = await t.db.query("SELECT status, error_message FROM m10_recovery.replay_log WHERE dl_msg_id = $1", [values.other_dead_letter_id]);
     expect(resolved.rows).toEqual([{ status: "resolved", error_message: "fixed upstream" }]);
     expect(await t.redis.xlen(keys.M10_DEAD_LETTER_STREAM)).toBe(0);
+
+    // The outbox drill: dead-lettered after two failures, reprocessed twice, replayed once under the
+    // same version (so the same key), delivered once, one ledger row that ran once after two failures.
+    const events = await t.db.query("SELECT id, version, processed_by FROM m10_recovery.outbox WHERE event_type = 'drill.receiver' ORDER BY id");
+    expect(events.rows).toHaveLength(2);
+    const [original, replayed] = events.rows as { id: string; version: string; processed_by: string }[];
+    expect(original!.processed_by).toBe("dead-letter");
+    expect(replayed!.processed_by).not.toBe("dead-letter");
+    expect(replayed!.version).toBe(original!.version);
+    const outboxReplays = await t.db.query("SELECT status, new_msg_id FROM m10_recovery.replay_log WHERE original_msg_id = $1", [`outbox:${original!.id}`]);
+    expect(outboxReplays.rows).toEqual([{ status: "replayed", new_msg_id: `outbox:${replayed!.id}` }]);
+    const ledger = await t.db.query("SELECT event_type, status, attempts, error_message FROM public.event_ledger WHERE consumer_group = 'drill-receiver'");
+    expect(ledger.rows).toEqual([{ event_type: "drill.receiver", status: "processed", attempts: 3, error_message: null }]);
   }, 300_000);
 });

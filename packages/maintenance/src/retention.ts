@@ -1,15 +1,17 @@
 // retention: per retention_jobs row, archive-then-delete rows past retention_days in bounded
 // batches (provenance_archive, inputs_archive; candidates_archive only counts, the contract has no
-// candidates archive table), then purge replay_log, dead_letter_archive and processed outbox and
-// work_queue rows past their retention. The archive tables are partitioned by month (migration
-// 031): a real run first makes sure the coming months' partitions exist, and the dead-letter purge
-// drops whole months past the retention before deleting the rest row by row. Each job's run is recorded in its retention_jobs row
-// (last_run, rows_archived, rows_deleted) when the table has one.
+// candidates archive table), then purge replay_log, the three archive tables and processed outbox
+// and work_queue rows past their retention. The archive tables are partitioned by month (migration
+// 031): a real run first makes sure the coming months' partitions exist, and each archive purge
+// drops whole months past the retention before deleting the rest row by row (a dry run lists the
+// months it would drop). Each job's run is recorded in its retention_jobs row (last_run,
+// rows_archived, rows_deleted) when the table has one.
 import type { Logger } from "pino";
 import {
   ARCHIVE_JOBS,
   archiveBatch,
   type ArchiveJobName,
+  type ArchivePartition,
   type BatchResult,
   countArchivable,
   countArchivableCandidates,
@@ -17,6 +19,7 @@ import {
   dropExpiredPartitions,
   ensureArchivePartitions,
   errorMessage,
+  expiredArchivePartitions,
   listRetentionJobs,
   type MaintenanceSettings,
   PURGE_JOBS,
@@ -38,6 +41,8 @@ const DEFAULT_DAYS: Record<string, (settings: MaintenanceSettings) => number> = 
   candidates_archive: () => 180,
   replay_log_purge: (s) => s.REPLAY_LOG_RETENTION_DAYS,
   dead_letter_archive_purge: (s) => s.DL_ARCHIVE_RETENTION_DAYS,
+  provenance_archive_purge: (s) => s.SUGGESTION_ARCHIVE_RETENTION_DAYS,
+  inputs_archive_purge: (s) => s.SUGGESTION_ARCHIVE_RETENTION_DAYS,
   outbox_purge: (s) => s.OUTBOX_RETENTION_DAYS,
   work_queue_purge: (s) => s.WORK_QUEUE_RETENTION_DAYS,
 };
@@ -56,7 +61,13 @@ export type RetentionJobResult = {
   /** Rows past the retention (counted in dry runs and for count-only jobs; null otherwise). */
   eligible: number | null;
   archived: number;
+  /** Rows deleted, those of dropped partitions included. */
   deleted: number;
+  /**
+   * Whole monthly partitions past the retention, with their rows: dropped by this run, or (dry
+   * run) that it would drop. Null for a job whose table is not partitioned.
+   */
+  partitions: ArchivePartition[] | null;
   duration_seconds: number;
   dry_run: boolean;
   /** Whether last_run / rows_archived / rows_deleted were written (there is a retention_jobs row). */
@@ -98,6 +109,9 @@ export interface RetentionDeps {
   settings: MaintenanceSettings;
 }
 
+/** The purge jobs of monthly-partitioned archives (migration 031). */
+const PARTITIONED_PURGES = Object.fromEntries(Object.entries(PURGE_JOBS).filter(([, spec]) => "partitioned" in spec));
+
 function kindOf(job: string): RetentionJobKind {
   if (job in ARCHIVE_JOBS) return "archive";
   if (job in PURGE_JOBS) return "purge";
@@ -128,6 +142,7 @@ export async function runRetention(deps: RetentionDeps, options: RetentionOption
       eligible: null,
       archived: 0,
       deleted: 0,
+      partitions: null,
       duration_seconds: 0,
       dry_run: options.dryRun,
       recorded: false,
@@ -170,12 +185,14 @@ async function runJob(deps: RetentionDeps, options: RetentionOptions, job: strin
     return;
   }
   const count = () => (kind === "archive" ? countArchivable(deps.db, job as ArchiveJobName, days) : countPurgeable(deps.db, job as PurgeJobName, days));
+  const partitioned = kind === "purge" && job in PARTITIONED_PURGES;
+  if (partitioned) result.partitions = await expiredArchivePartitions(deps.db, job as PurgeJobName, days);
   if (options.dryRun) {
     result.eligible = await count();
     return;
   }
   const total = options.progress ? await count() : 0;
-  if (kind === "purge") {
+  if (partitioned) {
     result.deleted += await dropExpiredPartitions(deps.db, job as PurgeJobName, days);
     options.progress?.({ job, done: result.deleted, total: Math.max(total, result.deleted) });
   }

@@ -5,9 +5,9 @@ import { count, insertCandidate, realRun, useMaintenanceEnvironment } from "./su
 
 const environment = useMaintenanceEnvironment();
 
-function retention(env: Record<string, string> = {}) {
+function retention(env: Record<string, string> = {}, options: { dryRun: boolean; signal: AbortSignal } = realRun()) {
   const { db, logger } = environment;
-  return runRetention({ db, logger, settings: environment.config(env) }, realRun());
+  return runRetention({ db, logger, settings: environment.config(env) }, options);
 }
 
 describe("retention", () => {
@@ -16,12 +16,12 @@ describe("retention", () => {
     const candidate = await insertCandidate(db, { ageSeconds: 200 * 86_400 });
     await db.query(
       `INSERT INTO m10_recovery.suggestion_provenance (suggestion_id, event_type, details, created_at)
-       SELECT $1, 'rule_evaluated', jsonb_build_object('n', n), now() - interval '100 days' FROM generate_series(1, 10000) AS n`,
+       SELECT $1::int, 'rule_evaluated', jsonb_build_object('n', n), now() - interval '100 days' FROM generate_series(1, 10000) AS n`,
       [candidate],
     );
     await db.query(
       `INSERT INTO m10_recovery.suggestion_provenance (suggestion_id, event_type, created_at)
-       SELECT $1, 'created', now() - interval '1 day' FROM generate_series(1, 5)`,
+       SELECT $1::int, 'created', now() - interval '1 day' FROM generate_series(1, 5)`,
       [candidate],
     );
     const before = await db.query<{ ids: number[] }>("SELECT array_agg(id ORDER BY id) AS ids FROM m10_recovery.suggestion_provenance WHERE created_at < now() - interval '90 days'");
@@ -94,5 +94,61 @@ describe("retention", () => {
     expect(partitions).not.toContain(oldMonth);
     expect(partitions.filter((name) => /_p\d{6}$/.test(name))).toHaveLength(4);
     expect(await count(db, "m10_recovery.dead_letter_archive_keys")).toBe(1);
+  });
+
+  it("drops whole months of both suggestion archives past SUGGESTION_ARCHIVE_RETENTION_DAYS, keeps the current month, and a dry run lists the months", async () => {
+    const { db } = environment;
+    const suggestion = await insertCandidate(db, { ageSeconds: 500 * 86_400 });
+    const OLD = "date_trunc('month', now() - interval '400 days') + interval '1 day'";
+    await db.query("DELETE FROM m10_recovery.suggestion_provenance_archive");
+    await db.query("DELETE FROM m10_recovery.suggestion_input_archive");
+    await db.query(
+      `INSERT INTO m10_recovery.suggestion_provenance_archive (suggestion_id, event_type, created_at, archived_at)
+       SELECT $1::int, 'rule_evaluated', ${OLD} - interval '90 days', ${OLD} FROM generate_series(1, 300)
+       UNION ALL
+       SELECT $1::int, 'created', now() - interval '91 days', now() FROM generate_series(1, 5)`,
+      [suggestion],
+    );
+    await db.query(
+      `INSERT INTO m10_recovery.suggestion_input_archive (suggestion_id, input_type, raw_value, created_at, archived_at)
+       SELECT $1::int, 'error_message', 'old ' || n, ${OLD} - interval '90 days', ${OLD} FROM generate_series(1, 200) AS n
+       UNION ALL
+       SELECT $1::int, 'error_message', 'new ' || n, now() - interval '91 days', now() FROM generate_series(1, 7) AS n`,
+      [suggestion],
+    );
+    // The old month gets its own partition (its rows move out of the default one), as
+    // ensure_archive_partitions would have made it while that month was current.
+    const month = (await db.query<{ m: string }>(`SELECT to_char(${OLD}, 'YYYYMM') AS m`)).rows[0]!.m;
+    for (const table of ["suggestion_provenance_archive", "suggestion_input_archive"]) {
+      await db.query(`SELECT m10_recovery.create_archive_partition($1, (${OLD})::date)`, [table]);
+    }
+    const job = (details: { jobs: { job: string }[] }, name: string) => details.jobs.find((j) => j.job === name);
+
+    const dry = await retention({}, { dryRun: true, signal: new AbortController().signal });
+
+    expect(job(dry, "provenance_archive_purge")).toMatchObject({
+      retention_days: 365,
+      eligible: 300,
+      deleted: 0,
+      partitions: [{ partition: `suggestion_provenance_archive_p${month}`, rows: 300 }],
+    });
+    expect(job(dry, "inputs_archive_purge")).toMatchObject({ eligible: 200, deleted: 0, partitions: [{ partition: `suggestion_input_archive_p${month}`, rows: 200 }] });
+    expect(await count(db, "m10_recovery.suggestion_provenance_archive")).toBe(305);
+    expect(await count(db, "m10_recovery.suggestion_input_archive")).toBe(207);
+
+    const real = await retention();
+
+    expect(job(real, "provenance_archive_purge")).toMatchObject({ deleted: 300, partitions: [{ partition: `suggestion_provenance_archive_p${month}`, rows: 300 }], error: null });
+    expect(job(real, "inputs_archive_purge")).toMatchObject({ deleted: 200, partitions: [{ partition: `suggestion_input_archive_p${month}`, rows: 200 }], error: null });
+    expect(await count(db, "m10_recovery.suggestion_provenance_archive")).toBe(5);
+    expect(await count(db, "m10_recovery.suggestion_input_archive")).toBe(7);
+    const partitions = (await db.query<{ partition_name: string }>("SELECT partition_name FROM m10_recovery.archive_partitions")).rows.map((row) => row.partition_name);
+    const current = (await db.query<{ m: string }>("SELECT to_char(now() AT TIME ZONE 'UTC', 'YYYYMM') AS m")).rows[0]!.m;
+    expect(partitions).not.toContain(`suggestion_provenance_archive_p${month}`);
+    expect(partitions).not.toContain(`suggestion_input_archive_p${month}`);
+    expect(partitions).toEqual(expect.arrayContaining([`suggestion_provenance_archive_p${current}`, `suggestion_input_archive_p${current}`]));
+    // Rows of the current month are where they belong, not in the default partition.
+    const placed = await db.query<{ part: string }>("SELECT DISTINCT tableoid::regclass::text AS part FROM m10_recovery.suggestion_input_archive");
+    expect(placed.rows).toEqual([{ part: `m10_recovery.suggestion_input_archive_p${current}` }]);
   });
 });

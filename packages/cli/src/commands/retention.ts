@@ -26,12 +26,15 @@ export function registerRetention(program: Command, output: () => Output): void 
       `
 Jobs: provenance_archive and inputs_archive move rows older than retention_jobs.retention_days into the
 *_archive tables (in batches of M10_RETENTION_BATCH_SIZE); candidates_archive counts reviewed candidates
-(there is no candidates archive table); replay_log_purge, dead_letter_archive_purge, outbox_purge and
-work_queue_purge delete rows past REPLAY_LOG_RETENTION_DAYS, DL_ARCHIVE_RETENTION_DAYS, OUTBOX_RETENTION_DAYS
-and WORK_QUEUE_RETENTION_DAYS (or a retention_jobs row of that name). Each run updates last_run,
-rows_archived and rows_deleted of its retention_jobs row. The archive tables are partitioned by month
-(migration 031): a real run first creates the next 3 months' partitions (details.partitions_created),
-and dead_letter_archive_purge drops whole months past the retention before deleting the rest.
+(there is no candidates archive table); replay_log_purge, dead_letter_archive_purge,
+provenance_archive_purge, inputs_archive_purge, outbox_purge and work_queue_purge delete rows past
+REPLAY_LOG_RETENTION_DAYS, DL_ARCHIVE_RETENTION_DAYS, SUGGESTION_ARCHIVE_RETENTION_DAYS (both suggestion
+archives), OUTBOX_RETENTION_DAYS and WORK_QUEUE_RETENTION_DAYS (or a retention_jobs row of that name).
+Each run updates last_run, rows_archived and rows_deleted of its retention_jobs row. The archive tables
+are partitioned by month (migration 031): a real run first creates the next 3 months' partitions
+(details.partitions_created), and the three archive purges drop whole months past the retention before
+deleting the rest; the partitions column lists those months and their rows (--dry-run: the months it
+would drop).
 
 Examples:
   m10ctl retention --dry-run            # see what would be archived
@@ -68,8 +71,16 @@ Examples:
           return [
             taskHeadline(result),
             table(
-              ["job", "retention_days", options.dryRun ? "would_affect" : "archived", "deleted", "seconds", "error"],
-              jobs.map((j) => [j.job, j.retention_days, options.dryRun || j.kind === "count_only" ? j.eligible : j.archived, j.deleted, j.duration_seconds, j.error]),
+              ["job", "retention_days", options.dryRun ? "would_affect" : "archived", "deleted", options.dryRun ? "would_drop" : "partitions", "seconds", "error"],
+              jobs.map((j) => [
+                j.job,
+                j.retention_days,
+                options.dryRun || j.kind === "count_only" ? j.eligible : j.archived,
+                j.deleted,
+                j.partitions?.map((p) => `${p.partition} (${p.rows} rows)`).join(", "),
+                j.duration_seconds,
+                j.error,
+              ]),
             ),
           ].join("\n");
         },

@@ -2,6 +2,7 @@
 export { type ClaimWorkerConfig, claimWorkerConfigSchema } from "./claim-worker.js";
 export { databaseEnv, redisEnv } from "./common.js";
 export { type ConsoleConfig, consoleConfigSchema } from "./console.js";
+export { exampleReceiverConfigSchema } from "./example-receiver.js";
 export { describeEnv, env, formatEnvDocs, loadConfigOrExit, parseEnv } from "./env.js";
 export { parseJsonText } from "./json-text.js";
 export { commaList, parseAddressRange } from "./address-range.js";

@@ -17,6 +17,11 @@ export const maintenanceEnv = {
   M10_MATVIEW_MAX_AGE_SECONDS: env.int(300, "matview_refresh refreshes a materialized view older than this", 0),
   M10_RETENTION_BATCH_SIZE: env.int(1_000, "rows archived or deleted per statement by the retention task", 1),
   DL_ARCHIVE_RETENTION_DAYS: env.int(90, "dead_letter_archive rows older than this (archived_at) are deleted", 1),
+  SUGGESTION_ARCHIVE_RETENTION_DAYS: env.int(
+    365,
+    "suggestion_provenance_archive and suggestion_input_archive rows older than this (archived_at) are deleted: whole months first (their partitions are dropped), then the rest",
+    1,
+  ),
   REPLAY_LOG_RETENTION_DAYS: env.int(30, "replay_log rows older than this (replayed_at) are deleted", 1),
   OUTBOX_RETENTION_DAYS: env.int(7, "processed outbox rows older than this (processed_at) are deleted", 1),
   WORK_QUEUE_RETENTION_DAYS: env.int(7, "processed work_queue rows older than this (processed_at) are deleted", 1),

@@ -1,7 +1,7 @@
 import type { Queryable } from "./pool.js";
 
 // Retention of m10_recovery's growing tables: archive-then-delete for provenance and inputs
-// (retention_jobs rows), plain deletes for replay_log, dead_letter_archive and processed
+// (retention_jobs rows), plain deletes for replay_log, the three archive tables and processed
 // outbox / work_queue rows. Every statement handles one bounded batch, walking ids upwards
 // (keyset), so a run never holds long locks and never rescans what it already passed.
 
@@ -66,6 +66,16 @@ export const PURGE_JOBS = {
     filter: "archived_at < now() - make_interval(days => $1)",
     partitioned: "dead_letter_archive",
   },
+  provenance_archive_purge: {
+    table: "m10_recovery.suggestion_provenance_archive",
+    filter: "archived_at < now() - make_interval(days => $1)",
+    partitioned: "suggestion_provenance_archive",
+  },
+  inputs_archive_purge: {
+    table: "m10_recovery.suggestion_input_archive",
+    filter: "archived_at < now() - make_interval(days => $1)",
+    partitioned: "suggestion_input_archive",
+  },
   outbox_purge: {
     table: "m10_recovery.outbox",
     filter: "processed_at IS NOT NULL AND processed_at < now() - make_interval(days => $1)",
@@ -87,17 +97,51 @@ export async function ensureArchivePartitions(db: Queryable, monthsAhead = ARCHI
   return result.rows[0]?.created ?? 0;
 }
 
+export interface ArchivePartition {
+  partition: string;
+  rows: number;
+}
+
+function partitionedTable(job: PurgeJobName): string | undefined {
+  const spec = PURGE_JOBS[job];
+  return "partitioned" in spec ? spec.partitioned : undefined;
+}
+
+/**
+ * The job's monthly partitions that ended before the retention, with their rows: what
+ * drop_archive_partitions would drop (the same selection, for dry runs and reports). Empty for a
+ * job whose table is not partitioned.
+ */
+export async function expiredArchivePartitions(db: Queryable, job: PurgeJobName, retentionDays: number): Promise<ArchivePartition[]> {
+  const table = partitionedTable(job);
+  if (table === undefined) return [];
+  const found = await db.query<{ partition: string }>(
+    `SELECT c.relname AS partition
+       FROM pg_inherits i
+       JOIN pg_class c ON c.oid = i.inhrelid
+      WHERE i.inhparent = ('m10_recovery.' || $1)::regclass
+        AND c.relname ~ ('^' || $1 || '_p[0-9]{6}$')
+        AND ((to_date(right(c.relname, 6), 'YYYYMM')::timestamp + interval '1 month') AT TIME ZONE 'UTC') <= now() - make_interval(days => $2)
+      ORDER BY c.relname`,
+    [table, retentionDays],
+  );
+  const partitions: ArchivePartition[] = [];
+  for (const { partition } of found.rows) {
+    // The name matched <table>_pYYYYMM above, so it is safe to quote into the statement.
+    const counted = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM m10_recovery."${partition}"`);
+    partitions.push({ partition, rows: counted.rows[0]?.n ?? 0 });
+  }
+  return partitions;
+}
+
 /**
  * Drops the job's whole monthly partitions that ended before the retention (drop_archive_partitions);
  * returns the rows dropped. 0 for a job whose table is not partitioned.
  */
 export async function dropExpiredPartitions(db: Queryable, job: PurgeJobName, retentionDays: number): Promise<number> {
-  const spec = PURGE_JOBS[job];
-  if (!("partitioned" in spec)) return 0;
-  const result = await db.query<{ dropped: string }>(
-    "SELECT m10_recovery.drop_archive_partitions($1, now() - make_interval(days => $2)) AS dropped",
-    [spec.partitioned, retentionDays],
-  );
+  const table = partitionedTable(job);
+  if (table === undefined) return 0;
+  const result = await db.query<{ dropped: string }>("SELECT m10_recovery.drop_archive_partitions($1, now() - make_interval(days => $2)) AS dropped", [table, retentionDays]);
   return Number(result.rows[0]?.dropped ?? 0);
 }
 
