@@ -19,6 +19,36 @@ describe("publishing outbox events", () => {
     ]);
   });
 
+  it("gives every event of a batch a new version and holds its aggregates' publish lock until commit, as publish_outbox does", async () => {
+    const batch = await t.pool.connect();
+    const other = await t.pool.connect();
+    try {
+      await batch.query("BEGIN");
+      const ids = await publishOutboxMany(batch, [
+        { aggregateType: "lock-test", aggregateId: "a", eventType: "first", payload: {} },
+        { aggregateType: "lock-test", aggregateId: "b", eventType: "first", payload: {} },
+        { aggregateType: "lock-test", aggregateId: "a", eventType: "second", payload: {} },
+      ]);
+      // publish_outbox of aggregate b in another session waits for the batch's commit.
+      await other.query("SET lock_timeout = '200ms'");
+      await expect(other.query("SELECT m10_recovery.publish_outbox('lock-test', 'b', 'later', '{}'::jsonb)")).rejects.toThrow(/lock timeout/);
+      await batch.query("COMMIT");
+      const later = (await other.query<{ id: string }>("SELECT m10_recovery.publish_outbox('lock-test', 'b', 'later', '{}'::jsonb) AS id")).rows[0]?.id;
+
+      const rows = await t.pool.query("SELECT id, aggregate_id, event_type, version, retry_count FROM m10_recovery.outbox WHERE aggregate_type = 'lock-test' ORDER BY id");
+      expect(rows.rows).toEqual([
+        { id: ids[0], aggregate_id: "a", event_type: "first", version: ids[0], retry_count: 0 },
+        { id: ids[1], aggregate_id: "b", event_type: "first", version: ids[1], retry_count: 0 },
+        { id: ids[2], aggregate_id: "a", event_type: "second", version: ids[2], retry_count: 0 },
+        { id: later, aggregate_id: "b", event_type: "later", version: later, retry_count: 0 },
+      ]);
+    } finally {
+      await other.query("RESET lock_timeout");
+      batch.release();
+      other.release();
+    }
+  });
+
   it("commits or rolls back with the caller's transaction", async () => {
     const client = await t.pool.connect();
     try {

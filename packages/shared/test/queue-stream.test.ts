@@ -7,7 +7,8 @@ import { findReplay } from "../src/db/replay-log.js";
 import { claimEntries, pendingEntries, planReclaim, reclaimStalled, requiredIdleMs } from "../src/queue/autoclaim.js";
 import { acknowledge, consumerLagSeconds, ensureConsumerGroup, readGroup, streamStatus } from "../src/queue/consume.js";
 import { archiveMovedDeadLetter, DEAD_LETTER_MOVE, listDeadLetters, moveToDeadLetter, readDeadLetter } from "../src/queue/dead-letter.js";
-import { streamFields } from "../src/queue/enqueue.js";
+import { enqueueEvaluations, streamFields } from "../src/queue/enqueue.js";
+import { createLogger } from "../src/observability/logger.js";
 import { replayDeadLetter } from "../src/queue/replay.js";
 import type { StreamKeys } from "../src/redis/keys.js";
 import { useTestEnvironment } from "./support/environment.js";
@@ -48,6 +49,23 @@ describe("consumer group", () => {
     const [first] = await readGroup(t.redis, k, "c1", { count: 1, blockMs: 0 });
     expect(await acknowledge(t.redis, k, [first?.id as string])).toBe(1);
     expect(await streamStatus(t.redis, k)).toMatchObject({ length: 1, pending: 0, groupExists: true, consumers: 1, lag: 1 });
+  });
+});
+
+describe("enqueueing evaluations (one stream-add-many script per 1,000 requests)", () => {
+  it("adds one entry per request, in request order, with the five fields, and returns their ids", async () => {
+    const k = uniqueStreamKeys();
+    const requests = Array.from({ length: 1_205 }, (_, i) => ({ candidateId: i + 1, priority: i % 3, idempotencyKey: i === 0 ? "k-1" : null, metadata: { n: i } }));
+    const results = await enqueueEvaluations({ redis: t.redis, db: t.pool, keys: k, logger: createLogger("shared-test", "silent") }, requests);
+
+    const entries = await t.redis.xrange(k.stream, "-", "+");
+    expect(entries).toHaveLength(1_205);
+    expect(results).toEqual(entries.map(([id]) => ({ method: "redis_stream", messageId: id })));
+    expect(entries.map(([, fields]) => Number(fields[1]))).toEqual(requests.map((r) => r.candidateId));
+    const [, first] = entries[0] as [string, string[]];
+    expect(first.filter((_, i) => i % 2 === 0)).toEqual(["candidate_id", "priority", "enqueued_at", "metadata", "idempotency_key"]);
+    expect([first[3], first[7], first[9]]).toEqual(["0", JSON.stringify({ n: 0 }), "k-1"]);
+    expect((entries[1_204] as [string, string[]])[1][3]).toBe(String(1_204 % 3));
   });
 });
 

@@ -35,11 +35,19 @@ export async function completeWork(db: Queryable, workerId: string, workId: numb
   return result.rows[0]?.ok === true;
 }
 
-/** complete_work(id, TRUE, NULL, workerId) for many items in one statement; returns the ids completed (the ones still held). */
+/**
+ * complete_work(id, TRUE, NULL, workerId) for many items in one UPDATE (the function's success
+ * branch, 027, as a set: no function call per item); returns the ids completed (the ones still held).
+ */
 export async function completeWorkMany(db: Queryable, workerId: string, workIds: readonly number[]): Promise<number[]> {
   if (workIds.length === 0) return [];
   const result = await db.query<{ id: number }>(
-    "SELECT w.id FROM unnest($1::int[]) AS w(id) WHERE m10_recovery.complete_work(w.id, true, NULL, $2)",
+    `UPDATE m10_recovery.work_queue wq
+        SET processed_at = now()
+      WHERE wq.id = ANY($1::int[])
+        AND wq.processed_at IS NULL
+        AND wq.claimed_by = $2
+     RETURNING wq.id`,
     [workIds, workerId],
   );
   return result.rows.map((row) => row.id);

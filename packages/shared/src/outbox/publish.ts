@@ -34,15 +34,36 @@ export async function publishOutbox(db: Queryable, event: OutboxEventInput): Pro
   return id;
 }
 
-/** Many events in one statement (same semantics as publish_outbox per row). */
+/**
+ * Many events in one statement, with publish_outbox's semantics for each (026, schema decision 10):
+ * every event a new row (a new version), the aggregate's advisory lock held until commit. The
+ * locks are taken first, once per aggregate and in a fixed order (so two batches sharing aggregates
+ * cannot deadlock), then one INSERT writes every row: no function call and no INSERT statement per
+ * event, and the statement-level NOTIFY trigger (032) fires once. Returns the ids in `events` order.
+ */
 export async function publishOutboxMany(db: Queryable, events: OutboxEventInput[]): Promise<number[]> {
   if (events.length === 0) return [];
   const result = await db.query<{ id: number }>(
-    `SELECT m10_recovery.publish_outbox(e.aggregate_type, e.aggregate_id, e.event_type, e.payload) AS id
-       FROM ROWS FROM (jsonb_to_recordset($1::jsonb) AS (aggregate_type text, aggregate_id text, event_type text, payload jsonb))
-            WITH ORDINALITY AS e(aggregate_type, aggregate_id, event_type, payload, ord)
-      ORDER BY e.ord`,
-    [JSON.stringify(events.map((e) => ({ aggregate_type: e.aggregateType, aggregate_id: e.aggregateId, event_type: e.eventType, payload: e.payload })))],
+    `WITH e AS (
+       SELECT * FROM ROWS FROM (unnest($1::text[], $2::text[], $3::text[], $4::jsonb[])) WITH ORDINALITY
+                     AS e(aggregate_type, aggregate_id, event_type, payload, ord)
+     ),
+     locked AS (
+       -- The lock key is publish_outbox's (026): publishers of one aggregate take turns until commit.
+       SELECT count(pg_advisory_xact_lock(hashtext('m10_recovery.outbox'), hashtext(k.key))) AS n
+         FROM (SELECT DISTINCT aggregate_type || ':' || aggregate_id AS key FROM e ORDER BY 1) k
+     )
+     INSERT INTO m10_recovery.outbox (aggregate_type, aggregate_id, event_type, payload)
+     SELECT e.aggregate_type, e.aggregate_id, e.event_type, e.payload
+       FROM e CROSS JOIN locked
+      ORDER BY e.ord
+     RETURNING id`,
+    [
+      events.map((e) => e.aggregateType),
+      events.map((e) => e.aggregateId),
+      events.map((e) => e.eventType),
+      events.map((e) => JSON.stringify(e.payload)),
+    ],
   );
   return result.rows.map((row) => row.id);
 }

@@ -4,6 +4,12 @@ import type { RedisClient } from "../redis/client.js";
 import type { StreamKeys } from "../redis/keys.js";
 import { errorMessage } from "../error-message.js";
 import { DependencyState } from "../observability/dependency-state.js";
+import { defineLuaScript } from "../redis/lua-script.js";
+import { STREAM_ADD_MANY_LUA } from "../redis/scripts/stream-add-many.js";
+
+const STREAM_ADD_MANY = defineLuaScript("stream-add-many", STREAM_ADD_MANY_LUA);
+/** Entries per script call: a batch limit set far above the default 500 must not make one call's arguments unbounded. */
+const STREAM_ADD_CHUNK = 1_000;
 
 export interface EvaluationRequest {
   candidateId: number;
@@ -54,7 +60,8 @@ export function streamFields(request: EvaluationRequest, now = new Date()): stri
 }
 
 /**
- * Queues candidates for evaluation: XADD to the stream, or, when Redis is absent or fails, the DB
+ * Queues candidates for evaluation: XADD to the stream (every request by one Lua script, one
+ * command however many there are), or, when Redis is absent or fails, the DB
  * fallback queue (enqueue_work, method db_fallback). Never drops a request: if both fail the error
  * propagates and the caller's pending_sweep promise still holds. The XADD has no MAXLEN: a cap
  * would trim entries not evaluated yet under a backlog. The stream holds only the backlog anyway
@@ -66,17 +73,17 @@ export async function enqueueEvaluations(deps: EnqueueDeps, requests: Evaluation
   if (deps.redis) {
     try {
       const now = new Date();
-      const pipeline = deps.redis.pipeline();
-      for (const request of requests) {
-        pipeline.xadd(deps.keys.stream, "*", ...streamFields(request, now));
+      const ids: unknown[] = [];
+      for (let start = 0; start < requests.length; start += STREAM_ADD_CHUNK) {
+        const chunk = requests.slice(start, start + STREAM_ADD_CHUNK);
+        const fields = chunk.flatMap((request) => streamFields(request, now));
+        ids.push(...((await STREAM_ADD_MANY.run(deps.redis, [deps.keys.stream], [fields.length / chunk.length, ...fields])) as unknown[]));
       }
-      const replies = (await pipeline.exec()) ?? [];
-      const failed = replies.find(([error]) => error);
-      if (!failed && replies.length === requests.length) {
+      if (ids.length === requests.length) {
         redisStateOf(deps).markUp();
-        return replies.map(([, id]) => ({ method: "redis_stream" as const, messageId: String(id) }));
+        return ids.map((id) => ({ method: "redis_stream" as const, messageId: String(id) }));
       }
-      reason = failed?.[0]?.message ?? "incomplete pipeline reply";
+      reason = "incomplete stream-add-many reply";
     } catch (error) {
       reason = errorMessage(error);
     }
