@@ -1,4 +1,4 @@
--- 033_m10_candidate_fillfactor
+-- 041_m10_candidate_fillfactor
 -- Room for HOT updates of public.recovery_candidates (issue 16, the evaluation write path).
 -- Every evaluation updates a candidate twice: the lease (evaluation_claimed_at / _by, updated_at:
 -- no indexed column, so a heap-only tuple when the page has room) is committed before the rule
