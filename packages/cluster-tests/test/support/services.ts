@@ -59,9 +59,10 @@ export interface CliRun {
   json: Record<string, unknown>;
 }
 
-/** m10ctl <args> --json as an operator runs it. */
-export function m10ctl(args: string[], env: Record<string, string>): Promise<CliRun> {
-  const bin = join(import.meta.dirname, "..", "..", "..", "cli", "bin", "m10ctl.js");
+const repoBin = (...path: string[]) => join(import.meta.dirname, "..", "..", "..", "..", ...path);
+
+/** Runs a built command line tool with `--json` to its end. */
+function runJson(bin: string, args: string[], env: Record<string, string>): Promise<CliRun> {
   const child = spawn(process.execPath, [bin, ...args, "--json"], { env: { ...process.env, LOG_LEVEL: "warn", ...env }, stdio: ["ignore", "pipe", "pipe"] });
   let stdout = "";
   let stderr = "";
@@ -78,4 +79,14 @@ export function m10ctl(args: string[], env: Record<string, string>): Promise<Cli
       resolve({ code, stdout, stderr, json });
     }),
   );
+}
+
+/** m10ctl <args> --json as an operator runs it. */
+export function m10ctl(args: string[], env: Record<string, string>): Promise<CliRun> {
+  return runJson(repoBin("packages", "cli", "bin", "m10ctl.js"), args, env);
+}
+
+/** One m10-orchestrator run of `tasks` (--json), as the systemd timer starts it. */
+export function orchestratorRun(tasks: string[], endpoints: Endpoints, extra: Record<string, string> = {}): Promise<CliRun> {
+  return runJson(repoBin("services", "orchestrator", "bin", "m10-orchestrator.js"), ["--tasks", tasks.join(",")], { ...baseEnv(endpoints), ...extra });
 }
