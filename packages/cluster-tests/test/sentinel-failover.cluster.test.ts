@@ -13,7 +13,7 @@ import pg from "pg";
 import { describe, expect, it } from "vitest";
 import { evaluationCounts } from "./support/evaluations.js";
 import { startIngestLoad } from "./support/load.js";
-import { orchestratorRun, startIngest, startWorker } from "./support/services.js";
+import { orchestratorRun, startAll, startIngest, startWorker } from "./support/services.js";
 
 const STREAM = "m10:evaluate:stream";
 
@@ -40,7 +40,10 @@ async function lastXaddAt(redis: RedisClient): Promise<number> {
 describe("M10 behind Redis Sentinel", () => {
   it("evaluates every accepted candidate exactly once when the master is killed while 3 ingest processes take load and 2 workers consume", async () => {
     const endpoints = { databaseUrl: t.db.url, redisUrl: t.sentinel.url };
-    const services: RunningService[] = await Promise.all([0, 1, 2].map(() => startIngest(endpoints)).concat([0, 1].map(() => startWorker(endpoints))));
+    const services: RunningService[] = await startAll([
+      ...[0, 1, 2].map(() => () => startIngest(endpoints)),
+      ...[0, 1].map(() => () => startWorker(endpoints)),
+    ]);
     const apis = services.slice(0, 3);
     const load = startIngestLoad(apis, 6);
     try {

@@ -40,6 +40,18 @@ export function startOutboxProcessor(endpoints: Endpoints, extra: Record<string,
   return startService("services/outbox-processor/bin/m10-outbox-processor.js", { ...baseEnv(endpoints), OUTBOX_POLL_INTERVAL: "0.2", ...extra });
 }
 
+/** Starts services side by side (start-up dominates on a loaded machine); when one fails, stops the others and throws. */
+export async function startAll(starts: (() => Promise<RunningService>)[]): Promise<RunningService[]> {
+  const settled = await Promise.allSettled(starts.map((start) => start()));
+  const started = settled.flatMap((result) => (result.status === "fulfilled" ? [result.value] : []));
+  const failed = settled.find((result): result is PromiseRejectedResult => result.status === "rejected");
+  if (failed) {
+    await Promise.all(started.map((service) => service.stop("SIGKILL")));
+    throw failed.reason;
+  }
+  return started;
+}
+
 /** POST /api/v1/recovery/ingest; resolves with the status and the candidate id the API returned. */
 export async function ingest(service: RunningService, failureMatchId: string): Promise<{ status: number; candidateId: number | undefined }> {
   const response = await fetch(`${service.url}/api/v1/recovery/ingest`, {

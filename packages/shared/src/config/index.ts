@@ -3,6 +3,7 @@ export { type ClaimWorkerConfig, claimWorkerConfigSchema } from "./claim-worker.
 export { databaseEnv, redisEnv } from "./common.js";
 export { type ConsoleConfig, consoleConfigSchema } from "./console.js";
 export { describeEnv, env, formatEnvDocs, loadConfigOrExit, parseEnv } from "./env.js";
+export { streamKeysFromEnv } from "./stream-keys-env.js";
 export { parseJsonText } from "./json-text.js";
 export { commaList, parseAddressRange } from "./address-range.js";
 export { type IngestConfig, ingestConfigSchema } from "./ingest.js";

@@ -1,0 +1,93 @@
+// Horizontal scale with no global lock: 3 ingest, 3 claim-worker and 3 outbox-processor processes
+// on one devstack share 10,000 candidates. Every candidate is evaluated once (the workers share the
+// stream through the consumer group) and every outbox event reaches the receiver once (the
+// processors share the outbox through leases), counted by the receiver's Idempotency-Key.
+import { createHttpSink, openTestDatabase, streamKeysEnv, testStack, uniqueStreamKeys, useEnvironment, waitUntil, type HttpSink } from "@m10/devstack/testing";
+import { outboxIdempotencyKey } from "@m10/shared";
+import pg from "pg";
+import { describe, expect, it } from "vitest";
+import { evaluationCounts } from "./support/evaluations.js";
+import { ingestBatch } from "./support/load.js";
+import { startAll, startIngest, startOutboxProcessor, startWorker } from "./support/services.js";
+
+const CANDIDATES = 10_000;
+const BATCH = 250;
+const PROCESSES = 3;
+
+const t = useEnvironment(async (defer) => {
+  const { db, pool } = await openTestDatabase(defer, (url) => new pg.Pool({ connectionString: url, max: 3 }));
+  const sink: HttpSink = await createHttpSink();
+  defer(() => sink.close());
+  return { db, pool, sink };
+});
+
+interface OutboxRow {
+  version: number;
+  aggregate_type: string;
+  aggregate_id: string;
+  event_type: string;
+}
+
+const undelivered = async (pool: pg.Pool) => (await pool.query<{ n: number }>("SELECT count(*)::int AS n FROM m10_recovery.outbox WHERE processed_at IS NULL")).rows[0]!.n;
+
+describe("3 processes of each service", () => {
+  it("evaluate 10,000 candidates once each and deliver every outbox event once", async () => {
+    const endpoints = { databaseUrl: t.db.url, redisUrl: testStack().redisUrl };
+    const keys = streamKeysEnv(uniqueStreamKeys());
+    const routes = { OUTBOX_ROUTES_JSON: JSON.stringify({ targets: { sink: { type: "webhook", url: t.sink.url, rpm: 0 } }, routes: { "*": ["sink"] } }) };
+    const services = await startAll([
+      ...Array.from({ length: PROCESSES }, () => () => startIngest(endpoints, keys)),
+      ...Array.from({ length: PROCESSES }, () => () => startWorker(endpoints, keys)),
+      ...Array.from({ length: PROCESSES }, () => () => startOutboxProcessor(endpoints, { ...keys, ...routes })),
+    ]);
+    const apis = services.slice(0, PROCESSES);
+    try {
+      const started = Date.now();
+      // Batches round-robin over the ingest processes, two in flight per process.
+      const accepted: number[] = [];
+      const batches = Array.from({ length: CANDIDATES / BATCH }, (_, index) => index);
+      const sender = async (lane: number) => {
+        for (let index = batches.shift(); index !== undefined; index = batches.shift()) accepted.push(...(await ingestBatch(apis[(index + lane) % PROCESSES]!, BATCH)));
+      };
+      await Promise.all(Array.from({ length: PROCESSES * 2 }, (_, lane) => sender(lane)));
+      expect(accepted).toHaveLength(CANDIDATES);
+      const ingestedAt = Date.now();
+
+      await waitUntil("every candidate evaluated", async () => (await evaluationCounts(t.pool, accepted)).evaluated === CANDIDATES, { timeoutMs: 300_000, intervalMs: 500 });
+      const evaluatedAt = Date.now();
+      await waitUntil("every outbox event delivered", async () => (await undelivered(t.pool)) === 0, { timeoutMs: 300_000, intervalMs: 500 });
+      const deliveredAt = Date.now();
+
+      expect(await evaluationCounts(t.pool, accepted)).toEqual({
+        candidates: CANDIDATES,
+        evaluated: CANDIDATES,
+        created: CANDIDATES,
+        doubleCreated: 0,
+        suggested: CANDIDATES,
+        doubleSuggested: 0,
+      });
+      // Each worker and each processor took part: the work was shared, not won by one process.
+      const byWorker = await t.pool.query<{ n: number }>("SELECT count(DISTINCT actor)::int AS n FROM m10_recovery.suggestion_provenance WHERE suggestion_id = ANY($1) AND event_type = 'created'", [accepted]);
+      expect(byWorker.rows[0]!.n).toBe(PROCESSES);
+
+      const events = (await t.pool.query<OutboxRow>("SELECT version, aggregate_type, aggregate_id, event_type FROM m10_recovery.outbox")).rows;
+      expect(events.length).toBeGreaterThanOrEqual(CANDIDATES);
+      const expectedKeys = new Set(events.map(outboxIdempotencyKey));
+      expect(expectedKeys.size).toBe(events.length);
+      const delivered = t.sink.successesByKey();
+      expect(new Set(delivered.keys())).toEqual(expectedKeys);
+      expect([...delivered.values()].filter((times) => times !== 1)).toEqual([]);
+      const byProcessor = await t.pool.query<{ n: number }>("SELECT count(DISTINCT processed_by)::int AS n FROM m10_recovery.outbox");
+      expect(byProcessor.rows[0]!.n).toBe(PROCESSES);
+      const deadLettered = await t.pool.query<{ n: number }>("SELECT count(*)::int AS n FROM m10_recovery.dead_letter_archive");
+      expect(deadLettered.rows[0]!.n).toBe(0);
+
+      console.info(
+        `3 of each over ${CANDIDATES}: ingested in ${(ingestedAt - started) / 1000} s, evaluated ${(evaluatedAt - started) / 1000} s, ${events.length} events delivered ${(deliveredAt - started) / 1000} s after the first request`,
+      );
+    } finally {
+      const codes = await Promise.all(services.map((service) => service.stop("SIGTERM")));
+      expect(codes).toEqual(services.map(() => 0));
+    }
+  });
+});
