@@ -47,7 +47,7 @@ describe("M10 behind Redis Sentinel", () => {
     const apis = services.slice(0, 3);
     const load = startIngestLoad(apis, 6);
     try {
-      await waitUntil("300 candidates accepted and evaluations under way", async () => load.accepted.length >= 300 && (await count(t.pool, "SELECT count(*)::int AS n FROM recovery_candidates WHERE evaluated_at IS NOT NULL")) > 0, {
+      await waitUntil("200 candidates accepted and evaluations under way", async () => load.accepted.length >= 200 && (await count(t.pool, "SELECT count(*)::int AS n FROM recovery_candidates WHERE evaluated_at IS NOT NULL")) > 0, {
         timeoutMs: 120_000,
       });
       await waitUntil("the stream on the master", async () => (await lastXaddAt(t.redis)) > 0);
@@ -58,7 +58,7 @@ describe("M10 behind Redis Sentinel", () => {
       // The ingest processes found the new master by themselves: stream entries newer than the promotion.
       await waitUntil("ingest writes to the promoted master", async () => (await lastXaddAt(t.redis).catch(() => 0)) >= promotedAt, { timeoutMs: 90_000, intervalMs: 250 });
       const acceptedAtReconnect = load.accepted.length;
-      await waitUntil("300 more candidates accepted after the failover", () => load.accepted.length >= acceptedAtReconnect + 300, { timeoutMs: 120_000 });
+      await waitUntil("200 more candidates accepted after the failover", () => load.accepted.length >= acceptedAtReconnect + 200, { timeoutMs: 120_000 });
       await load.stop();
       expect(acceptedBeforeKill).toBeGreaterThan(0);
       expect(new Set(load.accepted).size).toBe(load.accepted.length);

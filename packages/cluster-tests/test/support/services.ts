@@ -15,6 +15,10 @@ const FAST_WORKER_ENV: Record<string, string> = {
   M10_SHUTDOWN_TIMEOUT_MS: "10000",
 };
 
+// Nine processes starting side by side on the loaded 2-core test machine took longer than
+// devstack's 90 s default to answer /health.
+const HEALTH_TIMEOUT_MS = 240_000;
+
 export interface Endpoints {
   databaseUrl: string;
   redisUrl: string;
@@ -29,18 +33,21 @@ const baseEnv = (endpoints: Endpoints): Record<string, string> => ({
 });
 
 export function startIngest(endpoints: Endpoints, extra: Record<string, string> = {}): Promise<RunningService> {
-  return startService("services/ingest/bin/m10-ingest.js", { ...baseEnv(endpoints), HOST: "127.0.0.1", M10_MACHINE_TOKEN: MACHINE_TOKEN, ...extra });
+  return startService("services/ingest/bin/m10-ingest.js", { ...baseEnv(endpoints), HOST: "127.0.0.1", M10_MACHINE_TOKEN: MACHINE_TOKEN, ...extra }, [], HEALTH_TIMEOUT_MS);
 }
 
 export function startWorker(endpoints: Endpoints, extra: Record<string, string> = {}): Promise<RunningService> {
-  return startService("services/claim-worker/bin/m10-claim-worker.js", { ...baseEnv(endpoints), ...FAST_WORKER_ENV, ...extra });
+  return startService("services/claim-worker/bin/m10-claim-worker.js", { ...baseEnv(endpoints), ...FAST_WORKER_ENV, ...extra }, [], HEALTH_TIMEOUT_MS);
 }
 
 export function startOutboxProcessor(endpoints: Endpoints, extra: Record<string, string> = {}): Promise<RunningService> {
-  return startService("services/outbox-processor/bin/m10-outbox-processor.js", { ...baseEnv(endpoints), OUTBOX_POLL_INTERVAL: "0.2", ...extra });
+  return startService("services/outbox-processor/bin/m10-outbox-processor.js", { ...baseEnv(endpoints), OUTBOX_POLL_INTERVAL: "0.2", ...extra }, [], HEALTH_TIMEOUT_MS);
 }
 
-/** Starts services side by side (start-up dominates on a loaded machine); when one fails, stops the others and throws. */
+/**
+ * Starts services side by side (on a busy machine nine processes starting together get far more
+ * CPU than one at a time); when one fails, stops the others and throws.
+ */
 export async function startAll(starts: (() => Promise<RunningService>)[]): Promise<RunningService[]> {
   const settled = await Promise.allSettled(starts.map((start) => start()));
   const started = settled.flatMap((result) => (result.status === "fulfilled" ? [result.value] : []));
