@@ -1,7 +1,8 @@
 // Horizontal scale with no global lock: 3 ingest, 3 claim-worker and 3 outbox-processor processes
 // on one devstack share 10,000 candidates. Every candidate is evaluated once (the workers share the
-// stream through the consumer group) and every outbox event reaches the receiver once (the
-// processors share the outbox through leases), counted by the receiver's Idempotency-Key.
+// stream through the consumer group) and every outbox event reaches the receiver under its own
+// Idempotency-Key, so a receiver honouring the key applies it once (the processors share the
+// outbox through leases).
 import { createHttpSink, openTestDatabase, streamKeysEnv, testStack, uniqueStreamKeys, useEnvironment, waitUntil, type HttpSink } from "@m10/devstack/testing";
 import { outboxIdempotencyKey } from "@m10/shared";
 import pg from "pg";
@@ -36,7 +37,7 @@ interface OutboxRow {
 const undelivered = async (pool: pg.Pool) => (await pool.query<{ n: number }>("SELECT count(*)::int AS n FROM m10_recovery.outbox WHERE processed_at IS NULL")).rows[0]!.n;
 
 describe("3 processes of each service", () => {
-  it("evaluate 10,000 candidates once each and deliver every outbox event once", async () => {
+  it("evaluate 10,000 candidates once each and deliver every outbox event under its own key", async () => {
     const endpoints = { databaseUrl: t.db.url, redisUrl: testStack().redisUrl };
     const keys = streamKeysEnv(uniqueStreamKeys());
     const routes = { OUTBOX_ROUTES_JSON: JSON.stringify({ targets: { sink: { type: "webhook", url: t.sink.url, rpm: 0 } }, routes: { "*": ["sink"] } }) };
