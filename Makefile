@@ -11,7 +11,7 @@ export DO_NOT_TRACK := 1
 help:
 	@echo "make up       install what is missing, build, start PostgreSQL/Redis/NATS and the five services (Ctrl-C stops all)"
 	@echo "make test     install what is missing, build, lint, typecheck and run every test on throwaway servers"
-	@echo "make test-cluster  M10 on a Redis Cluster, Redis Sentinel and a NATS cluster, 3 processes of each service (slow)"
+	@echo "make test-cluster  M10 on a Redis Cluster, Redis Sentinel (failover under load), a NATS cluster, 3 processes of each service (about 7.5 min)"
 	@echo "make build    compile every package"
 	@echo "make migrate  migrate DATABASE_URL (or the make-up stack's database)"
 	@echo "make bench    run the benchmarks; JSON results in bench/results/"

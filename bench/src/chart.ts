@@ -60,6 +60,7 @@ export function throughputRows(documents: BenchDocuments): ThroughputRow[] {
   push({ label: "batch ingest (500 items/request)", unit: "items/s", target: 50_000 }, numberAt(ingest, "batch_ingest.items_per_second"));
   push({ label: "claim worker, 1 process", unit: "evaluations/s", target: 3_000 }, numberAt(worker, "one_worker.evaluations_per_second"));
   push({ label: "claim worker, 2 processes", unit: "evaluations/s" }, numberAt(worker, "two_workers.evaluations_per_second"));
+  push({ label: "claim worker, 3 processes", unit: "evaluations/s" }, numberAt(worker, "three_workers.evaluations_per_second"));
   push({ label: "outbox, 1 processor, defaults", unit: "events/s", target: 3_000 }, numberAt(outbox, "throughput_1_processor_defaults.events_per_second"));
   push({ label: "outbox, 4 processors", unit: "events/s" }, numberAt(outbox, "throughput_4_processors.events_per_second"));
   const xadd = numberAt(pipeline, "baselines.redis_benchmark_xadd.requests_per_second");

@@ -5,10 +5,9 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
-import { parseEnv, redisEnv, streamKeys } from "@m10/shared";
+import { type StreamKeys, streamKeysFromEnv } from "@m10/shared";
 import { Redis } from "ioredis";
 import pg from "pg";
-import { z } from "zod";
 import { describeConfig, loadConfig, type ChaosConfig } from "./config.js";
 import { allFaults, type Fault, type FaultContext } from "./faults.js";
 import { candidatesMatchLedger, evaluatedOnce, nothingLeftBehind, outboxAppliedOnce, storedOccurrences, type InvariantCheck } from "./invariants.js";
@@ -103,7 +102,7 @@ async function runFault(fault: Fault, context: FaultContext, load: LoadGenerator
 }
 
 /** Waits until nothing is left to evaluate, deliver or acknowledge. */
-async function drain(db: pg.Pool, redis: Redis, keys: ReturnType<typeof streamKeys>, timeoutMs: number): Promise<boolean> {
+async function drain(db: pg.Pool, redis: Redis, keys: StreamKeys, timeoutMs: number): Promise<boolean> {
   const from = Date.now();
   while (Date.now() - from < timeoutMs) {
     const left = await nothingLeftBehind(db, redis, keys).catch(() => undefined);
@@ -119,7 +118,7 @@ async function drain(db: pg.Pool, redis: Redis, keys: ReturnType<typeof streamKe
 
 async function main(config: ChaosConfig): Promise<number> {
   const began = Date.now();
-  const keys = streamKeys(parseEnv(z.object({ M10_STREAM_KEY: redisEnv.M10_STREAM_KEY, M10_CONSUMER_GROUP: redisEnv.M10_CONSUMER_GROUP, M10_DEAD_LETTER_STREAM: redisEnv.M10_DEAD_LETTER_STREAM, M10_REDIS_KEY_PREFIX: redisEnv.M10_REDIS_KEY_PREFIX })));
+  const keys = streamKeysFromEnv();
   const sink = await startSink();
   log("stack.starting");
   const stack = await startChaosStack(sink.url);

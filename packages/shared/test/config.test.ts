@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { redisEnv } from "../src/config/common.js";
 import { ConfigError, describeEnv, parseEnv } from "../src/config/env.js";
 import { ingestConfigSchema } from "../src/config/ingest.js";
+import { streamKeysFromEnv } from "../src/config/stream-keys-env.js";
 import { outboxProcessorConfigSchema } from "../src/config/outbox-processor.js";
 import { z } from "zod";
 import { hashTag, rateLimitPrefix, streamKeys, sweepMemoKey, throttlePrefix } from "../src/redis/keys.js";
@@ -35,6 +36,12 @@ describe("configuration", () => {
       M10_STREAM_KEY: "{prod-m10}:evaluate:stream",
       M10_DEAD_LETTER_STREAM: "{prod-m10}:evaluate:dead-letter",
     });
+  });
+
+  it("gives programs outside a service the stream names the services read from the same environment", () => {
+    expect(streamKeysFromEnv({})).toEqual({ stream: "m10:evaluate:stream", group: "m10:evaluate:group", deadLetter: "m10:evaluate:dead-letter", prefix: "m10:" });
+    expect(streamKeysFromEnv({ REDIS_URL: "redis-cluster://10.0.0.1:7000" })).toMatchObject({ stream: "{m10}:evaluate:stream", deadLetter: "{m10}:evaluate:dead-letter" });
+    expect(streamKeysFromEnv({ M10_STREAM_KEY: "bench:stream" }).stream).toBe("bench:stream");
   });
 
   it("refuses stream keys in different cluster slots, which would fail every dead-letter move with CROSSSLOT", () => {

@@ -15,6 +15,10 @@ const FAST_WORKER_ENV: Record<string, string> = {
   M10_SHUTDOWN_TIMEOUT_MS: "10000",
 };
 
+// Nine processes starting side by side on the loaded 2-core test machine took longer than
+// devstack's 90 s default to answer /health.
+const HEALTH_TIMEOUT_MS = 240_000;
+
 export interface Endpoints {
   databaseUrl: string;
   redisUrl: string;
@@ -29,15 +33,30 @@ const baseEnv = (endpoints: Endpoints): Record<string, string> => ({
 });
 
 export function startIngest(endpoints: Endpoints, extra: Record<string, string> = {}): Promise<RunningService> {
-  return startService("services/ingest/bin/m10-ingest.js", { ...baseEnv(endpoints), HOST: "127.0.0.1", M10_MACHINE_TOKEN: MACHINE_TOKEN, ...extra });
+  return startService("services/ingest/bin/m10-ingest.js", { ...baseEnv(endpoints), HOST: "127.0.0.1", M10_MACHINE_TOKEN: MACHINE_TOKEN, ...extra }, [], HEALTH_TIMEOUT_MS);
 }
 
 export function startWorker(endpoints: Endpoints, extra: Record<string, string> = {}): Promise<RunningService> {
-  return startService("services/claim-worker/bin/m10-claim-worker.js", { ...baseEnv(endpoints), ...FAST_WORKER_ENV, ...extra });
+  return startService("services/claim-worker/bin/m10-claim-worker.js", { ...baseEnv(endpoints), ...FAST_WORKER_ENV, ...extra }, [], HEALTH_TIMEOUT_MS);
 }
 
 export function startOutboxProcessor(endpoints: Endpoints, extra: Record<string, string> = {}): Promise<RunningService> {
-  return startService("services/outbox-processor/bin/m10-outbox-processor.js", { ...baseEnv(endpoints), OUTBOX_POLL_INTERVAL: "0.2", ...extra });
+  return startService("services/outbox-processor/bin/m10-outbox-processor.js", { ...baseEnv(endpoints), OUTBOX_POLL_INTERVAL: "0.2", ...extra }, [], HEALTH_TIMEOUT_MS);
+}
+
+/**
+ * Starts services side by side (on a busy machine nine processes starting together get far more
+ * CPU than one at a time); when one fails, stops the others and throws.
+ */
+export async function startAll(starts: (() => Promise<RunningService>)[]): Promise<RunningService[]> {
+  const settled = await Promise.allSettled(starts.map((start) => start()));
+  const started = settled.flatMap((result) => (result.status === "fulfilled" ? [result.value] : []));
+  const failed = settled.find((result): result is PromiseRejectedResult => result.status === "rejected");
+  if (failed) {
+    await Promise.all(started.map((service) => service.stop("SIGKILL")));
+    throw failed.reason;
+  }
+  return started;
 }
 
 /** POST /api/v1/recovery/ingest; resolves with the status and the candidate id the API returned. */
@@ -59,9 +78,10 @@ export interface CliRun {
   json: Record<string, unknown>;
 }
 
-/** m10ctl <args> --json as an operator runs it. */
-export function m10ctl(args: string[], env: Record<string, string>): Promise<CliRun> {
-  const bin = join(import.meta.dirname, "..", "..", "..", "cli", "bin", "m10ctl.js");
+const repoBin = (...path: string[]) => join(import.meta.dirname, "..", "..", "..", "..", ...path);
+
+/** Runs a built command line tool with `--json` to its end. */
+function runJson(bin: string, args: string[], env: Record<string, string>): Promise<CliRun> {
   const child = spawn(process.execPath, [bin, ...args, "--json"], { env: { ...process.env, LOG_LEVEL: "warn", ...env }, stdio: ["ignore", "pipe", "pipe"] });
   let stdout = "";
   let stderr = "";
@@ -78,4 +98,14 @@ export function m10ctl(args: string[], env: Record<string, string>): Promise<Cli
       resolve({ code, stdout, stderr, json });
     }),
   );
+}
+
+/** m10ctl <args> --json as an operator runs it. */
+export function m10ctl(args: string[], env: Record<string, string>): Promise<CliRun> {
+  return runJson(repoBin("packages", "cli", "bin", "m10ctl.js"), args, env);
+}
+
+/** One m10-orchestrator run of `tasks` (--json), as the systemd timer starts it. */
+export function orchestratorRun(tasks: string[], endpoints: Endpoints, extra: Record<string, string> = {}): Promise<CliRun> {
+  return runJson(repoBin("services", "orchestrator", "bin", "m10-orchestrator.js"), ["--tasks", tasks.join(",")], { ...baseEnv(endpoints), ...extra });
 }

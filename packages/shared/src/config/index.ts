@@ -4,6 +4,7 @@ export { databaseEnv, redisEnv } from "./common.js";
 export { type ConsoleConfig, consoleConfigSchema } from "./console.js";
 export { exampleReceiverConfigSchema } from "./example-receiver.js";
 export { describeEnv, env, formatEnvDocs, loadConfigOrExit, parseEnv } from "./env.js";
+export { streamKeysFromEnv } from "./stream-keys-env.js";
 export { parseJsonText } from "./json-text.js";
 export { commaList, parseAddressRange } from "./address-range.js";
 export { type IngestConfig, ingestConfigSchema } from "./ingest.js";

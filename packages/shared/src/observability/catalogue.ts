@@ -15,6 +15,12 @@
  * expressions see the series before the first event.
  */
 
+// The Redis names in help strings: each is configured (docs/scaling.md), so the help says which
+// setting names it and both of its defaults rather than one literal key.
+const EVALUATION_STREAM = "the evaluation stream (M10_STREAM_KEY, default <M10_REDIS_KEY_PREFIX>evaluate:stream: m10:evaluate:stream, {m10}:evaluate:stream on a Redis Cluster)";
+const DEAD_LETTER_STREAM = "the dead-letter stream (M10_DEAD_LETTER_STREAM, default <M10_REDIS_KEY_PREFIX>evaluate:dead-letter: m10:evaluate:dead-letter, {m10}:evaluate:dead-letter on a Redis Cluster)";
+const CONSUMER_GROUP = "the consumer group (M10_CONSUMER_GROUP, default m10:evaluate:group, a name and not a key, so the same on a Redis Cluster)";
+
 export const SERVICES = [
   "ingest",
   "claim-worker",
@@ -184,7 +190,7 @@ export const METRICS = {
   recoveryDeadLetterAddedTotal: {
     name: "recovery_dead_letter_added_total",
     kind: "counter",
-    help: "Stream entries moved to m10:evaluate:dead-letter, by reason (e.g. max_reclaim_attempts, invalid_message).",
+    help: `Stream entries moved to ${DEAD_LETTER_STREAM}, by reason (e.g. max_reclaim_attempts, invalid_message).`,
     labelNames: ["reason"],
     // Pre-created at 0, so M10DeadLetterFirstInWindow's increase() sees a process's first dead letter.
     labelValues: { reason: ["max_reclaim_attempts", "invalid_message"] },
@@ -210,7 +216,7 @@ export const METRICS = {
   recoveryDeadLetterReplayedTotal: {
     name: "recovery_dead_letter_replayed_total",
     kind: "counter",
-    help: "Dead-letter entries replayed onto m10:evaluate:stream (first replay only; record_replay makes repeats no-ops).",
+    help: `Dead-letter entries replayed onto ${EVALUATION_STREAM} (first replay only; record_replay makes repeats no-ops).`,
     labelNames: [],
     services: ["m10ctl", "console"],
   },
@@ -448,35 +454,35 @@ export const METRICS = {
   recoveryStreamLength: {
     name: "recovery_stream_length",
     kind: "gauge",
-    help: "XLEN of m10:evaluate:stream (includes acknowledged entries not yet trimmed); 0 when Redis is unreachable.",
+    help: `XLEN of ${EVALUATION_STREAM} (includes acknowledged entries not yet trimmed); 0 when Redis is unreachable.`,
     labelNames: [],
     services: ["metrics-collector"],
   },
   recoveryConsumerLagSeconds: {
     name: "recovery_consumer_lag_seconds",
     kind: "gauge",
-    help: "Age in seconds of the oldest m10:evaluate:stream entry the consumer group has not acknowledged (pending or not yet delivered); 0 when none. No series while Redis is unreachable. Recorded as the Phase 7 runbook's consumer_lag_seconds.",
+    help: `Age in seconds of the oldest entry of ${EVALUATION_STREAM} that the consumer group (the consumer_group label) has not acknowledged (pending or not yet delivered); 0 when none. No series while Redis is unreachable. Recorded as the Phase 7 runbook's consumer_lag_seconds.`,
     labelNames: ["consumer_group"],
     services: ["metrics-collector"],
   },
   recoveryStreamPending: {
     name: "recovery_stream_pending",
     kind: "gauge",
-    help: "Entries delivered to m10:evaluate:group and not yet acknowledged (XPENDING count); 0 when Redis is unreachable.",
+    help: `Entries delivered to ${CONSUMER_GROUP} and not yet acknowledged (XPENDING count); 0 when Redis is unreachable.`,
     labelNames: [],
     services: ["metrics-collector"],
   },
   recoveryStreamConsumers: {
     name: "recovery_stream_consumers",
     kind: "gauge",
-    help: "Consumers of m10:evaluate:group that interacted with the stream within M10_METRICS_CONSUMER_ACTIVE_SECONDS (default 300 s; XINFO CONSUMERS idle); on Redis < 7.2, at least the connections blocked in XREADGROUP right now; 0 when Redis is unreachable.",
+    help: `Consumers of ${CONSUMER_GROUP} that interacted with the stream within M10_METRICS_CONSUMER_ACTIVE_SECONDS (default 300 s; XINFO CONSUMERS idle); on Redis < 7.2, at least the connections blocked in XREADGROUP right now; 0 when Redis is unreachable.`,
     labelNames: [],
     services: ["metrics-collector"],
   },
   recoveryDeadLetterLength: {
     name: "recovery_dead_letter_length",
     kind: "gauge",
-    help: "XLEN of m10:evaluate:dead-letter; 0 when Redis is unreachable.",
+    help: `XLEN of ${DEAD_LETTER_STREAM}; 0 when Redis is unreachable.`,
     labelNames: [],
     services: ["metrics-collector"],
   },
