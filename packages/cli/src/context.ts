@@ -59,10 +59,12 @@ export function context(): Context {
     },
     async redis() {
       if (!redis) {
-        redis = createRedisClient(config.REDIS_URL, { connectionName: "m10ctl", retryStrategy: () => null });
+        // A few quick retries, then give up: an operator's command should fail within seconds when
+        // Redis is down, but one slow connect (a loaded host, a cluster's first node) is no outage.
+        redis = createRedisClient(config.REDIS_URL, { connectionName: "m10ctl", retryStrategy: (attempt) => (attempt <= 3 ? 250 * attempt : null) });
         redis.on("error", (error: Error) => logger.debug({ err: error }, "redis.connection_error"));
       }
-      await requireReady(redis, 3_000, safeUrl(config.REDIS_URL));
+      await requireReady(redis, 8_000, safeUrl(config.REDIS_URL));
       return redis;
     },
     async close() {

@@ -34,14 +34,24 @@ export function createLogger(service: string, level: string, destination: NodeJS
   );
 }
 
-/** Removes the password from a connection URL before it is shown. */
+/** A scheme, `//`, and the credentials before `@` (password after the first colon). */
+const MULTI_HOST_URL = /^([a-z][a-z0-9+.-]*:\/\/)(?:([^/@:]*):[^/@]*@)?/i;
+
+/**
+ * Removes the password from a connection URL before it is shown. Multi-host URLs
+ * (`redis-cluster://h1:7000,h2:7001`, `redis-sentinel://…`) are not WHATWG URLs, so they keep
+ * their hosts and lose only the password.
+ */
 export function safeUrl(url: string): string {
   try {
     const parsed = new URL(url);
     if (parsed.password) parsed.password = "***";
     return parsed.toString();
   } catch {
-    return "(unparseable url)";
+    const match = MULTI_HOST_URL.exec(url);
+    if (!match) return "(unparseable url)";
+    const credentials = match[2] === undefined ? "" : `${match[2]}:***@`;
+    return `${match[1]}${credentials}${url.slice(match[0].length)}`;
   }
 }
 
