@@ -37,6 +37,17 @@ if [ -z "${COMPOSE:-}" ]; then
   if docker compose version >/dev/null 2>&1; then COMPOSE="docker compose"; else COMPOSE="docker-compose"; fi
 fi
 command -v "${COMPOSE%% *}" >/dev/null || fail "no compose command ($COMPOSE); see /work/shared/tools/containers/README.md or install Compose v2"
+# The file must suit Compose v2 (what users run) and docker-compose 1.29 (what runs here): `config`
+# with every compose found (COMPOSE_V2=path adds a v2 binary, see scripts/compose-v2.sh).
+validators=("$COMPOSE")
+for other in "docker compose" docker-compose ${COMPOSE_V2:-}; do
+  [ "$other" = "$COMPOSE" ] && continue
+  $other version >/dev/null 2>&1 && validators+=("$other")
+done
+for validator in "${validators[@]}"; do
+  $validator -f "$compose_file" --profile tools --profile grafana config -q || fail "$validator refuses $compose_file"
+  say "config: $validator ($($validator version --short 2>/dev/null || $validator version | head -1)) accepts $compose_file"
+done
 docker info >/dev/null 2>&1 || fail "no container engine reachable (docker info failed; with podman: export DOCKER_HOST=unix:///run/podman/podman.sock)"
 
 # A fresh env file: new tokens, ephemeral loopback ports, the revision baked into the images.
