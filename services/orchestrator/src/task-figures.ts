@@ -4,7 +4,7 @@
 // both count the same things. A skipped run or a dry run did nothing: no figures.
 import type { TaskResult } from "@m10/maintenance";
 
-export type TaskFigures = Record<string, number>;
+type TaskFigures = Record<string, number>;
 
 /** Details fields copied as they are, by task. */
 const COPIED: Readonly<Record<string, readonly string[]>> = {
