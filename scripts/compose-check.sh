@@ -82,7 +82,15 @@ cleanup() {
       say "logs of the stack (last 30 lines per service):"
       dc logs --no-color --tail 30 2>&1 | sed 's/^/    /' || true
     fi
-    dc --profile tools down -v --remove-orphans >/dev/null 2>&1 || say "teardown: down -v failed"
+    # docker-compose 1.29 on podman can leave Prometheus behind when its gate (which shares its
+    # network namespace) is still being removed: a second `down` removes what is left.
+    local attempt left
+    for attempt in 1 2 3; do
+      dc --profile tools down -v --remove-orphans >/dev/null 2>&1
+      left=$(docker ps -aq --filter "label=com.docker.compose.project=$project" 2>/dev/null)
+      [ -z "$left" ] && break
+    done
+    [ -z "$left" ] && say "teardown: down -v, no container of $project left" || say "teardown: containers of $project left after 3 attempts: $left"
     rm -rf "$work"
   fi
   exit $status
