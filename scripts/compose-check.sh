@@ -73,6 +73,20 @@ M10_CONSOLE_PUBLISH=127.0.0.1:
 EOF
 dc() { $COMPOSE --project-name "$project" --env-file "$work/env" -f "$compose_file" "$@"; }
 
+project_containers() { docker ps -aq --filter "label=com.docker.compose.project=$project" 2>/dev/null; }
+
+# docker-compose 1.29 on podman removes containers in parallel, and podman refuses to remove
+# Prometheus while its gate (which shares its network namespace) still exists: `down` again
+# removes what is left.
+down_stack() {
+  local attempt
+  for attempt in 1 2 3; do
+    dc "$@" >>"$work/down.log" 2>&1 && [ -z "$(project_containers)" ] && return 0
+    say "down (attempt $attempt) left: $(project_containers | tr '\n' ' ')"
+  done
+  [ -z "$(project_containers)" ]
+}
+
 cleanup() {
   local status=$?
   if [ "${KEEP:-0}" = 1 ]; then
@@ -82,15 +96,11 @@ cleanup() {
       say "logs of the stack (last 30 lines per service):"
       dc logs --no-color --tail 30 2>&1 | sed 's/^/    /' || true
     fi
-    # docker-compose 1.29 on podman can leave Prometheus behind when its gate (which shares its
-    # network namespace) is still being removed: a second `down` removes what is left.
-    local attempt left
-    for attempt in 1 2 3; do
-      dc --profile tools down -v --remove-orphans >/dev/null 2>&1
-      left=$(docker ps -aq --filter "label=com.docker.compose.project=$project" 2>/dev/null)
-      [ -z "$left" ] && break
-    done
-    [ -z "$left" ] && say "teardown: down -v, no container of $project left" || say "teardown: containers of $project left after 3 attempts: $left"
+    if down_stack --profile tools down -v --remove-orphans; then
+      say "teardown: down -v, no container of $project left"
+    else
+      say "teardown: containers of $project left: $(project_containers)"
+    fi
     rm -rf "$work"
   fi
   exit $status
@@ -252,7 +262,7 @@ say "m10ctl dlq list (exit 0):"
 tail -5 "$work/m10ctl.log" | sed 's/^/    /'
 
 # --- 8. down, up, data kept ---------------------------------------------------------------------
-dc down >"$work/down.log" 2>&1 || { cat "$work/down.log"; fail "down"; }
+down_stack down || { cat "$work/down.log"; fail "down"; }
 say "down (volumes kept); up again"
 t_up=$(date +%s)
 dc up -d >"$work/up.log" 2>&1 || { cat "$work/up.log"; fail "up -d (again)"; }
