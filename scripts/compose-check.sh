@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # make compose-check: the compose stack (infra/docker-compose.yml) built and run end to end, then
 # torn down. Needs a Docker-compatible engine (Docker, or podman's socket in DOCKER_HOST) and
-# `docker compose` (v2) or `docker-compose` (1.29); COMPOSE="docker-compose" picks one.
+# `docker compose` (v2) or `docker-compose` (1.29); COMPOSE picks one (a command or a path, e.g.
+# COMPOSE=docker-compose, or COMPOSE=/path/to/docker-compose for a Compose v2 binary: README).
 #
 #   1. builds every image (the five services, migrate, m10ctl) and lists them with their sizes;
 #   2. `up -d --scale claim-worker=3` under its own project name, with fresh tokens and every port
@@ -11,9 +12,13 @@
 #      services, and each server lists the services' connections;
 #   5. sends the runbook's ingest curl (with the machine token), waits for the candidate to be
 #      evaluated, its outbox event delivered and the message in the NATS stream M10_EVENTS;
-#   6. runs `m10ctl dlq list` and `m10ctl --version` from the m10ctl container;
-#   7. `down` (volumes kept), `up` again, and finds the candidate and the message still there;
-#   8. `down -v` (always, also after a failure; KEEP=1 leaves the stack up for a look).
+#   6. Prometheus behind its lifecycle gate: /-/reload and /-/quit without the token are refused
+#      from the host and from another container on the stack's network (Prometheus itself is not
+#      reachable there), a reload with the token works, every service's target is scraped, and the
+#      orchestrator's task series (decision 16, from the metrics collector) are in Prometheus;
+#   7. runs `m10ctl dlq list` and `m10ctl --version` from the m10ctl container;
+#   8. `down` (volumes kept), `up` again, and finds the candidate and the message still there;
+#   9. `down -v` (always, also after a failure; KEEP=1 leaves the stack up for a look).
 # SKIP_BUILD=1 reuses the images already built (m10/*:local) instead of step 1's build.
 # Prints what it did; exits non-zero at the first failure.
 set -euo pipefail
@@ -32,17 +37,29 @@ if [ -z "${COMPOSE:-}" ]; then
   if docker compose version >/dev/null 2>&1; then COMPOSE="docker compose"; else COMPOSE="docker-compose"; fi
 fi
 command -v "${COMPOSE%% *}" >/dev/null || fail "no compose command ($COMPOSE); see /work/shared/tools/containers/README.md or install Compose v2"
+# The file must suit Compose v2 (what users run) and docker-compose 1.29 (what runs here): `config`
+# with every compose found (COMPOSE_V2=path adds a v2 binary, see scripts/compose-v2.sh).
+validators=("$COMPOSE")
+for other in "docker compose" docker-compose ${COMPOSE_V2:-}; do
+  [ "$other" = "$COMPOSE" ] && continue
+  $other version >/dev/null 2>&1 && validators+=("$other")
+done
+for validator in "${validators[@]}"; do
+  $validator -f "$compose_file" --profile tools --profile grafana config -q || fail "$validator refuses $compose_file"
+  say "config: $validator ($($validator version --short 2>/dev/null || $validator version | head -1)) accepts $compose_file"
+done
 docker info >/dev/null 2>&1 || fail "no container engine reachable (docker info failed; with podman: export DOCKER_HOST=unix:///run/podman/podman.sock)"
 
 # A fresh env file: new tokens, ephemeral loopback ports, the revision baked into the images.
 token() { od -An -N32 -tx1 /dev/urandom | tr -d ' \n'; }
 machine_token=$(token)
+reload_token=$(token)
 cat >"$work/env" <<EOF
 COMPOSE_PROJECT_NAME=$project
 POSTGRES_PASSWORD=$(token)
 M10_ADMIN_TOKEN=$(token)
 M10_MACHINE_TOKEN=$machine_token
-PROM_RELOAD_TOKEN=$(token)
+PROM_RELOAD_TOKEN=$reload_token
 M10_REVISION=$(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo unknown)
 M10_METRICS_INTERVAL=5
 M10_INGEST_PUBLISH=127.0.0.1:
@@ -56,6 +73,20 @@ M10_CONSOLE_PUBLISH=127.0.0.1:
 EOF
 dc() { $COMPOSE --project-name "$project" --env-file "$work/env" -f "$compose_file" "$@"; }
 
+project_containers() { docker ps -aq --filter "label=com.docker.compose.project=$project" 2>/dev/null; }
+
+# docker-compose 1.29 on podman removes containers in parallel, and podman refuses to remove
+# Prometheus while its gate (which shares its network namespace) still exists: `down` again
+# removes what is left.
+down_stack() {
+  local attempt
+  for attempt in 1 2 3; do
+    dc "$@" >>"$work/down.log" 2>&1 && [ -z "$(project_containers)" ] && return 0
+    say "down (attempt $attempt) left: $(project_containers | tr '\n' ' ')"
+  done
+  [ -z "$(project_containers)" ]
+}
+
 cleanup() {
   local status=$?
   if [ "${KEEP:-0}" = 1 ]; then
@@ -65,7 +96,11 @@ cleanup() {
       say "logs of the stack (last 30 lines per service):"
       dc logs --no-color --tail 30 2>&1 | sed 's/^/    /' || true
     fi
-    dc --profile tools down -v --remove-orphans >/dev/null 2>&1 || say "teardown: down -v failed"
+    if down_stack --profile tools down -v --remove-orphans; then
+      say "teardown: down -v, no container of $project left"
+    else
+      say "teardown: containers of $project left: $(project_containers)"
+    fi
     rm -rf "$work"
   fi
   exit $status
@@ -124,7 +159,7 @@ else
   dc --profile tools build >"$work/build.log" 2>&1 || { tail -40 "$work/build.log"; fail "image build"; }
   say "built every image in $(($(date +%s) - t_build))s:"
 fi
-for image in migrate ingest claim-worker outbox-processor orchestrator metrics-collector m10ctl; do
+for image in migrate ingest claim-worker outbox-processor orchestrator metrics-collector console m10ctl; do
   size=$(docker image inspect --format '{{.Size}}' "m10/$image:local") || fail "image m10/$image:local missing"
   printf '    m10/%-20s %4d MB\n' "$image:local" $((size / 1000000))
 done
@@ -197,15 +232,37 @@ nats_message() {
 message=$(wait_for "candidate $candidate's event in the NATS stream M10_EVENTS" nats_message)
 say "delivered: $message"
 
-# --- 6. m10ctl from a container -----------------------------------------------------------------
+# --- 6. Prometheus behind its lifecycle gate; scraping; the orchestrator's series -----------------
+prometheus=$(published prometheus 9090)
+gate_status() { curl -s -o /dev/null -w '%{http_code}' -X POST "http://$prometheus$1" "${@:2}"; }
+[ "$(gate_status /-/reload)" = 401 ] && [ "$(gate_status /-/quit)" = 401 ] || fail "the gate let an unauthenticated lifecycle call through from the host"
+[ "$(gate_status /-/reload -H "Authorization: Bearer $reload_token")" = 200 ] || fail "a reload with PROM_RELOAD_TOKEN was refused"
+# From another container on the stack's network (alert-log runs Node): prometheus:9090 is the gate,
+# and Prometheus's own port is not reachable outside its network namespace.
+inside=$(dc exec -T alert-log node -e '
+  const call = (url) => fetch(url, { method: "POST", signal: AbortSignal.timeout(5000) }).then((r) => String(r.status), (e) => "unreachable(" + (e.cause?.code ?? e.name) + ")");
+  Promise.all(["http://prometheus:9090/-/reload", "http://prometheus:9090/-/quit", "http://prometheus:9091/-/reload"].map(call)).then((s) => console.log(s.join(" ")));')
+grep -qE '^401 401 unreachable' <<<"$inside" || fail "from another container: /-/reload, /-/quit via prometheus:9090 and prometheus:9091/-/reload answered: $inside"
+say "prometheus: unauthenticated /-/reload and /-/quit refused from the host (401) and from another container (prometheus:9090: ${inside% *}; prometheus:9091: ${inside##* }); reload with the token: 200"
+
+# The first element of a query's result vector (its value), empty when the result is empty.
+prom_value() {
+  curl -sf "http://$prometheus/api/v1/query" --data-urlencode "query=$1" | grep -oE '"value":\[[^]]*\]' | head -1 | grep -oE '"[^"]*"\]$' | tr -d '"]'
+}
+scraped=$(wait_for "every service's targets up in Prometheus" prom_value 'count(up{job=~"m10-(metrics-collector|claim-worker|outbox-processor|orchestrator|console)|prometheus"} == 1) >= 8')
+tasks=$(wait_for "the orchestrator's task series in Prometheus (from the metrics collector)" prom_value 'count(m10_orchestrator_task_runs_recorded{result="success"} > 0)')
+figures=$(prom_value 'count(m10_orchestrator_task_figure_recorded)')
+say "prometheus: $scraped targets up (collector, 3 claim workers, outbox processor, orchestrator, console, itself); m10_orchestrator_task_runs_recorded: $tasks tasks with a success; m10_orchestrator_task_figure_recorded: ${figures:-0} series"
+
+# --- 7. m10ctl from a container -----------------------------------------------------------------
 dc --profile tools run --rm --no-deps m10ctl --version >"$work/m10ctl.log" 2>&1 || { cat "$work/m10ctl.log"; fail "m10ctl --version"; }
 say "m10ctl --version: $(tail -1 "$work/m10ctl.log")"
 dc --profile tools run --rm --no-deps m10ctl dlq list >"$work/m10ctl.log" 2>&1 || { cat "$work/m10ctl.log"; fail "m10ctl dlq list"; }
 say "m10ctl dlq list (exit 0):"
 tail -5 "$work/m10ctl.log" | sed 's/^/    /'
 
-# --- 7. down, up, data kept ---------------------------------------------------------------------
-dc down >"$work/down.log" 2>&1 || { cat "$work/down.log"; fail "down"; }
+# --- 8. down, up, data kept ---------------------------------------------------------------------
+down_stack down || { cat "$work/down.log"; fail "down"; }
 say "down (volumes kept); up again"
 t_up=$(date +%s)
 dc up -d >"$work/up.log" 2>&1 || { cat "$work/up.log"; fail "up -d (again)"; }

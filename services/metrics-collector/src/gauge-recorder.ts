@@ -42,6 +42,8 @@ export function createGaugeRecorder(metrics: CollectorMetrics): GaugeRecorder {
       if (task.lastDurationSeconds !== null) metrics.m10OrchestratorTaskLastDurationSeconds.set(labels, task.lastDurationSeconds);
       if (task.lastResult) metrics.m10OrchestratorTaskLastSuccess.set(labels, task.lastResult === "success" ? 1 : 0);
       for (const [result, runs] of Object.entries(task.runs)) metrics.m10OrchestratorTaskRunsRecorded.set({ ...labels, result }, runs);
+      for (const [figure, value] of Object.entries(task.lastFigures)) metrics.m10OrchestratorTaskLastFigure.set({ ...labels, figure }, value);
+      for (const [figure, value] of Object.entries(task.figuresRecorded)) metrics.m10OrchestratorTaskFigureRecorded.set({ ...labels, figure }, value);
     }
   };
 

@@ -49,7 +49,8 @@ describe("infra/docker-compose.yml", () => {
 
   it("one bridge network: no host networking, no fixed container names (so --scale claim-worker=3 works)", () => {
     for (const [name, service] of Object.entries(raw.services as Record<string, Record<string, unknown>>)) {
-      expect(service.network_mode, name).toBeUndefined();
+      // The lifecycle gate joins Prometheus's network namespace (Prometheus listens on its loopback).
+      expect(service.network_mode, name).toBe(name === "prometheus-gate" ? "service:prometheus" : undefined);
       expect(service.container_name, name).toBeUndefined();
     }
     expect(compose.services["claim-worker"]?.ports).toBeUndefined();
@@ -80,9 +81,13 @@ describe("infra/docker-compose.yml", () => {
   it("publishes ingest's API, and the servers and consoles on loopback only; never a service's health port, nor Prometheus past its gate", () => {
     const published = Object.fromEntries(Object.entries(compose.services).map(([name, service]) => [name, service.ports ?? []]));
     expect(published.ingest).toEqual(["${M10_INGEST_PUBLISH:-8000}:8000"]);
-    expect(published.prometheus).toEqual([]);
-    expect(compose.services["prometheus-gate"]?.environment).toMatchObject({ PROM_GATE_LISTEN: "0.0.0.0:9090", PROM_UPSTREAM_URL: "http://prometheus:9090" });
-    for (const name of ["postgres", "redis", "nats", "prometheus-gate", "alertmanager", "grafana", "console"]) {
+    // Prometheus listens on loopback in its own network namespace; the gate shares that namespace,
+    // so the port published there and `prometheus:9090` on the stack's network are the gate's.
+    expect(compose.services.prometheus?.command).toEqual(expect.arrayContaining(["--web.listen-address=127.0.0.1:9091", "--web.enable-lifecycle"]));
+    expect(published.prometheus).toEqual(["${M10_PROMETHEUS_PUBLISH:-127.0.0.1:9090}:9090"]);
+    expect(published["prometheus-gate"]).toEqual([]);
+    expect(compose.services["prometheus-gate"]?.environment).toMatchObject({ PROM_GATE_LISTEN: "0.0.0.0:9090", PROM_UPSTREAM_URL: "http://127.0.0.1:9091" });
+    for (const name of ["postgres", "redis", "nats", "prometheus", "alertmanager", "grafana", "console"]) {
       expect(published[name]?.length, name).toBeGreaterThan(0);
       for (const port of published[name] ?? []) expect(port, name).toMatch(/^\$\{M10_[A-Z_]+_PUBLISH:-127\.0\.0\.1:\d+\}:\d+$/);
     }
@@ -138,6 +143,8 @@ describe("the compose stack's Prometheus, Alertmanager and Grafana configuration
       expect(host.scrape_configs.find((config) => config.job_name === `m10-${name}`)?.static_configs?.[0]?.targets, name).toEqual([`localhost:${port}`]);
     }
     expect(stack.scrape_configs.find((job) => job.job_name === "m10-ingest")?.authorization).toEqual(host.scrape_configs.find((job) => job.job_name === "m10-ingest")?.authorization);
+    // Prometheus scrapes itself where it listens, 9091, behind the gate on a host as in the stack.
+    expect(stack.scrape_configs.find((job) => job.job_name === "prometheus")?.static_configs).toEqual(host.scrape_configs.find((job) => job.job_name === "prometheus")?.static_configs);
   });
 
   it("Alertmanager: without Slack by default (the local receiver), the host configuration's routes and inhibitions, the Slack secret directory mounted", () => {

@@ -1,6 +1,9 @@
-// The orchestrator's metrics, written from each task's result (the catalogue's orchestrator rows).
+// The orchestrator's metrics, written from each task's result (the catalogue's orchestrator rows);
+// only the --every loop serves them. Its counts come from taskFigures, which every run also records
+// in the database for the metrics collector (the series the dashboard reads in both modes).
 import type { ServiceMetrics } from "@m10/shared";
 import type { LockObserver, TaskResult } from "@m10/maintenance";
+import { taskFigures } from "./task-figures.js";
 
 export type OrchestratorMetrics = ServiceMetrics<"orchestrator">;
 
@@ -27,6 +30,8 @@ export function recordTaskMetrics(metrics: OrchestratorMetrics, result: TaskResu
   if (!result.skipped) metrics.m10OrchestratorTaskDurationSeconds.observe({ task: result.name }, result.duration_seconds);
   const details = result.details;
   const dryRun = details.dry_run === true;
+  // The same figures the run records in the database (none for a dry run).
+  const figures = taskFigures(result);
 
   switch (result.name) {
     case "matview_refresh": {
@@ -45,25 +50,22 @@ export function recordTaskMetrics(metrics: OrchestratorMetrics, result: TaskResu
       }
       break;
     }
-    case "retention": {
-      if (dryRun) break;
-      for (const job of Array.isArray(details.jobs) ? details.jobs.map(record) : []) {
-        if (job.job === "dead_letter_archive_purge") metrics.m10ArchiveRetentionDeletedTotal.inc(count(job.deleted));
-        if (job.job === "replay_log_purge") metrics.m10ReplayLogRetentionDeletedTotal.inc(count(job.deleted));
-      }
+    case "retention":
+      metrics.m10ArchiveRetentionDeletedTotal.inc(figures.dead_letter_archive_purge_deleted ?? 0);
+      metrics.m10ReplayLogRetentionDeletedTotal.inc(figures.replay_log_purge_deleted ?? 0);
       break;
-    }
     case "reclaim_gc": {
+      // A dry run only checks (no figures recorded), so count what it found from its details.
       const found = count(details.expired_locks) + count(details.stalled_work) + count(details.expired_evaluation_leases);
       metrics.m10ReclaimGcCheckedTotal.inc(found);
       if (!dryRun) metrics.m10ReclaimGcCleanedTotal.inc(found);
       break;
     }
     case "pending_sweep":
-      if (!dryRun) metrics.recoveryPendingSweepRequeuedTotal.inc(count(details.requeued));
+      metrics.recoveryPendingSweepRequeuedTotal.inc(figures.requeued ?? 0);
       break;
     case "dl_reconcile":
-      if (!dryRun) metrics.m10ArchiveTotal.inc({ source: "stream_trim" }, count(details.archived));
+      metrics.m10ArchiveTotal.inc({ source: "stream_trim" }, figures.archived ?? 0);
       break;
     default:
       // outbox_process: the delivery engine writes the m10_outbox_* metrics itself.

@@ -129,7 +129,7 @@ export async function readActiveLocks(db: Queryable, limit = 1_000): Promise<Act
   return rows.map((row) => ({ lockName: row.lock_name, holderId: row.holder_id, expiresAt: row.expires_at }));
 }
 
-/** A maintenance task's runs as the orchestrator recorded them (m10_recovery.maintenance_task_runs, migration 039). */
+/** A maintenance task's runs as the orchestrator recorded them (m10_recovery.maintenance_task_runs, migrations 039 and 040). */
 export interface MaintenanceTaskRuns {
   task: string;
   /** success or failed; null while every run of the task was skipped. */
@@ -138,14 +138,18 @@ export interface MaintenanceTaskRuns {
   lastDurationSeconds: number | null;
   lastSuccessAt: Date | null;
   runs: { success: number; failed: number; skipped: number };
+  /** Each figure (rows deleted, requeued, refresh seconds...) at the last run that reported it. */
+  lastFigures: Record<string, number>;
+  /** Each figure summed over every recorded run. */
+  figuresRecorded: Record<string, number>;
 }
 
-/** Postgres' undefined_table: the schema predates the table (migration pending). */
-const UNDEFINED_TABLE = "42P01";
+/** Postgres' undefined_table / undefined_column: the schema predates the table or its columns (migration pending). */
+const SCHEMA_PENDING = new Set(["42P01", "42703"]);
 
 /**
- * Every task's recorded runs, by task name; none while migration 039 is not applied yet (services
- * upgraded before the migration keep their other gauges).
+ * Every task's recorded runs, by task name; none while migration 039 or 040 is not applied yet
+ * (services upgraded before the migration keep their other gauges).
  */
 export async function readMaintenanceTaskRuns(db: Queryable): Promise<MaintenanceTaskRuns[]> {
   const result = await db.query<{
@@ -157,12 +161,15 @@ export async function readMaintenanceTaskRuns(db: Queryable): Promise<Maintenanc
     runs_success: string;
     runs_failed: string;
     runs_skipped: string;
+    last_figures: Record<string, number>;
+    figures_recorded: Record<string, number>;
   }>(
-    `SELECT task, last_result, last_finished_at, last_duration_seconds, last_success_at, runs_success, runs_failed, runs_skipped
+    `SELECT task, last_result, last_finished_at, last_duration_seconds, last_success_at, runs_success, runs_failed, runs_skipped,
+            last_figures, figures_recorded
        FROM m10_recovery.maintenance_task_runs
       ORDER BY task`,
   ).catch((error: unknown) => {
-    if ((error as { code?: string }).code === UNDEFINED_TABLE) return undefined;
+    if (SCHEMA_PENDING.has((error as { code?: string }).code ?? "")) return undefined;
     throw error;
   });
   return (result?.rows ?? []).map((row) => ({
@@ -172,5 +179,7 @@ export async function readMaintenanceTaskRuns(db: Queryable): Promise<Maintenanc
     lastDurationSeconds: row.last_duration_seconds,
     lastSuccessAt: row.last_success_at,
     runs: { success: Number(row.runs_success), failed: Number(row.runs_failed), skipped: Number(row.runs_skipped) },
+    lastFigures: row.last_figures,
+    figuresRecorded: row.figures_recorded,
   }));
 }

@@ -451,6 +451,20 @@ export const METRICS = {
     labelNames: ["task", "result"],
     services: ["metrics-collector"],
   },
+  m10OrchestratorTaskLastFigure: {
+    name: "m10_orchestrator_task_last_figure",
+    kind: "gauge",
+    help: "What the last run of a maintenance task that reported it did, by task and figure (e.g. retention dead_letter_archive_purge_deleted, reclaim_gc stalled_work, matview_refresh mv_top_pending_refresh_seconds); from m10_recovery.maintenance_task_runs, so the same in timer and --every mode.",
+    labelNames: ["task", "figure"],
+    services: ["metrics-collector"],
+  },
+  m10OrchestratorTaskFigureRecorded: {
+    name: "m10_orchestrator_task_figure_recorded",
+    kind: "gauge",
+    help: "A maintenance task's figure summed over every run recorded in the database, by task and figure (rows deleted, requeued, archived...); only grows, so increase() works on it in both orchestrator modes.",
+    labelNames: ["task", "figure"],
+    services: ["metrics-collector"],
+  },
   recoveryStreamLength: {
     name: "recovery_stream_length",
     kind: "gauge",

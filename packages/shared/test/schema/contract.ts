@@ -190,6 +190,9 @@ export const CONTRACT_TABLES: Record<string, ContractColumn[]> = {
     { name: "runs_failed", type: "bigint", notNull: true },
     { name: "runs_skipped", type: "bigint", notNull: true },
     { name: "updated_at", type: "timestamp with time zone", notNull: true },
+    // Migration 040 (decision 16, amended): each run's figures, last and summed over runs.
+    { name: "last_figures", type: "jsonb", notNull: true },
+    { name: "figures_recorded", type: "jsonb", notNull: true },
   ],
   "m10_recovery.distributed_locks": [
     { name: "lock_name", type: "text", notNull: true },

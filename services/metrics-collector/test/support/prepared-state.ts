@@ -74,6 +74,19 @@ export async function prepareDatabase(db: Pool): Promise<void> {
     INSERT INTO m10_recovery.distributed_locks (lock_name, holder_id, expires_at) VALUES
       ('${LIVE_LOCK}', 'host-a:1:abcd', now() + interval '10 minutes'),
       ('m10:retention', 'host-b:2:ef01', now() - interval '1 minute');
+
+    -- Orchestrator runs as every run records them (migrations 039, 040): the dashboard's
+    -- maintenance panels read these, in timer and --every mode alike.
+    INSERT INTO m10_recovery.maintenance_task_runs
+           (task, last_result, last_finished_at, last_duration_seconds, last_holder, last_success_at, runs_success, runs_failed, runs_skipped, last_figures, figures_recorded) VALUES
+      ('retention', 'success', now() - interval '5 minutes', 0.4, 'orchestrator:host-a', now() - interval '5 minutes', 3, 0, 1,
+       '{"dead_letter_archive_purge_deleted": 2, "replay_log_purge_deleted": 1}', '{"dead_letter_archive_purge_deleted": 7, "replay_log_purge_deleted": 4}'),
+      ('reclaim_gc', 'failed', now() - interval '5 minutes', 0.1, 'orchestrator:host-a', now() - interval '10 minutes', 2, 1, 0,
+       '{"expired_locks": 1, "stalled_work": 0, "expired_evaluation_leases": 0}', '{"expired_locks": 3, "stalled_work": 1, "expired_evaluation_leases": 0}'),
+      ('matview_refresh', 'success', now() - interval '5 minutes', 1.2, 'orchestrator:host-a', now() - interval '5 minutes', 3, 0, 0,
+       '{"refreshed": 1, "mv_top_pending_refresh_seconds": 1.1}', '{"refreshed": 3, "mv_top_pending_refresh_seconds": 2.5}'),
+      ('dl_reconcile', 'success', now() - interval '5 minutes', 0.2, 'orchestrator:host-a', now() - interval '5 minutes', 3, 0, 0,
+       '{"archived": 2, "trimmed": 2}', '{"archived": 5, "trimmed": 5}');
   `);
 }
 
