@@ -138,17 +138,20 @@ export function createCircuitBreakers(settings: CircuitBreakerSettings, observer
     },
     snapshot() {
       return Object.fromEntries(
-        [...circuits].map(([target, c]) => [
-          target,
-          {
-            state: c.state,
-            failures_last_minute: lastMinute(c).failures,
-            attempts_last_minute: lastMinute(c).attempts,
-            times_opened: c.timesOpened,
-            opened_at: c.openedAt === undefined ? null : new Date(c.openedAt).toISOString(),
-            retry_at: c.state === "open" ? new Date(c.retryAt).toISOString() : null,
-          },
-        ]),
+        [...circuits].map(([target, c]) => {
+          const minute = lastMinute(c);
+          return [
+            target,
+            {
+              state: c.state,
+              failures_last_minute: minute.failures,
+              attempts_last_minute: minute.attempts,
+              times_opened: c.timesOpened,
+              opened_at: c.openedAt === undefined ? null : new Date(c.openedAt).toISOString(),
+              retry_at: c.state === "open" ? new Date(c.retryAt).toISOString() : null,
+            },
+          ];
+        }),
       );
     },
   };
